@@ -1,0 +1,5 @@
+package meta
+
+func init() {
+	Register(simpleType{name: "boolean", jsonType: "boolean", kind: ColBool})
+}

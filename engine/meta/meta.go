@@ -1,0 +1,155 @@
+// Package meta holds Tessera's metadata types — apps, modules, fields — and
+// the field-type registry. A module IS a JSON Schema 2020-12 document: each
+// property is a field, standard keywords carry validation and an "x-field"
+// object carries what JSON Schema cannot say (field type, label, options,
+// lookup target, ...). This package knows no database and no HTTP.
+package meta
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tessera-app/tessera/engine/i18n"
+)
+
+// Label is a localized text: {"zh-CN": "商机", "en": "Opportunity"}.
+type Label map[string]string
+
+// In returns the label in locale, falling back to English, then any value.
+func (l Label) In(locale string) string {
+	if s, ok := l[locale]; ok && s != "" {
+		return s
+	}
+	if s, ok := l[i18n.EN]; ok && s != "" {
+		return s
+	}
+	for _, s := range l {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// App groups modules; it is the unit templates install.
+type App struct {
+	ID        string    `json:"id"`
+	Key       string    `json:"key"`
+	Label     Label     `json:"label"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Module is a form and its table. Schema is the normalized JSON Schema
+// document as stored (the source of truth); Fields is parsed from it.
+type Module struct {
+	ID        string          `json:"id"`
+	AppID     string          `json:"-"`
+	AppKey    string          `json:"app"`
+	Key       string          `json:"key"`
+	Label     Label           `json:"label"`
+	Schema    json.RawMessage `json:"schema"`
+	Version   int             `json:"version"`
+	Table     string          `json:"-"`
+	Fields    []*Field        `json:"-"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// Field returns the field with key, or nil.
+func (m *Module) Field(key string) *Field {
+	for _, f := range m.Fields {
+		if f.Key == key {
+			return f
+		}
+	}
+	return nil
+}
+
+// ModuleVersion is one stored version of a module's schema.
+type ModuleVersion struct {
+	Version   int             `json:"version"`
+	Label     Label           `json:"label"`
+	Schema    json.RawMessage `json:"schema"`
+	CreatedAt time.Time       `json:"created_at"`
+	CreatedBy string          `json:"created_by,omitempty"`
+}
+
+// Option is one choice of a select or multiselect field.
+type Option struct {
+	Value string `json:"value"`
+	Label Label  `json:"label,omitempty"`
+	Color string `json:"color,omitempty"`
+}
+
+// Field is one property of a module schema.
+type Field struct {
+	Key         string
+	Type        FieldType
+	Label       Label
+	Required    bool
+	Options     []Option
+	Module      string // lookup target module key (same app)
+	Unique      bool
+	Indexed     bool
+	Default     any
+	Precision   int
+	Scale       int
+	Prefix      string // autonumber prefix; may hold {YYYY} {MM} {DD}
+	Digits      int    // autonumber zero padding
+	RenamedFrom string
+	Schema      map[string]any // the property's whole schema, x-field included
+}
+
+// Column is how a field is stored, in dialect-neutral terms.
+func (f *Field) Column() Column { return f.Type.Column(f) }
+
+// ReadOnly reports whether clients may not write the field.
+func (f *Field) ReadOnly() bool {
+	ro, ok := f.Type.(interface{ ReadOnly() bool })
+	return ok && ro.ReadOnly()
+}
+
+// Key limits keep derived identifiers ("t_<app>__<module>", index names)
+// under PostgreSQL's 63-byte identifier limit.
+const (
+	MaxAppKey    = 20
+	MaxModuleKey = 30
+	MaxFieldKey  = 40
+)
+
+var keyRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// ValidKey reports whether k is a safe metadata key of at most max bytes:
+// lower-case ASCII, digits and single underscores, starting with a letter.
+// Keys become quoted SQL identifiers, so this is a security boundary.
+func ValidKey(k string, max int) bool {
+	return len(k) <= max && keyRE.MatchString(k) &&
+		!strings.Contains(k, "__") && !strings.HasSuffix(k, "_")
+}
+
+// SystemFields are the columns every module table has; they cannot be
+// declared as fields.
+var SystemFields = []string{"id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner", "deleted_at"}
+
+// reserved adds names that would collide with record JSON or SQL columns.
+var reserved = map[string]bool{"owner_id": true, "expand": true, "_expand": true}
+
+// Reserved reports whether key may not be used as a field key.
+func Reserved(key string) bool {
+	if reserved[key] {
+		return true
+	}
+	for _, s := range SystemFields {
+		if s == key {
+			return true
+		}
+	}
+	return false
+}
+
+// TableName is the module table's name. "__" cannot occur inside keys, so
+// the name is unambiguous.
+func TableName(app, module string) string { return "t_" + app + "__" + module }

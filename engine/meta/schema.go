@@ -1,0 +1,418 @@
+package meta
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/i18n"
+)
+
+// Draft2020 is the $schema of every module document.
+const Draft2020 = "https://json-schema.org/draft/2020-12/schema"
+
+// MaxSchemaBytes bounds a module document.
+const MaxSchemaBytes = 1 << 20
+
+//go:embed metaschema.json
+var metaSchemaTemplate string
+
+var (
+	metaOnce   sync.Once
+	metaSchema *jsonschema.Schema
+)
+
+// metaschema compiles the module meta-schema once, with the x-field.type
+// enum taken from the field-type registry so the two cannot drift apart.
+func metaschema() *jsonschema.Schema {
+	metaOnce.Do(func() {
+		names, _ := json.Marshal(TypeNames())
+		doc := strings.Replace(metaSchemaTemplate, `["__FIELD_TYPES__"]`, string(names), 1)
+		c := jsonschema.NewCompiler()
+		c.Draft = jsonschema.Draft2020
+		c.AssertFormat = true
+		if err := c.AddResource("tessera:module-metaschema", strings.NewReader(doc)); err != nil {
+			panic(err)
+		}
+		metaSchema = c.MustCompile("tessera:module-metaschema")
+	})
+	return metaSchema
+}
+
+// MetaSchema returns the meta-schema document (for docs and the designer).
+func MetaSchema() json.RawMessage {
+	names, _ := json.Marshal(TypeNames())
+	return json.RawMessage(strings.Replace(metaSchemaTemplate, `["__FIELD_TYPES__"]`, string(names), 1))
+}
+
+// Problem is one thing wrong with a module schema. Path is relative to the
+// field ("x-field.type") or to the document root when Field is "".
+type Problem struct {
+	Field string
+	Path  string
+	Code  string
+	Key   string
+	Args  []any
+}
+
+func (p Problem) fieldError() errs.FieldError {
+	name := p.Field
+	if p.Path != "" {
+		if name != "" {
+			name += "."
+		}
+		name += p.Path
+	}
+	args := append([]any{"field", p.Field, "path", name}, p.Args...)
+	return errs.Field(name, p.Code, p.Key, args...)
+}
+
+// Parsed is a checked and normalized module schema.
+type Parsed struct {
+	Doc    json.RawMessage // normalized document, properties in declared order
+	Fields []*Field
+}
+
+// ParseSchema checks a module document against the meta-schema and the
+// field rules, and returns it normalized: "type", "format", enums from
+// options and additionalProperties:false filled in, so that the stored
+// document alone validates records. Errors are *errs.Error with one
+// FieldError per problem.
+func ParseSchema(raw []byte) (*Parsed, error) {
+	if len(raw) > MaxSchemaBytes {
+		return nil, errs.New(errs.TooLarge, "meta.schema_too_large", "max", MaxSchemaBytes)
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return nil, errs.Fields(errs.Field("schema", "malformed", "meta.schema_malformed"))
+	}
+	order, err := propertyOrder(raw)
+	if dup, ok := err.(errDuplicate); ok {
+		return nil, problemsError([]Problem{{Field: string(dup), Code: "duplicate", Key: "meta.duplicate_field"}})
+	}
+	if err != nil {
+		return nil, errs.Fields(errs.Field("schema", "malformed", "meta.schema_malformed"))
+	}
+	props, _ := doc["properties"].(map[string]any)
+
+	// Key and field-type problems first: they are the most common mistakes
+	// and read better than the meta-schema's generic messages.
+	var probs []Problem
+	for _, key := range order {
+		probs = append(probs, checkKeyAndType(key, props[key])...)
+	}
+	if len(probs) == 0 {
+		probs = metaProblems(doc)
+	}
+	if len(probs) > 0 {
+		return nil, problemsError(probs)
+	}
+
+	p := &Parsed{}
+	required := map[string]bool{}
+	if req, ok := doc["required"].([]any); ok {
+		for _, r := range req {
+			name, _ := r.(string)
+			if _, ok := props[name]; !ok {
+				probs = append(probs, Problem{Path: "required", Code: "unknown_required", Key: "meta.unknown_required", Args: []any{"name", name}})
+			}
+			required[name] = true
+		}
+	}
+	normProps := make([]map[string]any, 0, len(order))
+	for _, key := range order {
+		prop := props[key].(map[string]any)
+		f, fp := buildField(key, prop)
+		f.Required = required[key]
+		probs = append(probs, fp...)
+		p.Fields = append(p.Fields, f)
+		normProps = append(normProps, prop)
+	}
+	if len(probs) > 0 {
+		return nil, problemsError(probs)
+	}
+	p.Doc = encodeDoc(doc, order, normProps, required)
+	if err := compileCheck(p.Doc); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func checkKeyAndType(key string, v any) []Problem {
+	if !ValidKey(key, MaxFieldKey) {
+		return []Problem{{Field: key, Code: "bad_key", Key: "meta.bad_field_key", Args: []any{"max", MaxFieldKey}}}
+	}
+	if Reserved(key) {
+		return []Problem{{Field: key, Code: "reserved", Key: "meta.reserved_field"}}
+	}
+	prop, ok := v.(map[string]any)
+	if !ok {
+		return []Problem{{Field: key, Code: "not_object", Key: "meta.field_not_object"}}
+	}
+	xf, ok := prop["x-field"].(map[string]any)
+	if !ok {
+		return []Problem{{Field: key, Path: "x-field", Code: "x_field_required", Key: "meta.x_field_required"}}
+	}
+	name, _ := xf["type"].(string)
+	if _, ok := LookupType(name); !ok {
+		return []Problem{{Field: key, Path: "x-field.type", Code: "unknown_type", Key: "meta.unknown_type",
+			Args: []any{"type", fmt.Sprint(xf["type"]), "types", strings.Join(TypeNames(), ", ")}}}
+	}
+	return nil
+}
+
+// metaProblems validates doc against the meta-schema and flattens the
+// library's error tree into one problem per failing leaf.
+func metaProblems(doc map[string]any) []Problem {
+	err := metaschema().Validate(doc)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []Problem{{Code: "invalid", Key: "meta.schema_invalid", Args: []any{"detail", err.Error()}}}
+	}
+	var probs []Problem
+	for _, leaf := range leaves(ve) {
+		field, path := splitLocation(leaf.InstanceLocation)
+		probs = append(probs, Problem{Field: field, Path: path, Code: "schema", Key: "meta.schema_invalid", Args: []any{"detail", leaf.Message}})
+		if len(probs) >= 20 {
+			break
+		}
+	}
+	return probs
+}
+
+func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(ve.Causes) == 0 {
+		return []*jsonschema.ValidationError{ve}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range ve.Causes {
+		out = append(out, leaves(c)...)
+	}
+	return out
+}
+
+// splitLocation turns "/properties/amount/x-field/type" into ("amount", "x-field.type").
+func splitLocation(loc string) (field, path string) {
+	parts := strings.Split(strings.TrimPrefix(loc, "/"), "/")
+	if len(parts) >= 2 && parts[0] == "properties" {
+		return parts[1], strings.Join(parts[2:], ".")
+	}
+	return "", strings.Join(parts, ".")
+}
+
+func buildField(key string, prop map[string]any) (*Field, []Problem) {
+	xf := prop["x-field"].(map[string]any)
+	ft, _ := LookupType(xf["type"].(string))
+	f := &Field{Key: key, Type: ft, Schema: prop}
+	f.Label = toLabel(xf["label"])
+	f.Module, _ = xf["module"].(string)
+	f.Unique, _ = xf["unique"].(bool)
+	f.Indexed, _ = xf["indexed"].(bool)
+	f.Default = xf["default"]
+	f.Precision = toInt(xf["precision"])
+	f.Scale = toInt(xf["scale"])
+	f.Prefix, _ = xf["prefix"].(string)
+	f.Digits = toInt(xf["digits"])
+	f.RenamedFrom, _ = xf["renamedFrom"].(string)
+	if opts, ok := xf["options"].([]any); ok {
+		for _, o := range opts {
+			om := o.(map[string]any)
+			v, _ := om["value"].(string)
+			c, _ := om["color"].(string)
+			f.Options = append(f.Options, Option{Value: v, Label: toLabel(om["label"]), Color: c})
+		}
+	}
+
+	var probs []Problem
+	add := func(ps []Problem) {
+		for _, p := range ps {
+			p.Field = key
+			probs = append(probs, p)
+		}
+	}
+	if jt := ft.JSONType(); jt != "" {
+		if t, ok := prop["type"]; ok && t != jt {
+			add([]Problem{{Path: "type", Code: "type_mismatch", Key: "meta.type_mismatch", Args: []any{"type", fmt.Sprint(t), "want", jt, "fieldtype", ft.Name()}}})
+		}
+		prop["type"] = jt
+	}
+	if fm, ok := ft.(formatter); ok && fm.Format() != "" {
+		if _, set := prop["format"]; !set {
+			prop["format"] = fm.Format()
+		}
+	}
+	if f.RenamedFrom != "" && !ValidKey(f.RenamedFrom, MaxFieldKey) {
+		add([]Problem{{Path: "x-field.renamedFrom", Code: "bad_key", Key: "meta.bad_field_key", Args: []any{"max", MaxFieldKey}}})
+	}
+	if (f.Unique || f.Indexed) && f.Column().Kind == ColJSON {
+		add([]Problem{{Path: "x-field.unique", Code: "not_indexable", Key: "meta.not_indexable"}})
+	}
+	if c, ok := ft.(checker); ok {
+		add(c.Check(f))
+	}
+	if n, ok := ft.(normalizer); ok {
+		n.Normalize(f, prop)
+	}
+	return f, probs
+}
+
+// encodeDoc writes the normalized document with properties in declared
+// order (a Go map would sort them, and field order is the form's order).
+func encodeDoc(doc map[string]any, order []string, props []map[string]any, required map[string]bool) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteString(`{"$schema":"` + Draft2020 + `","type":"object"`)
+	for _, k := range []string{"title", "description"} {
+		if v, ok := doc[k]; ok {
+			enc, _ := json.Marshal(v)
+			fmt.Fprintf(&b, ",%q:%s", k, enc)
+		}
+	}
+	b.WriteString(`,"properties":{`)
+	var req []string
+	for i, k := range order {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		enc, _ := json.Marshal(props[i])
+		fmt.Fprintf(&b, "%q:%s", k, enc)
+		if required[k] {
+			req = append(req, k)
+		}
+	}
+	b.WriteString(`}`)
+	if len(req) > 0 {
+		enc, _ := json.Marshal(req)
+		b.WriteString(`,"required":` + string(enc))
+	}
+	b.WriteString(`,"additionalProperties":false}`)
+	return b.Bytes()
+}
+
+// compileCheck compiles the normalized document, catching what the
+// meta-schema cannot see (an enum value of the wrong type, say).
+func compileCheck(doc json.RawMessage) error {
+	if _, err := CompileSchema(doc); err != nil {
+		return errs.Fields(errs.Field("schema", "invalid", "meta.schema_invalid", "path", "schema", "detail", err.Error()))
+	}
+	return nil
+}
+
+// CompileSchema compiles a module document for validating records, with
+// format assertions on (email, date, uuid, ...).
+func CompileSchema(doc json.RawMessage) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	// Module documents must be self-contained: no remote or file $refs.
+	c.LoadURL = func(s string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("external references are not allowed: %s", s)
+	}
+	if err := c.AddResource("tessera:module", bytes.NewReader(doc)); err != nil {
+		return nil, err
+	}
+	return c.Compile("tessera:module")
+}
+
+func problemsError(probs []Problem) error {
+	fes := make([]errs.FieldError, len(probs))
+	for i, p := range probs {
+		fes[i] = p.fieldError()
+	}
+	e := errs.Fields(fes...)
+	e.Msg = i18n.M("meta.schema_rejected")
+	return e
+}
+
+// propertyOrder returns the keys of the top-level "properties" object in
+// the order they appear in raw.
+func propertyOrder(raw []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("not an object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if t != "properties" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return objectKeys(dec)
+	}
+	return nil, nil
+}
+
+func objectKeys(dec *json.Decoder) ([]string, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if t != json.Delim('{') {
+		return nil, nil // not an object: the meta-schema reports it
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k := t.(string)
+		if seen[k] {
+			return nil, errDuplicate(k)
+		}
+		seen[k] = true
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+func toLabel(v any) Label {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	l := Label{}
+	for k, s := range m {
+		l[k], _ = s.(string)
+	}
+	return l
+}
+
+func toInt(v any) int {
+	switch n := v.(type) {
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
+// errDuplicate reports a property declared twice; encoding/json would
+// silently keep the last one.
+type errDuplicate string
+
+func (e errDuplicate) Error() string { return "duplicate property " + string(e) }
