@@ -24,3 +24,17 @@ func init() {
 		"meta.duplicate_field":  {i18n.EN: "Field \"{field}\" is declared twice.", i18n.ZhCN: "字段“{field}”重复声明。"},
 	})
 }
+
+func init() {
+	i18n.RegisterAll(map[string]map[string]string{
+		"meta.bad_app_key":       {i18n.EN: "App key must start with a lower-case letter and contain only a-z, 0-9 and single underscores (at most {max} characters).", i18n.ZhCN: "应用标识必须以小写字母开头，只能包含 a-z、0-9 和单个下划线（最多 {max} 个字符）。"},
+		"meta.bad_module_key":    {i18n.EN: "Module key must start with a lower-case letter and contain only a-z, 0-9 and single underscores (at most {max} characters).", i18n.ZhCN: "模块标识必须以小写字母开头，只能包含 a-z、0-9 和单个下划线（最多 {max} 个字符）。"},
+		"meta.label_required":    {i18n.EN: "A label is required, e.g. {\"zh-CN\": \"商机\", \"en\": \"Opportunity\"}.", i18n.ZhCN: "需要名称，例如 {\"zh-CN\": \"商机\", \"en\": \"Opportunity\"}。"},
+		"meta.label_too_long":    {i18n.EN: "Label is too long (at most 200 characters per language).", i18n.ZhCN: "名称过长（每种语言最多 200 个字符）。"},
+		"meta.schema_required":   {i18n.EN: "A schema is required.", i18n.ZhCN: "需要提供模块结构。"},
+		"meta.lookup_missing":    {i18n.EN: "Field \"{field}\" looks up module \"{module}\", which does not exist in this app.", i18n.ZhCN: "字段“{field}”关联的模块“{module}”在此应用中不存在。"},
+		"meta.module_referenced": {i18n.EN: "Module \"{module}\" is still looked up by {refs}; remove those fields first.", i18n.ZhCN: "模块“{module}”仍被 {refs} 关联；请先删除这些字段。"},
+		"meta.rename_on_create":  {i18n.EN: "Field \"{field}\": renamedFrom only applies when changing an existing module.", i18n.ZhCN: "字段“{field}”：renamedFrom 只能在修改已有模块时使用。"},
+		"meta.bad_rename":        {i18n.EN: "Field \"{field}\": renamedFrom \"{from}\" must name a field of the current version that the new version no longer has.", i18n.ZhCN: "字段“{field}”：renamedFrom“{from}”必须是当前版本中存在、而新版本中不再保留的字段。"},
+	})
+}

@@ -1,0 +1,193 @@
+// Command tessera is the one binary: serve, migrate, user.
+//
+//	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
+//	tessera migrate [--data …] [--database …]
+//	tessera user create --email E --password P [--name N] [--admin]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/runtime/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Main(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tessera:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
+  tessera migrate [--data DIR] [--database URL]
+  tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
+
+Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
+TESSERA_DATABASE_URL. Without a database URL, Tessera uses the embedded
+SQLite database in the data directory.`
+
+// Main runs one command; it returns when the command is done or ctx ends.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout)
+	case "user":
+		if len(args) < 2 || args[1] != "create" {
+			return errors.New(usage)
+		}
+		return createUser(ctx, args[2:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+// Config is every option, each from a flag or its environment variable.
+type Config struct {
+	Addr     string
+	Data     string
+	Database string
+}
+
+// options declares the options in one table: flag, environment, default.
+var options = []struct {
+	flag, env, def, help string
+	field                func(*Config) *string
+}{
+	{"addr", "TESSERA_ADDR", "127.0.0.1:8080", "listen address", func(c *Config) *string { return &c.Addr }},
+	{"data", "TESSERA_DATA", "./tessera-data", "data directory (SQLite database, files)", func(c *Config) *string { return &c.Data }},
+	{"database", "TESSERA_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty = embedded SQLite", func(c *Config) *string { return &c.Database }},
+}
+
+func bindConfig(fs *flag.FlagSet, cfg *Config) {
+	for _, o := range options {
+		def := o.def
+		if v, ok := os.LookupEnv(o.env); ok {
+			def = v
+		}
+		fs.StringVar(o.field(cfg), o.flag, def, o.help+" ($"+o.env+")")
+	}
+}
+
+func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
+	s, err := store.Open(ctx, cfg.Data, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return s, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bindConfig(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	h := server.New(server.NewServices(s), log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	log.Info("tessera started", "url", url, "database", s.D.Name())
+	fmt.Fprintf(stdout, "Tessera is running at %s (database: %s)\n", url, s.D.Name())
+	if n, err := s.CountUsers(ctx); err == nil && n == 0 {
+		fmt.Fprintln(stdout, "No users yet: create one with `tessera user create --email you@example.com --password … --admin`.")
+	}
+	fmt.Fprintf(stdout, "Sign in: POST %s/api/auth/login {\"email\",\"password\"}; API document: %s/api/openapi.json\n", url, url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	bindConfig(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", s.D.Name())
+	return nil
+}
+
+func createUser(ctx context.Context, args []string, stdout io.Writer) error {
+	var cfg Config
+	var in access.NewUser
+	var ifMissing bool
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	bindConfig(fs, &cfg)
+	fs.StringVar(&in.Email, "email", "", "email (sign-in name)")
+	fs.StringVar(&in.Password, "password", "", "password (at least 8 characters)")
+	fs.StringVar(&in.Name, "name", "", "display name")
+	fs.BoolVar(&in.IsAdmin, "admin", false, "make the user an administrator")
+	fs.BoolVar(&ifMissing, "if-missing", false, "do nothing when the email is taken")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	u, err := access.NewService(s).CreateUser(ctx, in)
+	if err != nil {
+		if ifMissing && isConflict(err) {
+			fmt.Fprintf(stdout, "user %s already exists\n", in.Email)
+			return nil
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s, admin=%v)\n", u.Email, u.ID, u.IsAdmin)
+	return nil
+}

@@ -1,0 +1,123 @@
+// Package metaapi serves the metadata API: apps and modules (the form
+// engine). Reads are open to signed-in users; changes need an admin.
+package metaapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/runtime/httpx"
+)
+
+// Bind registers /apps and /apps/:app/modules routes on g.
+func Bind(g *echo.Group, svc *meta.Service) {
+	admin := httpx.RequireAdmin
+	g.POST("/apps", func(c echo.Context) error {
+		var in meta.AppInput
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		a, err := svc.CreateApp(c.Request().Context(), in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, a)
+	}, admin)
+	g.GET("/apps", func(c echo.Context) error {
+		apps, err := svc.Repo.Apps(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"apps": nonNil(apps)})
+	})
+	g.GET("/apps/:app", func(c echo.Context) error {
+		a, err := svc.Repo.App(c.Request().Context(), c.Param("app"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, a)
+	})
+	g.PATCH("/apps/:app", func(c echo.Context) error {
+		var in struct {
+			Label meta.Label `json:"label"`
+		}
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		a, err := svc.UpdateApp(c.Request().Context(), c.Param("app"), in.Label)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, a)
+	}, admin)
+	g.DELETE("/apps/:app", func(c echo.Context) error {
+		if err := svc.DeleteApp(c.Request().Context(), c.Param("app")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}, admin)
+
+	g.POST("/apps/:app/modules", func(c echo.Context) error {
+		var in meta.ModuleInput
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		m, err := svc.CreateModule(c.Request().Context(), c.Param("app"), in, httpx.User(c).ID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, m)
+	}, admin)
+	g.GET("/apps/:app/modules", func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if _, err := svc.Repo.App(ctx, c.Param("app")); err != nil {
+			return err
+		}
+		mods, err := svc.Repo.Modules(ctx, c.Param("app"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"modules": nonNil(mods)})
+	})
+	g.GET("/apps/:app/modules/:module", func(c echo.Context) error {
+		m, err := svc.Module(c.Request().Context(), c.Param("app"), c.Param("module"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, m)
+	})
+	g.PUT("/apps/:app/modules/:module", func(c echo.Context) error {
+		var in meta.ModuleInput
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		m, err := svc.UpdateModule(c.Request().Context(), c.Param("app"), c.Param("module"), in, httpx.User(c).ID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, m)
+	}, admin)
+	g.DELETE("/apps/:app/modules/:module", func(c echo.Context) error {
+		if err := svc.DeleteModule(c.Request().Context(), c.Param("app"), c.Param("module")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}, admin)
+	g.GET("/apps/:app/modules/:module/versions", func(c echo.Context) error {
+		vs, err := svc.Versions(c.Request().Context(), c.Param("app"), c.Param("module"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"versions": vs})
+	})
+}
+
+// nonNil makes empty lists encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,266 @@
+package meta
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+
+	"github.com/tessera-app/tessera/engine/errs"
+)
+
+// Repo persists metadata; engine/store implements it. Module writes change
+// the module's table in the same transaction.
+type Repo interface {
+	CreateApp(ctx context.Context, a *App) error
+	App(ctx context.Context, key string) (*App, error)
+	Apps(ctx context.Context) ([]*App, error)
+	UpdateAppLabel(ctx context.Context, a *App) error
+	DeleteApp(ctx context.Context, a *App) error
+	CreateModule(ctx context.Context, m *Module, by string) error
+	UpdateModule(ctx context.Context, old, next *Module, by string) error
+	DeleteModule(ctx context.Context, m *Module) error
+	Module(ctx context.Context, app, key string) (*Module, error)
+	Modules(ctx context.Context, app string) ([]*Module, error)
+	ModuleVersions(ctx context.Context, moduleID string) ([]ModuleVersion, error)
+}
+
+// Service is the metadata API: it checks what the Repo cannot (keys,
+// schemas, references between modules) and caches modules for the record
+// path.
+//
+// The cache is per process and dropped on every local change. With
+// several processes on one PostgreSQL, a node sees another node's schema
+// change only after restart; cross-node invalidation (LISTEN/NOTIFY) is
+// planned with the scale-out work.
+type Service struct {
+	Repo  Repo
+	mu    sync.RWMutex
+	cache map[string]*Module // "app/module"
+}
+
+// NewService returns a Service over r.
+func NewService(r Repo) *Service { return &Service{Repo: r, cache: map[string]*Module{}} }
+
+// AppInput is the body of app create and update requests.
+type AppInput struct {
+	Key   string `json:"key"`
+	Label Label  `json:"label"`
+}
+
+// CreateApp validates and stores a new app.
+func (s *Service) CreateApp(ctx context.Context, in AppInput) (*App, error) {
+	if !ValidKey(in.Key, MaxAppKey) {
+		return nil, errs.Fields(errs.Field("key", "bad_key", "meta.bad_app_key", "max", MaxAppKey))
+	}
+	if err := checkLabel(in.Label); err != nil {
+		return nil, err
+	}
+	a := &App{Key: in.Key, Label: in.Label}
+	return a, s.Repo.CreateApp(ctx, a)
+}
+
+// UpdateApp changes an app's label (keys never change: they name tables).
+func (s *Service) UpdateApp(ctx context.Context, key string, label Label) (*App, error) {
+	a, err := s.Repo.App(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLabel(label); err != nil {
+		return nil, err
+	}
+	a.Label = label
+	return a, s.Repo.UpdateAppLabel(ctx, a)
+}
+
+// DeleteApp removes an app with all its modules and their data.
+func (s *Service) DeleteApp(ctx context.Context, key string) error {
+	a, err := s.Repo.App(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer s.forget(key)
+	return s.Repo.DeleteApp(ctx, a)
+}
+
+// ModuleInput is the body of module create and replace requests.
+type ModuleInput struct {
+	Key     string          `json:"key"`
+	Label   Label           `json:"label"`
+	Schema  json.RawMessage `json:"schema"`
+	Version int             `json:"version,omitempty"` // on replace: the version being replaced
+}
+
+// CreateModule checks a new module and creates it with its table.
+func (s *Service) CreateModule(ctx context.Context, appKey string, in ModuleInput, by string) (*Module, error) {
+	a, err := s.Repo.App(ctx, appKey)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidKey(in.Key, MaxModuleKey) {
+		return nil, errs.Fields(errs.Field("key", "bad_key", "meta.bad_module_key", "max", MaxModuleKey))
+	}
+	m, err := s.build(ctx, a, in.Key, in)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range m.Fields {
+		if f.RenamedFrom != "" {
+			return nil, errs.Fields(errs.Field(f.Key+".x-field.renamedFrom", "rename_on_create", "meta.rename_on_create", "field", f.Key))
+		}
+	}
+	defer s.forget(appKey)
+	return m, s.Repo.CreateModule(ctx, m, by)
+}
+
+// UpdateModule replaces a module's label and schema with a new version;
+// the table follows (fields added, renamed, removed, converted).
+func (s *Service) UpdateModule(ctx context.Context, appKey, key string, in ModuleInput, by string) (*Module, error) {
+	a, err := s.Repo.App(ctx, appKey)
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.Repo.Module(ctx, appKey, key)
+	if err != nil {
+		return nil, err
+	}
+	if in.Version != 0 && in.Version != old.Version {
+		return nil, errs.New(errs.Conflict, "store.module_stale", "key", key)
+	}
+	next, err := s.build(ctx, a, key, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRenames(old, next); err != nil {
+		return nil, err
+	}
+	defer s.forget(appKey)
+	return next, s.Repo.UpdateModule(ctx, old, next, by)
+}
+
+// DeleteModule drops a module and its table, unless another module still
+// looks it up.
+func (s *Service) DeleteModule(ctx context.Context, appKey, key string) error {
+	m, err := s.Repo.Module(ctx, appKey, key)
+	if err != nil {
+		return err
+	}
+	mods, err := s.Repo.Modules(ctx, appKey)
+	if err != nil {
+		return err
+	}
+	var refs []string
+	for _, other := range mods {
+		if other.Key == key {
+			continue
+		}
+		for _, f := range other.Fields {
+			if f.Column().RefModule == key {
+				refs = append(refs, other.Key+"."+f.Key)
+			}
+		}
+	}
+	if len(refs) > 0 {
+		return errs.New(errs.Conflict, "meta.module_referenced", "module", key, "refs", strings.Join(refs, ", "))
+	}
+	defer s.forget(appKey)
+	return s.Repo.DeleteModule(ctx, m)
+}
+
+// Module returns a module, from the cache when possible.
+func (s *Service) Module(ctx context.Context, appKey, key string) (*Module, error) {
+	ck := appKey + "/" + key
+	s.mu.RLock()
+	m := s.cache[ck]
+	s.mu.RUnlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := s.Repo.Module(ctx, appKey, key)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cache[ck] = m
+	s.mu.Unlock()
+	return m, nil
+}
+
+// Versions lists a module's stored versions, newest first.
+func (s *Service) Versions(ctx context.Context, appKey, key string) ([]ModuleVersion, error) {
+	m, err := s.Repo.Module(ctx, appKey, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.Repo.ModuleVersions(ctx, m.ID)
+}
+
+func (s *Service) forget(appKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.cache {
+		if strings.HasPrefix(k, appKey+"/") {
+			delete(s.cache, k)
+		}
+	}
+}
+
+// build parses the schema and checks references against the app's modules.
+func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput) (*Module, error) {
+	if err := checkLabel(in.Label); err != nil {
+		return nil, err
+	}
+	if len(in.Schema) == 0 {
+		return nil, errs.Fields(errs.Field("schema", "required", "meta.schema_required"))
+	}
+	p, err := ParseSchema(in.Schema)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := s.Repo.Modules(ctx, a.Key)
+	if err != nil {
+		return nil, err
+	}
+	exists := map[string]bool{key: true}
+	for _, m := range mods {
+		exists[m.Key] = true
+	}
+	for _, f := range p.Fields {
+		if t := f.Column().RefModule; t != "" && !exists[t] {
+			return nil, errs.Fields(errs.Field(f.Key+".x-field.module", "lookup_target", "meta.lookup_missing", "field", f.Key, "module", t))
+		}
+	}
+	return &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key)}, nil
+}
+
+// checkRenames makes sure each renamedFrom names a field of the old
+// version that the new version does not also keep.
+func checkRenames(old, next *Module) error {
+	var fes []errs.FieldError
+	from := map[string]string{}
+	for _, f := range next.Fields {
+		if f.RenamedFrom == "" || f.RenamedFrom == f.Key {
+			continue
+		}
+		if old.Field(f.RenamedFrom) == nil || next.Field(f.RenamedFrom) != nil || from[f.RenamedFrom] != "" {
+			fes = append(fes, errs.Field(f.Key+".x-field.renamedFrom", "bad_rename", "meta.bad_rename", "field", f.Key, "from", f.RenamedFrom))
+		}
+		from[f.RenamedFrom] = f.Key
+	}
+	if len(fes) > 0 {
+		return errs.Fields(fes...)
+	}
+	return nil
+}
+
+func checkLabel(l Label) error {
+	if len(l) == 0 {
+		return errs.Fields(errs.Field("label", "required", "meta.label_required"))
+	}
+	for k, v := range l {
+		if len(k) > 10 || len(v) > 200 {
+			return errs.Fields(errs.Field("label", "too_long", "meta.label_too_long"))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,293 @@
+// Package record is the one write path for records, and their reads.
+// Every write — API, UI, rule action, import, template — goes through
+// Service: authorize → normalize and validate → one transaction (lookups
+// checked, before-save hooks, the row with its version check, in-transaction
+// hooks such as audit and outbox) → after-commit hooks. The write path knows
+// no rule and no flow: those engines register hooks when cmd/tessera wires
+// the program together.
+package record
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/form"
+	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/store"
+)
+
+// Op is the kind of write.
+type Op string
+
+const (
+	OpCreate  Op = "create"
+	OpUpdate  Op = "update"
+	OpDelete  Op = "delete"
+	OpRestore Op = "restore"
+)
+
+// Actor is who writes and through what channel (api, ui, rule, import, template).
+type Actor struct {
+	User *access.User
+	Via  string
+}
+
+func (a Actor) userID() string {
+	if a.User == nil {
+		return ""
+	}
+	return a.User.ID
+}
+
+// Event describes one write to hooks. Old is nil on create; New is the row
+// as written (after the transaction's own changes).
+type Event struct {
+	Op     Op
+	Module *meta.Module
+	Actor  Actor
+	Old    store.Record
+	New    store.Record
+	// Changes are the field values the write sets (create: all given).
+	Changes map[string]any
+}
+
+// Hooks are the extension points of the write path.
+type Hooks struct {
+	// BeforeSave runs inside the transaction before the row is written; it
+	// may change ev.Changes or reject the write by returning an error.
+	BeforeSave []func(ctx context.Context, tx *store.Tx, ev *Event) error
+	// InTx runs inside the transaction after the row is written (audit
+	// entries, outbox jobs): an error rolls the whole write back.
+	InTx []func(ctx context.Context, tx *store.Tx, ev *Event) error
+	// AfterCommit runs after a successful commit.
+	AfterCommit []func(ctx context.Context, ev *Event)
+}
+
+// Authorizer decides whether an actor may perform op on a module's record
+// (rec is nil for create and list). Roles and scopes plug in here.
+type Authorizer interface {
+	Authorize(ctx context.Context, a Actor, m *meta.Module, op Op, rec store.Record) error
+}
+
+// SignedIn is the authorizer of the foundation: any signed-in, enabled
+// user may read and write records.
+type SignedIn struct{}
+
+// Authorize implements Authorizer.
+func (SignedIn) Authorize(_ context.Context, a Actor, _ *meta.Module, _ Op, _ store.Record) error {
+	if a.User == nil || a.User.Disabled {
+		return errs.New(errs.Unauthorized, "access.signin_required")
+	}
+	return nil
+}
+
+// Service reads and writes records.
+type Service struct {
+	Store *store.Store
+	Auth  Authorizer
+	Hooks Hooks
+}
+
+// New returns a service with the signed-in authorizer and no hooks.
+func New(s *store.Store) *Service { return &Service{Store: s, Auth: SignedIn{}} }
+
+// Create validates input and inserts a new record owned by the actor.
+func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map[string]any) (store.Record, error) {
+	if err := s.Auth.Authorize(ctx, a, m, OpCreate, nil); err != nil {
+		return nil, err
+	}
+	v, err := form.For(m)
+	if err != nil {
+		return nil, err
+	}
+	values, err := v.Create(input)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.checkLookups(ctx, tx, m, ev.Changes); err != nil {
+			return err
+		}
+		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
+			return err
+		}
+		if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
+			return err
+		}
+		rec, err := s.Store.InsertRecord(ctx, tx, m, ev.Changes, a.userID(), a.userID())
+		if err != nil {
+			return err
+		}
+		ev.New = rec
+		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterCommit(ctx, ev)
+	return ev.New, nil
+}
+
+// Update applies a partial update if version is still current. A stale
+// version is a conflict and writes nothing.
+func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string, version int64, patch map[string]any) (store.Record, error) {
+	if version <= 0 {
+		return nil, errs.Fields(errs.Field("version", "required", "record.version_required"))
+	}
+	v, err := form.For(m)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+		old, err := s.Store.RecordInTx(ctx, tx, m, id)
+		if err != nil {
+			return err
+		}
+		if err := s.Auth.Authorize(ctx, a, m, OpUpdate, old); err != nil {
+			return err
+		}
+		if cur := old["version"].(int64); cur != version {
+			return errs.New(errs.Conflict, "store.stale_version", "id", id)
+		}
+		changes, err := v.Update(fieldValues(m, old), patch)
+		if err != nil {
+			return err
+		}
+		ev.Old, ev.Changes = old, changes
+		if err := s.checkLookups(ctx, tx, m, changes); err != nil {
+			return err
+		}
+		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
+			return err
+		}
+		rec, err := s.Store.UpdateRecord(ctx, tx, m, id, version, ev.Changes, a.userID())
+		if err != nil {
+			return err
+		}
+		ev.New = rec
+		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterCommit(ctx, ev)
+	return ev.New, nil
+}
+
+// Delete soft-deletes a record.
+func (s *Service) Delete(ctx context.Context, a Actor, m *meta.Module, id string) error {
+	_, err := s.setDeleted(ctx, a, m, id, OpDelete)
+	return err
+}
+
+// Restore brings back a soft-deleted record.
+func (s *Service) Restore(ctx context.Context, a Actor, m *meta.Module, id string) (store.Record, error) {
+	return s.setDeleted(ctx, a, m, id, OpRestore)
+}
+
+func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id string, op Op) (store.Record, error) {
+	ev := &Event{Op: op, Module: m, Actor: a}
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.Auth.Authorize(ctx, a, m, op, nil); err != nil {
+			return err
+		}
+		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
+			return err
+		}
+		rec, err := s.Store.SetDeleted(ctx, tx, m, id, op == OpDelete, a.userID())
+		if err != nil {
+			return err
+		}
+		ev.New = rec
+		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterCommit(ctx, ev)
+	return ev.New, nil
+}
+
+func (s *Service) run(ctx context.Context, tx *store.Tx, ev *Event, hooks []func(context.Context, *store.Tx, *Event) error) error {
+	for _, h := range hooks {
+		if err := h(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) afterCommit(ctx context.Context, ev *Event) {
+	for _, h := range s.Hooks.AfterCommit {
+		h(ctx, ev)
+	}
+}
+
+// checkLookups turns a reference to a missing or deleted record (or user)
+// into a field error, before the foreign key would fail anonymously.
+func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, m *meta.Module, values map[string]any) error {
+	var fes []errs.FieldError
+	for _, f := range m.Fields {
+		c := f.Column()
+		id, ok := values[f.Key].(string)
+		if c.Kind != meta.ColRef || !ok {
+			continue
+		}
+		table := "users"
+		if !c.RefUsers {
+			table = meta.TableName(m.AppKey, c.RefModule)
+		}
+		live, err := s.Store.LiveIDs(ctx, tx, table, []string{id})
+		if err != nil {
+			return err
+		}
+		if !live[id] {
+			fes = append(fes, errs.Field(f.Key, "not_found", "record.lookup_missing", "field", f.Key, "id", id))
+		}
+	}
+	if len(fes) > 0 {
+		return errs.Fields(fes...)
+	}
+	return nil
+}
+
+func (s *Service) fillAutonumbers(ctx context.Context, tx *store.Tx, m *meta.Module, values map[string]any) error {
+	for _, f := range m.Fields {
+		if f.Type.Name() != "autonumber" {
+			continue
+		}
+		n, err := s.Store.NextAutonumber(ctx, tx, m.ID, f.Key)
+		if err != nil {
+			return err
+		}
+		values[f.Key] = meta.FormatAutonumber(f, n, tx.Now)
+	}
+	return nil
+}
+
+// fieldValues returns the field part of a stored record, in the JSON form
+// the validator works with.
+func fieldValues(m *meta.Module, rec store.Record) map[string]any {
+	out := make(map[string]any, len(m.Fields))
+	for _, f := range m.Fields {
+		v := rec[f.Key]
+		switch x := v.(type) {
+		case json.RawMessage:
+			var decoded any
+			dec := json.NewDecoder(bytesReader(x))
+			dec.UseNumber()
+			if dec.Decode(&decoded) == nil {
+				v = decoded
+			}
+		case int64:
+			v = json.Number(strconv.FormatInt(x, 10))
+		}
+		out[f.Key] = v
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/expr"
+	"github.com/tessera-app/tessera/engine/meta"
+)
+
+// List limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// ListQuery is a page request over one module.
+type ListQuery struct {
+	Filter string // expr-lang expression, translated to SQL
+	Sort   string // "-amount,name"; default "-created_at"
+	Limit  int
+	Cursor string // opaque, from a previous Page.Next
+	Total  bool
+	// Where holds extra conditions from callers above the store (record
+	// scopes); each fragment uses "?" placeholders for its own args.
+	Where []Cond
+}
+
+// Cond is a SQL condition with "?" placeholders and its args.
+type Cond struct {
+	SQL  string
+	Args []any
+}
+
+// Page is one page of records.
+type Page struct {
+	Records []Record `json:"records"`
+	Next    string   `json:"next_cursor,omitempty"`
+	Total   *int64   `json:"total,omitempty"`
+}
+
+// sortKey is one ORDER BY term.
+type sortKey struct {
+	key, col string
+	c        meta.Column
+	desc     bool
+	nullable bool
+}
+
+// ListRecords returns a page of live records. Filtering, ordering and
+// paging all happen in SQL; the cursor is keyset-based, so deep pages cost
+// the same as the first.
+func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (*Page, error) {
+	limit := lq.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit > MaxLimit {
+		return nil, errs.New(errs.Invalid, "store.bad_limit", "max", MaxLimit)
+	}
+	keys, err := parseSort(m, lq.Sort)
+	if err != nil {
+		return nil, err
+	}
+	w := &whereBuilder{d: s.D}
+	w.add(`"deleted_at" IS NULL`)
+	for _, c := range lq.Where {
+		w.add(c.SQL, c.Args...)
+	}
+	if err := w.filter(m, lq.Filter); err != nil {
+		return nil, err
+	}
+	page := &Page{Records: []Record{}}
+	if lq.Total {
+		var n int64
+		q := fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, Quote(m.Table), w.sql())
+		if err := s.R.QueryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
+			return nil, err
+		}
+		page.Total = &n
+	}
+	if lq.Cursor != "" {
+		if err := w.after(keys, lq.Cursor, lq.Sort); err != nil {
+			return nil, err
+		}
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d`,
+		selectList(m), Quote(m.Table), w.sql(), orderBy(s.D, keys), limit+1)
+	rows, err := s.R.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := scanRecord(rows, m)
+		if err != nil {
+			return nil, err
+		}
+		page.Records = append(page.Records, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Records) > limit {
+		page.Records = page.Records[:limit]
+		page.Next = encodeCursor(keys, page.Records[limit-1], lq.Sort)
+	}
+	return page, nil
+}
+
+// whereBuilder appends conditions and their args together, so
+// placeholders and arguments cannot drift apart.
+type whereBuilder struct {
+	d     Dialect
+	conds []string
+	args  []any
+}
+
+// add appends a condition written with "?" placeholders.
+func (w *whereBuilder) add(cond string, args ...any) {
+	if w.d.Name() == "postgres" && len(args) > 0 {
+		var b strings.Builder
+		n := len(w.args)
+		for i := 0; i < len(cond); i++ {
+			if cond[i] == '?' {
+				n++
+				fmt.Fprintf(&b, "$%d", n)
+				continue
+			}
+			b.WriteByte(cond[i])
+		}
+		cond = b.String()
+	}
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *whereBuilder) sql() string { return "(" + strings.Join(w.conds, ") AND (") + ")" }
+
+// filter translates an expr-lang filter and appends it.
+func (w *whereBuilder) filter(m *meta.Module, src string) error {
+	if strings.TrimSpace(src) == "" {
+		return nil
+	}
+	where, err := expr.Filter(src, Resolver(m), expr.Dialect(w.d.Name()), len(w.args))
+	if err != nil {
+		return err
+	}
+	if where.SQL != "" {
+		w.conds = append(w.conds, where.SQL)
+		w.args = append(w.args, where.Args...)
+	}
+	return nil
+}
+
+// Resolver maps filter identifiers to a module's columns: its fields and
+// the system keys.
+func Resolver(m *meta.Module) expr.Resolver {
+	return func(name string) (expr.Column, bool) {
+		for _, s := range systemSelect {
+			if s.key == name && name != "deleted_at" {
+				return expr.Column{SQL: Quote(s.col), Kind: exprKind(s.c)}, true
+			}
+		}
+		f := m.Field(name)
+		if f == nil {
+			return expr.Column{}, false
+		}
+		k := exprKind(f.Column())
+		if k == expr.KindArray && f.Type.Name() != "multiselect" {
+			k = expr.KindJSON // plain JSON: only nil checks translate
+		}
+		return expr.Column{SQL: Quote(f.Key), Kind: k}, true
+	}
+}
+
+func exprKind(c meta.Column) expr.Kind {
+	switch c.Kind {
+	case meta.ColInteger, meta.ColFloat, meta.ColDecimal:
+		return expr.KindNumber
+	case meta.ColBool:
+		return expr.KindBool
+	case meta.ColDate:
+		return expr.KindDate
+	case meta.ColTime:
+		return expr.KindTime
+	case meta.ColRef:
+		return expr.KindRef
+	case meta.ColJSON:
+		return expr.KindArray
+	}
+	return expr.KindText
+}
+
+// parseSort reads "-amount,name" into ORDER BY terms, always ending with
+// id so that the order is total and the keyset cursor exact.
+func parseSort(m *meta.Module, spec string) ([]sortKey, error) {
+	if strings.TrimSpace(spec) == "" {
+		spec = "-created_at"
+	}
+	var keys []sortKey
+	seen := map[string]bool{}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		desc := strings.HasPrefix(part, "-")
+		name := strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")
+		k, ok := sortColumn(m, name)
+		if !ok || seen[name] || len(keys) >= 5 {
+			return nil, errs.New(errs.Invalid, "store.bad_sort", "name", name)
+		}
+		seen[name] = true
+		k.desc = desc
+		keys = append(keys, k)
+	}
+	if !seen["id"] {
+		last := keys[len(keys)-1].desc
+		keys = append(keys, sortKey{key: "id", col: "id", c: colID, desc: last})
+	}
+	return keys, nil
+}
+
+func sortColumn(m *meta.Module, name string) (sortKey, bool) {
+	for _, s := range systemSelect {
+		if s.key == name && name != "deleted_at" {
+			nullable := name == "created_by" || name == "updated_by" || name == "owner"
+			return sortKey{key: s.key, col: s.col, c: s.c, nullable: nullable}, true
+		}
+	}
+	f := m.Field(name)
+	if f == nil || f.Column().Kind == meta.ColJSON {
+		return sortKey{}, false
+	}
+	return sortKey{key: f.Key, col: f.Key, c: f.Column(), nullable: true}, true
+}
+
+// orderBy renders the terms. NULL sorts as the largest value on both
+// dialects (PostgreSQL's default), so results and cursors agree.
+func orderBy(d Dialect, keys []sortKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		p := Quote(k.col)
+		if k.desc {
+			p += " DESC"
+		}
+		if k.nullable && d.Name() == "sqlite" {
+			if k.desc {
+				p += " NULLS FIRST"
+			} else {
+				p += " NULLS LAST"
+			}
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ", ")
+}
+
+type cursor struct {
+	Sort   string `json:"s"`
+	Values []any  `json:"v"`
+}
+
+func encodeCursor(keys []sortKey, last Record, sort string) string {
+	c := cursor{Sort: sort}
+	for _, k := range keys {
+		c.Values = append(c.Values, last[k.key])
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// after adds the keyset condition "strictly after the cursor row":
+// OR over i of (k0 = v0 AND … AND k(i-1) = v(i-1) AND ki after vi).
+func (w *whereBuilder) after(keys []sortKey, token, sort string) error {
+	bad := errs.New(errs.Invalid, "store.bad_cursor")
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) > 8192 {
+		return bad
+	}
+	var c cursor
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if dec.Decode(&c) != nil || c.Sort != sort || len(c.Values) != len(keys) {
+		return bad
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		if c.Values[i] == nil {
+			continue
+		}
+		if args[i], err = Encode(w.d, k.c, c.Values[i]); err != nil {
+			return bad
+		}
+	}
+	var ors []string
+	var orArgs []any
+	for i, k := range keys {
+		var ands []string
+		var andArgs []any
+		for j := 0; j < i; j++ {
+			cond, a := equalTo(keys[j], args[j])
+			ands = append(ands, cond)
+			andArgs = append(andArgs, a...)
+		}
+		cond, a, possible := afterValue(k, args[i])
+		if !possible {
+			continue
+		}
+		ands = append(ands, cond)
+		andArgs = append(andArgs, a...)
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		orArgs = append(orArgs, andArgs...)
+	}
+	if len(ors) == 0 {
+		w.add("1 = 0")
+		return nil
+	}
+	w.add(strings.Join(ors, " OR "), orArgs...)
+	return nil
+}
+
+func equalTo(k sortKey, v any) (string, []any) {
+	if v == nil {
+		return Quote(k.col) + " IS NULL", nil
+	}
+	return Quote(k.col) + " = ?", []any{v}
+}
+
+// afterValue is "k comes after v" in the key's direction, NULL being the
+// largest value. possible is false when nothing can come after.
+func afterValue(k sortKey, v any) (cond string, args []any, possible bool) {
+	col := Quote(k.col)
+	switch {
+	case !k.desc && v == nil:
+		return "", nil, false
+	case !k.desc:
+		if k.nullable {
+			return "(" + col + " > ? OR " + col + " IS NULL)", []any{v}, true
+		}
+		return col + " > ?", []any{v}, true
+	case v == nil:
+		return col + " IS NOT NULL", nil, true
+	default:
+		return col + " < ?", []any{v}, true
+	}
+}

@@ -1,0 +1,27 @@
+package store
+
+import (
+	"github.com/tessera-app/tessera/engine/i18n"
+	"github.com/tessera-app/tessera/engine/meta"
+)
+
+// The store implements meta.Repo.
+var _ meta.Repo = (*Store)(nil)
+
+func init() {
+	i18n.RegisterAll(map[string]map[string]string{
+		"store.app_exists":       {i18n.EN: "An app with key \"{key}\" already exists.", i18n.ZhCN: "标识为“{key}”的应用已存在。"},
+		"store.app_not_found":    {i18n.EN: "App \"{key}\" not found.", i18n.ZhCN: "应用“{key}”不存在。"},
+		"store.module_exists":    {i18n.EN: "A module with key \"{key}\" already exists in this app.", i18n.ZhCN: "此应用中已存在标识为“{key}”的模块。"},
+		"store.module_not_found": {i18n.EN: "Module \"{key}\" not found in app \"{app}\".", i18n.ZhCN: "应用“{app}”中不存在模块“{key}”。"},
+		"store.module_stale":     {i18n.EN: "Module \"{key}\" was changed by someone else; reload it and try again.", i18n.ZhCN: "模块“{key}”已被他人修改，请刷新后重试。"},
+		"store.bad_value":        {i18n.EN: "The value cannot be stored: {detail}.", i18n.ZhCN: "该值无法保存：{detail}。"},
+		"store.record_not_found": {i18n.EN: "Record not found.", i18n.ZhCN: "记录不存在。"},
+		"store.stale_version":    {i18n.EN: "The record was changed by someone else (your version is out of date); reload it and try again.", i18n.ZhCN: "记录已被他人修改（版本已过期），请刷新后重试。"},
+		"store.duplicate":        {i18n.EN: "Another record already has this value of \"{field}\".", i18n.ZhCN: "已有其他记录使用了相同的“{field}”值。"},
+		"store.duplicate_value":  {i18n.EN: "This value of \"{field}\" is already taken.", i18n.ZhCN: "“{field}”的此值已被占用。"},
+		"store.bad_limit":        {i18n.EN: "limit must be between 1 and {max}.", i18n.ZhCN: "limit 必须在 1 到 {max} 之间。"},
+		"store.bad_sort":         {i18n.EN: "Cannot sort by \"{name}\": not a sortable field (or repeated, or more than 5 sort keys).", i18n.ZhCN: "无法按“{name}”排序：不是可排序字段（或重复，或排序键超过 5 个）。"},
+		"store.bad_cursor":       {i18n.EN: "The cursor is invalid or belongs to a different sort order.", i18n.ZhCN: "游标无效或与当前排序不符。"},
+	})
+}

@@ -1,0 +1,361 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/meta"
+)
+
+// Record is one row in its JSON form: field keys and system keys.
+type Record map[string]any
+
+// System columns as they appear in a record (owner is stored as owner_id).
+var (
+	colID        = meta.Column{Kind: meta.ColRef}
+	colTime      = meta.Column{Kind: meta.ColTime}
+	colInt       = meta.Column{Kind: meta.ColInteger}
+	systemSelect = []struct {
+		key, col string
+		c        meta.Column
+	}{
+		{"id", "id", colID}, {"version", "version", colInt},
+		{"created_at", "created_at", colTime}, {"updated_at", "updated_at", colTime},
+		{"created_by", "created_by", colID}, {"updated_by", "updated_by", colID},
+		{"owner", "owner_id", colID}, {"deleted_at", "deleted_at", colTime},
+	}
+)
+
+// selectList is the column list of a module's records, system columns first.
+func selectList(m *meta.Module) string {
+	var b strings.Builder
+	for i, s := range systemSelect {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(Quote(s.col))
+	}
+	for _, f := range m.Fields {
+		b.WriteString(", ")
+		b.WriteString(Quote(f.Key))
+	}
+	return b.String()
+}
+
+// scanRecord reads one row selected with selectList.
+func scanRecord(r scanner, m *meta.Module) (Record, error) {
+	n := len(systemSelect) + len(m.Fields)
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := r.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	rec := make(Record, n)
+	for i, s := range systemSelect {
+		v := Decode(s.c, vals[i])
+		if s.key == "deleted_at" && v == nil {
+			continue
+		}
+		rec[s.key] = v
+	}
+	for i, f := range m.Fields {
+		rec[f.Key] = Decode(f.Column(), vals[len(systemSelect)+i])
+	}
+	return rec, nil
+}
+
+// InsertRecord inserts a new record. values holds field values in JSON
+// form (already validated); owner may be "". It fills in and returns the
+// system keys.
+func (s *Store) InsertRecord(ctx context.Context, tx *Tx, m *meta.Module, values map[string]any, owner, by string) (Record, error) {
+	id := NewID()
+	now := TimeArg(s.D, tx.Now)
+	cols := []string{`"id"`, `"version"`, `"created_at"`, `"updated_at"`, `"created_by"`, `"updated_by"`, `"owner_id"`}
+	args := []any{id, 1, now, now, nullable(by), nullable(by), nullable(owner)}
+	for _, f := range m.Fields {
+		v, ok := values[f.Key]
+		if !ok {
+			continue
+		}
+		arg, err := Encode(s.D, f.Column(), v)
+		if err != nil {
+			return nil, errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
+		}
+		cols = append(cols, Quote(f.Key))
+		args = append(args, arg)
+	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", Quote(m.Table), strings.Join(cols, ", "), s.placeholders(1, len(args)))
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return nil, s.writeError(m, err)
+	}
+	return s.getRecord(ctx, tx, m, id, false)
+}
+
+// UpdateRecord writes changes to record id if its version is still
+// version, bumping the version. A stale version is a conflict that writes
+// nothing; a missing or deleted record is not found.
+func (s *Store) UpdateRecord(ctx context.Context, tx *Tx, m *meta.Module, id string, version int64, changes map[string]any, by string) (Record, error) {
+	sets := []string{`"version" = "version" + 1`, `"updated_at" = ` + s.D.Placeholder(1), `"updated_by" = ` + s.D.Placeholder(2)}
+	args := []any{TimeArg(s.D, tx.Now), nullable(by)}
+	for _, f := range m.Fields {
+		v, ok := changes[f.Key]
+		if !ok {
+			continue
+		}
+		arg, err := Encode(s.D, f.Column(), v)
+		if err != nil {
+			return nil, errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
+		}
+		args = append(args, arg)
+		sets = append(sets, Quote(f.Key)+" = "+s.D.Placeholder(len(args)))
+	}
+	if owner, ok := changes["owner"]; ok {
+		args = append(args, owner)
+		sets = append(sets, `"owner_id" = `+s.D.Placeholder(len(args)))
+	}
+	args = append(args, id, version)
+	q := fmt.Sprintf(`UPDATE %s SET %s WHERE "id" = %s AND "version" = %s AND "deleted_at" IS NULL`,
+		Quote(m.Table), strings.Join(sets, ", "), s.D.Placeholder(len(args)-1), s.D.Placeholder(len(args)))
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.writeError(m, err)
+	}
+	if err := s.checkOne(ctx, tx, m, id, res); err != nil {
+		return nil, err
+	}
+	return s.getRecord(ctx, tx, m, id, false)
+}
+
+// SetDeleted soft-deletes (deleted=true) or restores a record, bumping its
+// version. Deleting a deleted record, or restoring a live one, is not found.
+func (s *Store) SetDeleted(ctx context.Context, tx *Tx, m *meta.Module, id string, deleted bool, by string) (Record, error) {
+	var q string
+	if deleted {
+		q = `UPDATE %s SET "deleted_at" = %s, "updated_at" = %s, "updated_by" = %s, "version" = "version" + 1 WHERE "id" = %s AND "deleted_at" IS NULL`
+	} else {
+		q = `UPDATE %s SET "deleted_at" = NULL, "updated_at" = %s, "updated_by" = %s, "version" = "version" + 1 WHERE "id" = %s AND "deleted_at" IS NOT NULL`
+	}
+	now := TimeArg(s.D, tx.Now)
+	var args []any
+	if deleted {
+		args = []any{now, now, nullable(by), id}
+	} else {
+		args = []any{now, nullable(by), id}
+	}
+	ph := make([]any, len(args)+1)
+	ph[0] = Quote(m.Table)
+	for i := range args {
+		ph[i+1] = s.D.Placeholder(i + 1)
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(q, ph...), args...)
+	if err != nil {
+		return nil, s.writeError(m, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
+	}
+	return s.getRecord(ctx, tx, m, id, true)
+}
+
+// checkOne turns "no row updated" into not found or conflict.
+func (s *Store) checkOne(ctx context.Context, tx *Tx, m *meta.Module, id string, res sql.Result) error {
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	if _, err := s.getRecord(ctx, tx, m, id, false); err != nil {
+		return err
+	}
+	return errs.New(errs.Conflict, "store.stale_version", "id", id)
+}
+
+// Record reads one live record.
+func (s *Store) Record(ctx context.Context, m *meta.Module, id string) (Record, error) {
+	return s.getRecord(ctx, s.R, m, id, false)
+}
+
+// RecordInTx reads one live record inside a write transaction.
+func (s *Store) RecordInTx(ctx context.Context, tx *Tx, m *meta.Module, id string) (Record, error) {
+	return s.getRecord(ctx, tx, m, id, false)
+}
+
+func (s *Store) getRecord(ctx context.Context, q queryer, m *meta.Module, id string, withDeleted bool) (Record, error) {
+	if !validID(id) {
+		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
+	}
+	sqlText := fmt.Sprintf(`SELECT %s FROM %s WHERE "id" = %s`, selectList(m), Quote(m.Table), s.D.Placeholder(1))
+	if !withDeleted {
+		sqlText += ` AND "deleted_at" IS NULL`
+	}
+	rec, err := scanRecord(q.QueryRowContext(ctx, sqlText, id), m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
+	}
+	return rec, err
+}
+
+// LiveIDs returns which of ids are live records of table (lookup checks).
+func (s *Store) LiveIDs(ctx context.Context, tx *Tx, table string, ids []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	var valid []any
+	for _, id := range ids {
+		if validID(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return found, nil
+	}
+	cond := `"deleted_at" IS NULL AND `
+	if table == "users" {
+		cond = `"disabled" = ` + s.boolLit(false) + ` AND `
+	}
+	q := fmt.Sprintf(`SELECT "id" FROM %s WHERE %s"id" IN (%s)`, Quote(table), cond, s.placeholders(1, len(valid)))
+	rows, err := tx.QueryContext(ctx, q, valid...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		found[id] = true
+	}
+	return found, rows.Err()
+}
+
+// RecordsByIDs loads live records by id in batches (for expand): one query
+// per 500 ids, never one per row.
+func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string) (map[string]Record, error) {
+	out := map[string]Record{}
+	var valid []any
+	for _, id := range ids {
+		if validID(id) {
+			valid = append(valid, id)
+		}
+	}
+	for start := 0; start < len(valid); start += 500 {
+		end := min(start+500, len(valid))
+		q := fmt.Sprintf(`SELECT %s FROM %s WHERE "deleted_at" IS NULL AND "id" IN (%s)`,
+			selectList(m), Quote(m.Table), s.placeholders(1, end-start))
+		rows, err := s.R.QueryContext(ctx, q, valid[start:end]...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			rec, err := scanRecord(rows, m)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[rec["id"].(string)] = rec
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// UserSummaries loads id, name and email of users by id (for expand).
+func (s *Store) UserSummaries(ctx context.Context, ids []string) (map[string]Record, error) {
+	out := map[string]Record{}
+	var valid []any
+	for _, id := range ids {
+		if validID(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	rows, err := s.R.QueryContext(ctx, fmt.Sprintf(`SELECT id, name, email FROM users WHERE id IN (%s)`, s.placeholders(1, len(valid))), valid...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name, email string
+		if err := rows.Scan(&id, &name, &email); err != nil {
+			return nil, err
+		}
+		out[id] = Record{"id": id, "name": name, "email": email}
+	}
+	return out, rows.Err()
+}
+
+// NextAutonumber returns the next value of a module field's sequence,
+// inside the record's transaction so a rolled-back create uses no number.
+func (s *Store) NextAutonumber(ctx context.Context, tx *Tx, moduleID, field string) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO autonumbers (module_id, field, value) VALUES (?, ?, 1)
+		ON CONFLICT (module_id, field) DO UPDATE SET value = autonumbers.value + 1 RETURNING value`), moduleID, field).Scan(&n)
+	return n, err
+}
+
+// writeError maps constraint failures to errors naming the field.
+func (s *Store) writeError(m *meta.Module, err error) error {
+	if name, ok := s.D.UniqueViolation(err); ok {
+		if f, ok := fieldFromIndex(name); ok {
+			name = f
+		}
+		e := errs.Wrap(err, errs.Conflict, "store.duplicate", "field", name)
+		e.Fields = []errs.FieldError{errs.Field(name, "unique", "store.duplicate_value", "field", name)}
+		return e
+	}
+	return err
+}
+
+func (s *Store) placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.D.Placeholder(from + i))
+	}
+	return b.String()
+}
+
+func (s *Store) boolLit(b bool) string {
+	if s.D.Name() == "sqlite" {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}
+
+// validID reports whether id looks like a UUID. Ids from URLs are checked
+// before they reach PostgreSQL, where a malformed uuid is an error, so a
+// guessed or garbled id is a plain 404 on both dialects.
+func validID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i, c := range id {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}

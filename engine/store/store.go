@@ -1,0 +1,203 @@
+// Package store is Tessera's only door to the database. It hides the two
+// dialects (embedded SQLite, PostgreSQL) behind one API: system migrations,
+// metadata persistence, the DDL sync that keeps each module's real table in
+// step with its schema, and record reads and writes. Authorization and
+// validation happen above it (engine/record); the store trusts its caller
+// and only ever builds SQL from validated metadata keys, with every value
+// bound as a parameter.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/tessera-app/tessera/migrations"
+)
+
+// Store holds the database handles and the dialect.
+type Store struct {
+	// W takes every write. On SQLite it is a single connection (SQLite has
+	// one writer anyway; queuing in Go beats SQLITE_BUSY retries).
+	W *sql.DB
+	// R serves reads: a pool of read-only connections on SQLite, the same
+	// pool as W on PostgreSQL.
+	R *sql.DB
+	D Dialect
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open connects to PostgreSQL when url is set (postgres://…), otherwise to
+// the SQLite file tessera.db inside dataDir (created if missing).
+func Open(ctx context.Context, dataDir, url string) (*Store, error) {
+	s := &Store{Now: func() time.Time { return time.Now().UTC() }}
+	var err error
+	if url != "" {
+		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+			return nil, fmt.Errorf("database URL must start with postgres:// (got %q)", redact(url))
+		}
+		s.D = postgresDialect{}
+		if s.W, err = sql.Open("pgx", url); err != nil {
+			return nil, err
+		}
+		s.W.SetMaxOpenConns(20)
+		s.W.SetMaxIdleConns(20)
+		s.W.SetConnMaxIdleTime(5 * time.Minute)
+		s.R = s.W
+	} else {
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		path := filepath.Join(dataDir, "tessera.db")
+		s.D = sqliteDialect{}
+		if s.W, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
+			return nil, err
+		}
+		s.W.SetMaxOpenConns(1)
+		s.W.SetConnMaxIdleTime(0)
+		if s.R, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+			return nil, err
+		}
+		s.R.SetMaxOpenConns(8)
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to %s: %w", s.D.Name(), err)
+	}
+	return s, nil
+}
+
+func sqliteDSN(path string, readOnly bool) string {
+	q := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=case_sensitive_like(1)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	if readOnly {
+		q += "&_pragma=query_only(1)"
+	} else {
+		q += "&_txlock=immediate"
+	}
+	return "file:" + path + "?" + q
+}
+
+func redact(url string) string {
+	if i := strings.Index(url, "@"); i > 0 {
+		return "…" + url[i:]
+	}
+	return url
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.W.PingContext(ctx); err != nil {
+		return err
+	}
+	if s.R != s.W {
+		return s.R.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	if s.R != nil && s.R != s.W {
+		s.R.Close()
+	}
+	if s.W != nil {
+		return s.W.Close()
+	}
+	return nil
+}
+
+// Migrate applies the embedded system migrations for the dialect.
+func (s *Store) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations.FS, s.D.Name())
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	if s.D.Name() == "postgres" {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, s.W, sub)
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Tx is a write transaction with one clock reading shared by every step.
+type Tx struct {
+	*sql.Tx
+	D   Dialect
+	Now time.Time
+}
+
+// InTx runs fn in a write transaction, committing when it returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{Tx: sqlTx, D: s.D, Now: s.Now()}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// inSchemaTx runs a metadata change plus its DDL in one transaction. On
+// SQLite, rebuilding a table requires foreign-key enforcement off for the
+// duration (SQLite's documented 12-step procedure); the pragma cannot change
+// inside a transaction, so it is set on the dedicated writer connection
+// around it and the keys are re-checked before commit.
+func (s *Store) inSchemaTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.D.Name() != "sqlite" {
+		return s.InTx(ctx, fn)
+	}
+	conn, err := s.W.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys=OFF"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "PRAGMA foreign_keys=ON")
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{Tx: sqlTx, D: s.D, Now: s.Now()}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	var n int
+	if err := sqlTx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&n); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if n > 0 {
+		sqlTx.Rollback()
+		return fmt.Errorf("schema change would break %d foreign key references", n)
+	}
+	return sqlTx.Commit()
+}
+
+// queryer is what both *sql.DB and *Tx offer for reads.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}

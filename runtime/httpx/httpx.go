@@ -1,0 +1,235 @@
+// Package httpx is the HTTP plumbing shared by the designer and runtime
+// APIs: error rendering (RFC 9457 problem+json, localized), the signed-in
+// user, locale negotiation and strict JSON decoding. Handlers stay thin:
+// read parameters, decode, call one service method, encode.
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/i18n"
+)
+
+// Context keys.
+const (
+	userKey   = "tessera.user"
+	localeKey = "tessera.locale"
+	tokenKey  = "tessera.token"
+)
+
+// SessionCookie is the browser session cookie's name.
+const SessionCookie = "tessera_session"
+
+// User returns the signed-in user (nil on public routes).
+func User(c echo.Context) *access.User {
+	u, _ := c.Get(userKey).(*access.User)
+	return u
+}
+
+// Token returns the session token the request was authenticated with.
+func Token(c echo.Context) string {
+	t, _ := c.Get(tokenKey).(string)
+	return t
+}
+
+// Locale returns the negotiated locale: Accept-Language when sent, else the
+// user's own locale, else English.
+func Locale(c echo.Context) string {
+	if l, ok := c.Get(localeKey).(string); ok {
+		return l
+	}
+	l := i18n.EN
+	if h := c.Request().Header.Get("Accept-Language"); h != "" {
+		l = i18n.Negotiate(h)
+	} else if u := User(c); u != nil && u.Locale != "" {
+		l = i18n.Negotiate(u.Locale)
+	}
+	c.Set(localeKey, l)
+	return l
+}
+
+// RequireUser authenticates with "Authorization: Bearer <token>" or the
+// session cookie; anything else is a 401.
+func RequireUser(svc *access.Service) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			token := bearer(c.Request())
+			if token == "" {
+				if ck, err := c.Cookie(SessionCookie); err == nil {
+					token = ck.Value
+				}
+			}
+			u, err := svc.Authenticate(c.Request().Context(), token)
+			if err != nil {
+				return err
+			}
+			c.Set(userKey, u)
+			c.Set(tokenKey, token)
+			return next(c)
+		}
+	}
+}
+
+// RequireAdmin lets only administrators through (metadata changes).
+func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u := User(c); u == nil || !u.IsAdmin {
+			return errs.New(errs.Forbidden, "access.admin_required")
+		}
+		return next(c)
+	}
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// Decode reads a JSON body into v strictly: numbers stay exact
+// (json.Number in maps), unknown fields of typed bodies and trailing data
+// are refused, all as a 400 the caller can act on.
+func Decode(c echo.Context, v any, strict bool) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errs.New(errs.TooLarge, "http.too_large")
+		}
+		return errs.Wrap(err, errs.Invalid, "http.bad_json", "detail", "unreadable body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return errs.New(errs.Invalid, "http.bad_json", "detail", jsonDetail(err))
+	}
+	if dec.More() {
+		return errs.New(errs.Invalid, "http.bad_json", "detail", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+func jsonDetail(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "syntax error at byte " + itoa(se.Offset)
+	case errors.As(err, &te):
+		return "\"" + te.Field + "\" must be " + te.Type.String()
+	case err == io.EOF:
+		return "empty body"
+	}
+	return err.Error()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Problem is an RFC 9457 problem document with Tessera's field errors.
+type Problem struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Code   string         `json:"code"`
+	Detail string         `json:"detail,omitempty"`
+	Errors []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField is one field error.
+type ProblemField struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+var statusOf = map[errs.Code]int{
+	errs.Invalid:       http.StatusBadRequest,
+	errs.Unprocessable: http.StatusUnprocessableEntity,
+	errs.NotFound:      http.StatusNotFound,
+	errs.Conflict:      http.StatusConflict,
+	errs.Unauthorized:  http.StatusUnauthorized,
+	errs.Forbidden:     http.StatusForbidden,
+	errs.TooLarge:      http.StatusRequestEntityTooLarge,
+	errs.Internal:      http.StatusInternalServerError,
+}
+
+// ErrorHandler renders every error as problem+json in the caller's
+// locale. This is the one place error codes become HTTP statuses; causes
+// of internal errors are logged, never sent.
+func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		e := toError(err)
+		status := statusOf[e.Code]
+		if e.Code == errs.Internal {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+		}
+		loc := Locale(c)
+		p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: string(e.Code), Detail: i18n.T(loc, e.Msg)}
+		for _, f := range e.Fields {
+			p.Errors = append(p.Errors, ProblemField{Field: f.Field, Code: f.Code, Message: i18n.T(loc, f.Msg)})
+		}
+		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json; charset=utf-8")
+		c.Response().WriteHeader(status)
+		json.NewEncoder(c.Response()).Encode(p)
+	}
+}
+
+// toError converts framework errors to *errs.Error.
+func toError(err error) *errs.Error {
+	if e, ok := errs.As(err); ok {
+		return e
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return errs.New(errs.NotFound, "http.no_route")
+		case http.StatusMethodNotAllowed:
+			return &errs.Error{Code: errs.Invalid, Msg: i18n.M("http.method_not_allowed")}
+		case http.StatusRequestEntityTooLarge:
+			return errs.New(errs.TooLarge, "http.too_large")
+		case http.StatusUnauthorized:
+			return errs.New(errs.Unauthorized, "access.signin_required")
+		case http.StatusBadRequest:
+			return errs.New(errs.Invalid, "http.bad_request", "detail", he.Message)
+		}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errs.New(errs.TooLarge, "http.too_large")
+	}
+	return errs.Wrap(err, errs.Internal, "errs.internal")
+}
+
+// JSON writes v with status as JSON.
+func JSON(c echo.Context, status int, v any) error { return c.JSON(status, v) }
+
+func init() {
+	i18n.RegisterAll(map[string]map[string]string{
+		"http.bad_json":           {i18n.EN: "The request body is not valid JSON: {detail}.", i18n.ZhCN: "请求体不是有效的 JSON：{detail}。"},
+		"http.too_large":          {i18n.EN: "The request body is too large.", i18n.ZhCN: "请求体过大。"},
+		"http.no_route":           {i18n.EN: "No such endpoint.", i18n.ZhCN: "接口不存在。"},
+		"http.method_not_allowed": {i18n.EN: "This method is not allowed here.", i18n.ZhCN: "不支持该请求方法。"},
+		"http.bad_request":        {i18n.EN: "Bad request: {detail}.", i18n.ZhCN: "请求无效：{detail}。"},
+		"http.bad_param":          {i18n.EN: "Query parameter \"{name}\" is not valid.", i18n.ZhCN: "查询参数“{name}”无效。"},
+	})
+}

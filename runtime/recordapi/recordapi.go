@@ -1,0 +1,166 @@
+// Package recordapi serves records of a module:
+// /api/apps/:app/modules/:module/records[/:id[/restore]].
+package recordapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/record"
+	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/runtime/httpx"
+)
+
+type handler struct {
+	meta    *meta.Service
+	records *record.Service
+}
+
+// Bind registers the record routes on g.
+func Bind(g *echo.Group, metaSvc *meta.Service, recs *record.Service) {
+	h := handler{meta: metaSvc, records: recs}
+	base := "/apps/:app/modules/:module/records"
+	g.POST(base, h.create)
+	g.GET(base, h.list)
+	g.GET(base+"/:id", h.get)
+	g.PATCH(base+"/:id", h.update)
+	g.DELETE(base+"/:id", h.delete)
+	g.POST(base+"/:id/restore", h.restore)
+}
+
+func (h handler) module(c echo.Context) (*meta.Module, error) {
+	return h.meta.Module(c.Request().Context(), c.Param("app"), c.Param("module"))
+}
+
+func actor(c echo.Context) record.Actor { return record.Actor{User: httpx.User(c), Via: "api"} }
+
+func (h handler) create(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	var in map[string]any
+	if err := httpx.Decode(c, &in, false); err != nil {
+		return err
+	}
+	rec, err := h.records.Create(c.Request().Context(), actor(c), m, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, rec)
+}
+
+func (h handler) list(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	q := store.ListQuery{Filter: c.QueryParam("filter"), Sort: c.QueryParam("sort"), Cursor: c.QueryParam("cursor")}
+	if s := c.QueryParam("limit"); s != "" {
+		if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 1 {
+			return errs.New(errs.Invalid, "http.bad_param", "name", "limit")
+		}
+	}
+	if s := c.QueryParam("total"); s != "" {
+		if q.Total, err = strconv.ParseBool(s); err != nil {
+			return errs.New(errs.Invalid, "http.bad_param", "name", "total")
+		}
+	}
+	page, err := h.records.List(c.Request().Context(), actor(c), m, q, expandParam(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (h handler) get(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	rec, err := h.records.Get(c.Request().Context(), actor(c), m, c.Param("id"), expandParam(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+// update takes the version from the body ("version") or from If-Match.
+func (h handler) update(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	var in map[string]any
+	if err := httpx.Decode(c, &in, false); err != nil {
+		return err
+	}
+	version, err := versionOf(c, in)
+	if err != nil {
+		return err
+	}
+	rec, err := h.records.Update(c.Request().Context(), actor(c), m, c.Param("id"), version, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+func (h handler) delete(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	if err := h.records.Delete(c.Request().Context(), actor(c), m, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h handler) restore(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	rec, err := h.records.Restore(c.Request().Context(), actor(c), m, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+func expandParam(c echo.Context) []string {
+	s := c.QueryParam("expand")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func versionOf(c echo.Context, in map[string]any) (int64, error) {
+	bad := errs.Fields(errs.Field("version", "type", "record.version_required"))
+	if v, ok := in["version"]; ok {
+		n, ok := v.(interface{ Int64() (int64, error) })
+		if !ok {
+			return 0, bad
+		}
+		i, err := n.Int64()
+		if err != nil {
+			return 0, bad
+		}
+		return i, nil
+	}
+	if s := strings.Trim(c.Request().Header.Get("If-Match"), `"W/ `); s != "" {
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, bad
+		}
+		return i, nil
+	}
+	return 0, nil // the service reports the missing version
+}
