@@ -745,3 +745,126 @@ func TestSyncMessagesRegistered(t *testing.T) {
 		t.Errorf("rendered: %s", got)
 	}
 }
+
+func TestSyncRenameLookupAndRebuildReferencedTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		account := module(t, "account", `"name": {"x-field": {"type": "text"}}, "extra": {"x-field": {"type": "text"}},
+			"parent": {"x-field": {"type": "lookup", "module": "account"}}`)
+		create(t, s, account)
+		root := insert(t, s, account, map[string]any{"name": "Root", "extra": "x"})
+		child := insert(t, s, account, map[string]any{"name": "Child", "parent": root})
+		deal := module(t, "deal", `"account": {"x-field": {"type": "lookup", "module": "account"}}`)
+		create(t, s, deal)
+		d := insert(t, s, deal, map[string]any{"account": child})
+
+		// Rename the lookup in place: values, foreign key and index follow.
+		deal2 := module(t, "deal", `"customer": {"x-field": {"type": "lookup", "module": "account", "renamedFrom": "account"}}`)
+		mustSync(t, s, deal, deal2)
+		wantRow(t, s, deal2, d, map[string]string{"customer": strconv.Quote(child)})
+		if ix := indexNames(t, s, deal2.Table); !slices.Contains(ix, store.IndexNameForTest("ix", deal2.Table, "customer")) {
+			t.Errorf("lookup index not renamed: %v", ix)
+		}
+		if err := tryInsert(s, deal2, map[string]any{"customer": store.NewID()}); err == nil {
+			t.Error("dangling reference accepted after rename")
+		}
+
+		// Rebuild the referenced, self-referencing table (SQLite copies it
+		// into a new table): references into it and within it survive.
+		account2 := module(t, "account", `"name": {"x-field": {"type": "text"}}, "parent": {"x-field": {"type": "lookup", "module": "account"}}`)
+		mustSync(t, s, account, account2)
+		wantRow(t, s, account2, child, map[string]string{"name": `"Child"`, "parent": strconv.Quote(root)})
+		if err := tryExec(s, `DELETE FROM `+store.Quote(account2.Table)+` WHERE "id" = `+s.D.Placeholder(1), child); err == nil {
+			t.Error("deleting a referenced account succeeded: foreign key from deal lost")
+		}
+		if err := tryInsert(s, account2, map[string]any{"parent": store.NewID()}); err == nil {
+			t.Error("dangling self reference accepted after rebuild")
+		}
+	})
+}
+
+func TestConvertibleMatrix(t *testing.T) {
+	text, integer, float := meta.Column{Kind: meta.ColText}, meta.Column{Kind: meta.ColInteger}, meta.Column{Kind: meta.ColFloat}
+	dec := func(p, s int) meta.Column { return meta.Column{Kind: meta.ColDecimal, Precision: p, Scale: s} }
+	boolean, date, instant, js := meta.Column{Kind: meta.ColBool}, meta.Column{Kind: meta.ColDate}, meta.Column{Kind: meta.ColTime}, meta.Column{Kind: meta.ColJSON}
+	lookup := func(m string) meta.Column { return meta.Column{Kind: meta.ColRef, RefModule: m} }
+	user := meta.Column{Kind: meta.ColRef, RefUsers: true}
+	cases := []struct {
+		from, to meta.Column
+		v        any
+		ok       bool
+	}{
+		// anything → text
+		{integer, text, int64(5), true}, {float, text, json.Number("0.5"), true}, {boolean, text, true, true},
+		{date, text, "2024-01-02", true}, {instant, text, "2024-01-02T03:04:05Z", true}, {js, text, json.RawMessage(`[1]`), true},
+		{dec(18, 2), text, json.Number("1.5"), true},
+		// text → numbers
+		{text, integer, "42", true}, {text, integer, " -42 ", true}, {text, integer, "42.000", true}, {text, integer, "+7", true},
+		{text, integer, "4.5", false}, {text, integer, "1e3", false}, {text, integer, "abc", false}, {text, integer, "", false},
+		{text, integer, "99999999999999999999", false}, {text, integer, "0x10", false},
+		{text, float, "1.5", true}, {text, float, "1e3", true}, {text, float, ".5", true}, {text, float, "1e400", false},
+		{text, float, "NaN", false}, {text, float, "inf", false}, {text, float, "1/2", false},
+		{text, dec(5, 2), "123.45", true}, {text, dec(5, 2), "1234.5", false}, {text, dec(5, 2), "1.234", false},
+		{text, dec(5, 2), "1.230", true},
+		// numbers ↔ numbers
+		{integer, float, int64(1 << 53), true}, {integer, float, int64(1<<53 + 1), false},
+		{integer, dec(4, 2), int64(99), true}, {integer, dec(4, 2), int64(100), false},
+		{float, integer, json.Number("12"), true}, {float, integer, json.Number("12.5"), false}, {float, integer, json.Number("100000000000000000000"), false},
+		{float, dec(10, 2), json.Number("0.1"), true}, {float, dec(10, 2), json.Number("0.30000000000000004"), false},
+		{dec(18, 2), integer, json.Number("12"), true}, {dec(18, 2), integer, json.Number("12.5"), false},
+		{dec(18, 2), float, json.Number("0.1"), true}, {dec(38, 2), float, json.Number("1234567890123456789.12"), false},
+		{dec(10, 2), dec(10, 1), json.Number("12.3"), true}, {dec(10, 2), dec(10, 1), json.Number("12.34"), false},
+		{dec(10, 2), dec(4, 2), json.Number("99.99"), true}, {dec(10, 2), dec(4, 2), json.Number("100"), false},
+		// booleans
+		{text, boolean, "TRUE", true}, {text, boolean, " 0 ", true}, {text, boolean, "False", true}, {text, boolean, "yes", false},
+		{integer, boolean, int64(1), false}, {boolean, integer, true, false},
+		// dates and instants
+		{text, date, "2024-02-29", true}, {text, date, "2023-02-29", false}, {text, date, "2024-2-3", false}, {text, date, "0000-01-01", false},
+		{text, instant, "2024-01-02T03:04:05+08:00", true}, {text, instant, "2024-01-02T03:04:05.123Z", true},
+		{text, instant, "2024-01-02 03:04:05", false}, {text, instant, "2024-01-02", false},
+		{date, instant, "2024-01-02", true},
+		{instant, date, "2024-01-02T00:00:00Z", true}, {instant, date, "2024-01-02T00:00:00.000001Z", false},
+		// json
+		{text, js, `{"a":1}`, true}, {text, js, `42`, true}, {text, js, `hello`, false}, {text, js, `"a\u0000"`, false},
+		// references never convert (empty columns never get this far)
+		{lookup("a"), lookup("b"), "x", false}, {lookup("a"), user, "x", false}, {user, text, "x", false},
+		{text, lookup("a"), "x", false}, {integer, user, int64(1), false},
+		// unlisted pairs
+		{date, integer, "2024-01-02", false}, {js, integer, json.RawMessage(`1`), false},
+	}
+	for _, c := range cases {
+		if got := store.ConvertibleForTest(c.from, c.to, c.v); got != c.ok {
+			t.Errorf("%v → %v of %#v: convertible = %v, want %v", c.from, c.to, c.v, got, c.ok)
+		}
+	}
+}
+
+func TestMatchFields(t *testing.T) {
+	cases := []struct {
+		name, old, next string
+		want            string
+	}{
+		{"keep add drop", `"a": {"x-field": {"type": "text"}}, "b": {"x-field": {"type": "text"}}`,
+			`"a": {"x-field": {"type": "text"}}, "c": {"x-field": {"type": "text"}}`, "a>a +c -b"},
+		{"rename", `"a": {"x-field": {"type": "text"}}`,
+			`"b": {"x-field": {"type": "text", "renamedFrom": "a"}}`, "a>b"},
+		{"rename and reuse the old key", `"a": {"x-field": {"type": "text"}}`,
+			`"b": {"x-field": {"type": "text", "renamedFrom": "a"}}, "a": {"x-field": {"type": "text"}}`, "a>b +a"},
+		{"stale renamedFrom, source gone", `"b": {"x-field": {"type": "text"}}`,
+			`"b": {"x-field": {"type": "text", "renamedFrom": "a"}}`, "b>b"},
+		{"stale renamedFrom, source re-added", `"b": {"x-field": {"type": "text"}}, "a": {"x-field": {"type": "text"}}`,
+			`"b": {"x-field": {"type": "text", "renamedFrom": "a"}}, "a": {"x-field": {"type": "text"}}`, "b>b a>a"},
+		{"swap", `"a": {"x-field": {"type": "text"}}, "b": {"x-field": {"type": "text"}}`,
+			`"b": {"x-field": {"type": "text", "renamedFrom": "a"}}, "a": {"x-field": {"type": "text", "renamedFrom": "b"}}`, "a>b b>a"},
+		{"chain", `"a": {"x-field": {"type": "text"}}, "b": {"x-field": {"type": "text"}}`,
+			`"b": {"x-field": {"type": "text", "renamedFrom": "a"}}, "c": {"x-field": {"type": "text", "renamedFrom": "b"}}`, "a>b b>c"},
+	}
+	for _, c := range cases {
+		got, err := store.MatchForTest(module(t, "m", c.old), module(t, "m", c.next))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, strings.Join(got, " "), c.want)
+		}
+	}
+}

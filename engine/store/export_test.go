@@ -23,3 +23,28 @@ func CreateForTest(ctx context.Context, s *Store, m *meta.Module) error {
 func IndexNameForTest(kind, table, field string) string { return indexName(kind, table, field) }
 
 func FieldFromIndexForTest(name string) (string, bool) { return fieldFromIndex(name) }
+
+// ConvertibleForTest reports whether value v (JSON form of column from)
+// converts to column to.
+func ConvertibleForTest(from, to meta.Column, v any) bool { return convertible(from, to, v) }
+
+// MatchForTest describes how fields pair up: "old>new" for kept or renamed
+// fields, "+new" for added and "-old" for dropped ones.
+func MatchForTest(old, next *meta.Module) ([]string, error) {
+	changes, err := matchFields(old, next)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		switch {
+		case c.added():
+			out[i] = "+" + c.new.Key
+		case c.dropped():
+			out[i] = "-" + c.old.Key
+		default:
+			out[i] = c.old.Key + ">" + c.new.Key
+		}
+	}
+	return out, nil
+}
