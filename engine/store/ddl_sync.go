@@ -44,6 +44,9 @@ func syncModuleTable(ctx context.Context, tx *Tx, old, next *meta.Module) error 
 	if !p.anyWork() {
 		return nil
 	}
+	if err := lockForSync(ctx, tx, p.table); err != nil {
+		return err
+	}
 	if err := checkConversions(ctx, tx, p); err != nil {
 		return err
 	}
@@ -51,6 +54,18 @@ func syncModuleTable(ctx context.Context, tx *Tx, old, next *meta.Module) error 
 		return syncSQLite(ctx, tx, p)
 	}
 	return syncPostgres(ctx, tx, p)
+}
+
+// lockForSync keeps concurrent writers out of the table between the value
+// checks and the DDL, so that what was checked is what gets converted.
+// Readers still proceed until the DDL itself takes its exclusive lock.
+// (SQLite has a single writer: this transaction.)
+func lockForSync(ctx context.Context, tx *Tx, table string) error {
+	if tx.D.Name() != "postgres" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "LOCK TABLE "+Quote(table)+" IN SHARE ROW EXCLUSIVE MODE")
+	return err
 }
 
 // ---------------------------------------------------------------------------
@@ -295,21 +310,7 @@ func (p *syncPlan) createIndexes(ctx context.Context, tx *Tx, all bool) error {
 // PostgreSQL: everything in place.
 
 func syncPostgres(ctx context.Context, tx *Tx, p *syncPlan) error {
-	t := Quote(p.table)
-	// Drops first, so renames and adds may reuse the names.
-	var stmts []string
-	for _, c := range p.changes {
-		switch {
-		case c.dropped():
-			if k := indexKind(c.old); k != "" {
-				stmts = append(stmts, dropIndexStmt(p.table, c.old.Key, k))
-			}
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", t, Quote(c.old.Key)))
-		case p.rebuildIndex(c) && indexKind(c.old) != "":
-			stmts = append(stmts, dropIndexStmt(p.table, c.old.Key, indexKind(c.old)))
-		}
-	}
-	if err := execAll(ctx, tx, stmts); err != nil {
+	if err := execAll(ctx, tx, p.pgDropStmts()); err != nil {
 		return err
 	}
 	// A reference whose storage changes loses its foreign key: the column
@@ -321,7 +322,34 @@ func syncPostgres(ctx context.Context, tx *Tx, p *syncPlan) error {
 			}
 		}
 	}
-	stmts = p.renameStmts()
+	if err := execAll(ctx, tx, p.pgAlterStmts()); err != nil {
+		return err
+	}
+	return p.createIndexes(ctx, tx, false)
+}
+
+// pgDropStmts drops columns and the indexes about to be rebuilt. Drops
+// come first so that renames and adds may reuse the names.
+func (p *syncPlan) pgDropStmts() []string {
+	var stmts []string
+	for _, c := range p.changes {
+		switch {
+		case c.dropped():
+			if k := indexKind(c.old); k != "" {
+				stmts = append(stmts, dropIndexStmt(p.table, c.old.Key, k))
+			}
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", Quote(p.table), Quote(c.old.Key)))
+		case p.rebuildIndex(c) && indexKind(c.old) != "":
+			stmts = append(stmts, dropIndexStmt(p.table, c.old.Key, indexKind(c.old)))
+		}
+	}
+	return stmts
+}
+
+// pgAlterStmts renames columns (and the indexes that keep theirs), then
+// converts retyped columns and adds new ones.
+func (p *syncPlan) pgAlterStmts() []string {
+	stmts := p.renameStmts()
 	for _, c := range p.changes {
 		// Index names carry the field key (fieldFromIndex reads it back).
 		if k := indexKind(c.old); c.renamed() && k != "" && !p.rebuildIndex(c) {
@@ -334,13 +362,10 @@ func syncPostgres(ctx context.Context, tx *Tx, p *syncPlan) error {
 		case c.retyped():
 			stmts = append(stmts, p.pgRetypeStmts(c)...)
 		case c.added():
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, columnDef(p.d, p.app, c.new)))
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", Quote(p.table), columnDef(p.d, p.app, c.new)))
 		}
 	}
-	if err := execAll(ctx, tx, stmts); err != nil {
-		return err
-	}
-	return p.createIndexes(ctx, tx, false)
+	return stmts
 }
 
 // pgRetypeStmts changes a column's type with a converting USING clause
