@@ -13,7 +13,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // Get returns one live record, with the named lookups expanded.
 func (s *Service) Get(ctx context.Context, a Actor, m *meta.Module, id string, expand []string) (store.Record, error) {
-	if err := s.Auth.Authorize(ctx, a, m, "read", nil); err != nil {
+	if err := s.Auth.Authorize(ctx, a, m, OpRead, nil); err != nil {
 		return nil, err
 	}
 	rec, err := s.Store.Record(ctx, m, id)
@@ -28,7 +28,7 @@ func (s *Service) Get(ctx context.Context, a Actor, m *meta.Module, id string, e
 
 // List returns a page of live records.
 func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.Page, error) {
-	if err := s.Auth.Authorize(ctx, a, m, "read", nil); err != nil {
+	if err := s.Auth.Authorize(ctx, a, m, OpRead, nil); err != nil {
 		return nil, err
 	}
 	if err := checkExpand(m, expand); err != nil {

@@ -27,6 +27,7 @@ const (
 	OpUpdate  Op = "update"
 	OpDelete  Op = "delete"
 	OpRestore Op = "restore"
+	OpRead    Op = "read" // get and list
 )
 
 // Actor is who writes and through what channel (api, ui, rule, import, template).
