@@ -1,0 +1,427 @@
+package openapi
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/tessera-app/tessera/engine/i18n"
+	"github.com/tessera-app/tessera/engine/meta"
+)
+
+// Component names of a module's schemas. Keys are [a-z0-9_] and cannot
+// hold "." or upper case, so these never collide with each other or with
+// the fixed components (which start with an upper-case letter).
+func recordName(app, mod string) string { return app + "." + mod }
+func inputName(app, mod string) string  { return app + "." + mod + ".input" }
+func patchName(app, mod string) string  { return app + "." + mod + ".patch" }
+func pageName(app, mod string) string   { return app + "." + mod + ".page" }
+
+// RecordsPath is the concrete collection path of a module's records.
+func RecordsPath(app, mod string) string {
+	return "/api/apps/" + app + "/modules/" + mod + "/records"
+}
+
+// systemKeys are the keys every record has, in output order.
+var systemKeys = []string{"id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner"}
+
+// addModule adds a module's record endpoints and schemas. known holds the
+// module keys of the same app (lookup targets).
+func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool) error {
+	fields := m.Fields
+	if len(fields) == 0 && len(m.Schema) > 0 {
+		p, err := meta.ParseSchema(m.Schema)
+		if err != nil {
+			return err
+		}
+		fields = p.Fields
+	}
+	var top struct {
+		Title       string `json:"title"`
+		Description string `json:"description"`
+	}
+	if len(m.Schema) > 0 {
+		_ = json.Unmarshal(m.Schema, &top) // title and description are optional
+	}
+	app, mod := a.Key, m.Key
+	// The module's label names it; the schema's own title and description
+	// document it further.
+	title, zh := labelTitle(m.Label), ""
+	if title == "" {
+		title = mod
+	}
+	if z := m.Label[i18n.ZhCN]; z != title {
+		zh = z
+	}
+	var more string
+	if top.Title != "" && top.Title != title {
+		more = top.Title
+	}
+	more = joinText(more, top.Description)
+	desc := joinText(zh, more)
+
+	d.schemas[recordName(app, mod)] = recordSchema(app, mod, title, desc, fields, known)
+	d.schemas[inputName(app, mod)] = inputSchema(title, desc, fields)
+	d.schemas[patchName(app, mod)] = patchSchema(title, fields)
+	d.schemas[pageName(app, mod)] = obj{
+		"type":     "object",
+		"title":    title + " — page",
+		"required": []any{"records"},
+		"properties": obj{
+			"records":     arrayOf(ref(recordName(app, mod))),
+			"next_cursor": str("Pass as ?cursor= to get the next page; absent on the last page."),
+			"total":       obj{"type": "integer", "minimum": 0, "description": "All matching records; only with ?total=true."},
+		},
+		"examples": []any{obj{
+			"records":     []any{recordExample(fields)},
+			"next_cursor": "eyJzIjoiLWNyZWF0ZWRfYXQiLCJ2IjpbXX0",
+			"total":       json.Number("137"),
+		}},
+	}
+
+	tag := recordName(app, mod)
+	caption := title
+	if zh != "" {
+		caption += " · " + zh
+	}
+	appName := labelTitle(a.Label)
+	if appName == "" {
+		appName = app
+	}
+	caption += ": records of module \"" + mod + "\" in app \"" + appName + "\"."
+	d.tags = append(d.tags, obj{"name": tag, "description": joinText(caption, more)})
+
+	expand := expandParam(fields)
+	id := tag + ".records."
+	base := RecordsPath(app, mod)
+	readErrs := []int{400, 401, 403, 404}
+	writeErrs := []int{400, 401, 403, 404, 409, 413, 422}
+
+	d.paths[base] = obj{
+		"get": obj{
+			"tags": []any{tag}, "operationId": id + "list",
+			"summary": title + ": list records",
+			"description": "Live (not deleted) records, a page at a time. Filtering and sorting run in the " +
+				"database; the cursor is keyset-based, so deep pages cost the same as the first.",
+			"parameters": []any{paramRef("Filter"), paramRef("Sort"), paramRef("Limit"), paramRef("Cursor"), paramRef("Total"), expand},
+			"responses":  responses(obj{"200": ok("A page of records.", ref(pageName(app, mod)))}, append(readErrs, 422)...),
+		},
+		"post": obj{
+			"tags": []any{tag}, "operationId": id + "create",
+			"summary":     title + ": create a record",
+			"description": "Fields not sent get their x-field default; read-only fields (autonumber) are filled by the server. System keys (id, version, ...) in the body are ignored.",
+			"requestBody": body(ref(inputName(app, mod)), ""),
+			"responses":   responses(obj{"201": ok("The new record.", ref(recordName(app, mod)))}, writeErrs...),
+		},
+	}
+	d.paths[base+"/{id}"] = obj{
+		"parameters": []any{paramRef("RecordId")},
+		"get": obj{
+			"tags": []any{tag}, "operationId": id + "get",
+			"summary":    title + ": get a record",
+			"parameters": []any{expand},
+			"responses":  responses(obj{"200": ok("The record.", ref(recordName(app, mod)))}, readErrs...),
+		},
+		"patch": obj{
+			"tags": []any{tag}, "operationId": id + "update",
+			"summary": title + ": update a record",
+			"description": "A partial update: only the fields sent change; null clears an optional field. " +
+				"\"version\" must be the record's current version (or be sent as If-Match); a stale " +
+				"version is a 409 and writes nothing. A whole record read back may be sent: unchanged " +
+				"read-only and system values are ignored.",
+			"parameters":  []any{paramRef("IfMatch")},
+			"requestBody": body(ref(patchName(app, mod)), ""),
+			"responses":   responses(obj{"200": ok("The updated record.", ref(recordName(app, mod)))}, writeErrs...),
+		},
+		"delete": obj{
+			"tags": []any{tag}, "operationId": id + "delete",
+			"summary":     title + ": delete a record",
+			"description": "A soft delete: the record can be restored.",
+			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404, 409),
+		},
+	}
+	d.paths[base+"/{id}/restore"] = obj{
+		"parameters": []any{paramRef("RecordId")},
+		"post": obj{
+			"tags": []any{tag}, "operationId": id + "restore",
+			"summary":   title + ": restore a deleted record",
+			"responses": responses(obj{"200": ok("The restored record.", ref(recordName(app, mod)))}, 401, 403, 404, 409),
+		},
+	}
+	return nil
+}
+
+// expandParam is a module's ?expand= parameter.
+func expandParam(fields []*meta.Field) obj {
+	var refs []string
+	for _, f := range fields {
+		if f.Column().Kind == meta.ColRef {
+			refs = append(refs, f.Key)
+		}
+	}
+	desc := "Comma-separated lookup and user fields (at most 10) whose records are returned under \"expand\". "
+	schema := obj{"type": "string"}
+	if len(refs) == 0 {
+		desc += "This module has none."
+	} else {
+		desc += "This module's: " + strings.Join(refs, ", ") + "."
+		schema["examples"] = []any{strings.Join(refs, ",")}
+	}
+	return obj{"name": "expand", "in": "query", "description": desc, "schema": schema}
+}
+
+// recordSchema is a record as the server returns it: system properties,
+// then the module's fields (null when empty, unless required), then
+// "expand". It does not forbid other properties, so clients keep working
+// when fields are added.
+func recordSchema(app, mod, title, desc string, fields []*meta.Field, known map[string]bool) obj {
+	p := newProps()
+	ro := func(s obj, description string) obj {
+		c := copyObj(s)
+		c["readOnly"] = true
+		c["description"] = description
+		return c
+	}
+	nullUUID := obj{"type": []any{"string", "null"}, "format": "uuid"}
+	p.set("id", ro(uuidSchema, "Record id."))
+	p.set("version", ro(obj{"type": "integer", "minimum": 1}, "Increases with every change; send it back when updating."))
+	p.set("created_at", ro(dateTimeSchema, "When the record was created."))
+	p.set("updated_at", ro(dateTimeSchema, "When the record last changed."))
+	p.set("created_by", ro(nullUUID, "The user who created the record."))
+	p.set("updated_by", ro(nullUUID, "The user who last changed the record."))
+	p.set("owner", ro(nullUUID, "The user who owns the record."))
+	p.set("deleted_at", ro(obj{"type": []any{"string", "null"}, "format": "date-time"}, "Only on deleted records."))
+
+	expand := newProps()
+	for _, f := range fields {
+		s := fieldSchema(f)
+		if f.ReadOnly() {
+			s["readOnly"] = true
+		}
+		if !f.Required {
+			nullable(s)
+		}
+		p.set(f.Key, s)
+		if c := f.Column(); c.Kind == meta.ColRef {
+			var target obj
+			switch {
+			case c.RefUsers:
+				target = ref("UserSummary")
+			case known[c.RefModule]:
+				target = ref(recordName(app, c.RefModule))
+			default:
+				target = obj{"type": "object"}
+			}
+			target["description"] = "The record \"" + f.Key + "\" points to (absent when it points to nothing or to a deleted record)."
+			expand.set(f.Key, target)
+		}
+	}
+	p.set("expand", obj{
+		"type":        "object",
+		"readOnly":    true,
+		"description": "The records named by ?expand=, by field key.",
+		"properties":  expand,
+	})
+
+	s := obj{
+		"type":       "object",
+		"title":      title,
+		"properties": p,
+		"required":   stringsToAny(systemKeys),
+		"examples":   []any{recordExample(fields)},
+	}
+	if desc != "" {
+		s["description"] = desc
+	}
+	return s
+}
+
+// inputSchema is the create body: the module schema as stored (required,
+// additionalProperties: false) without read-only fields.
+func inputSchema(title, desc string, fields []*meta.Field) obj {
+	p := newProps()
+	var req []any
+	for _, f := range fields {
+		if f.ReadOnly() {
+			continue
+		}
+		p.set(f.Key, fieldSchema(f))
+		if f.Required {
+			req = append(req, f.Key)
+		}
+	}
+	s := obj{
+		"type":                 "object",
+		"title":                title + " — input",
+		"properties":           p,
+		"additionalProperties": false,
+		"examples":             []any{inputExample(fields)},
+	}
+	if desc != "" {
+		s["description"] = desc
+	}
+	if len(req) > 0 {
+		s["required"] = req
+	}
+	return s
+}
+
+// patchSchema is the PATCH body: any writable fields (null clears an
+// optional one) plus the version being updated.
+func patchSchema(title string, fields []*meta.Field) obj {
+	p := newProps()
+	p.set("version", obj{
+		"type": "integer", "minimum": 1,
+		"description": "The record's current version. May be sent as If-Match instead.",
+	})
+	ex := obj{"version": 1}
+	for _, f := range fields {
+		if f.ReadOnly() {
+			continue
+		}
+		s := fieldSchema(f)
+		if !f.Required {
+			nullable(s)
+		}
+		p.set(f.Key, s)
+		if len(ex) == 1 {
+			if v, ok := exampleValue(f); ok {
+				ex[f.Key] = v
+			}
+		}
+	}
+	return obj{
+		"type":                 "object",
+		"title":                title + " — patch",
+		"properties":           p,
+		"required":             []any{"version"},
+		"additionalProperties": false,
+		"examples":             []any{ex},
+	}
+}
+
+// fieldSchema is a copy of the field's property schema, x-field included,
+// with the label as title and description.
+func fieldSchema(f *meta.Field) obj {
+	s := copyObj(f.Schema)
+	var help meta.Label
+	if xf, ok := s["x-field"].(map[string]any); ok {
+		if h, ok := xf["help"].(map[string]any); ok {
+			help = meta.Label{}
+			for k, v := range h {
+				help[k], _ = v.(string)
+			}
+		}
+	}
+	title, desc := labelTexts(f.Label, help)
+	if _, ok := s["title"]; !ok && title != "" {
+		s["title"] = title
+	}
+	if _, ok := s["description"]; !ok && desc != "" {
+		s["description"] = desc
+	}
+	return s
+}
+
+// labelTexts turns a label into a title (see labelTitle) and a
+// description (the Chinese label when it differs, then the help text in
+// English and Chinese).
+func labelTexts(l, help meta.Label) (title, desc string) {
+	title = labelTitle(l)
+	if zh := l[i18n.ZhCN]; zh != "" && zh != title {
+		desc = zh
+	}
+	if h := labelTitle(help); h != "" {
+		desc = joinText(desc, h)
+		if zh := help[i18n.ZhCN]; zh != "" && zh != h {
+			desc = joinText(desc, zh)
+		}
+	}
+	return title, desc
+}
+
+// labelTitle is a label's English text, else its Chinese one, else the
+// text of the first locale in sorted order (unlike meta.Label.In, the
+// same on every call).
+func labelTitle(l meta.Label) string {
+	for _, loc := range []string{i18n.EN, i18n.ZhCN} {
+		if s := l[loc]; s != "" {
+			return s
+		}
+	}
+	locs := make([]string, 0, len(l))
+	for loc, s := range l {
+		if s != "" {
+			locs = append(locs, loc)
+		}
+	}
+	if len(locs) == 0 {
+		return ""
+	}
+	sort.Strings(locs)
+	return l[locs[0]]
+}
+
+func joinText(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "\n\n" + b
+}
+
+// nullable lets a field schema accept null: records hold null for empty
+// fields.
+func nullable(s obj) {
+	switch t := s["type"].(type) {
+	case string:
+		if t != "null" {
+			s["type"] = []any{t, "null"}
+		}
+	case []any:
+		if !containsValue(t, "null") {
+			s["type"] = append(append([]any(nil), t...), "null")
+		}
+	}
+	if e, ok := s["enum"].([]any); ok && !containsValue(e, nil) {
+		s["enum"] = append(append([]any(nil), e...), nil)
+	}
+	if c, ok := s["const"]; ok && c != nil {
+		delete(s, "const")
+		s["enum"] = []any{c, nil}
+	}
+}
+
+func containsValue(list []any, v any) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// copyObj deep-copies a JSON object, so the cached module is never changed.
+func copyObj(m map[string]any) obj {
+	out := make(obj, len(m))
+	for k, v := range m {
+		out[k] = copyValue(v)
+	}
+	return out
+}
+
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return copyObj(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyValue(e)
+		}
+		return out
+	}
+	return v
+}

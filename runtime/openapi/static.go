@@ -1,0 +1,417 @@
+package openapi
+
+import (
+	"github.com/tessera-app/tessera/engine/meta"
+)
+
+// Shared schema fragments.
+var (
+	uuidSchema     = obj{"type": "string", "format": "uuid"}
+	dateTimeSchema = obj{"type": "string", "format": "date-time"}
+)
+
+func str(description string) obj { return obj{"type": "string", "description": description} }
+
+func arrayOf(items any) obj { return obj{"type": "array", "items": items} }
+
+// keySchema is the JSON Schema of an app or module key of at most max
+// bytes: meta.ValidKey's shape (lower-case letters, digits and single
+// underscores, starting with a letter, not ending with "_").
+func keySchema(max int, description string) obj {
+	return obj{
+		"type": "string", "minLength": 1, "maxLength": max,
+		"pattern":     "^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$",
+		"description": description,
+	}
+}
+
+// addStatic adds the fixed endpoints and the components they use.
+func (d *doc) addStatic() {
+	d.addStaticComponents()
+	d.tags = append(d.tags,
+		obj{"name": "auth", "description": "Sign-in and the signed-in user."},
+		obj{"name": "apps", "description": "Apps: groups of modules (admins change them)."},
+		obj{"name": "modules", "description": "Modules: each is a JSON Schema 2020-12 document (admins change them)."},
+		obj{"name": "openapi", "description": "This document."},
+	)
+
+	d.paths["/api/auth/login"] = obj{"post": obj{
+		"tags": []any{"auth"}, "operationId": "auth.login",
+		"summary":     "Sign in",
+		"description": "Checks email and password and starts a session: the reply carries a bearer token, and browsers also get the tessera_session cookie.",
+		"security":    []any{}, // public
+		"requestBody": body(ref("LoginRequest"), ""),
+		"responses": responses(obj{"200": ok("Signed in.", ref("LoginResponse"))},
+			400, 401, 413, 422),
+	}}
+	d.paths["/api/auth/logout"] = obj{"post": obj{
+		"tags": []any{"auth"}, "operationId": "auth.logout",
+		"summary":   "Sign out",
+		"responses": responses(obj{"204": noContent("Signed out; the session token no longer works.")}, 401),
+	}}
+	d.paths["/api/auth/me"] = obj{"get": obj{
+		"tags": []any{"auth"}, "operationId": "auth.me",
+		"summary":   "The signed-in user",
+		"responses": responses(obj{"200": ok("The signed-in user.", ref("User"))}, 401),
+	}}
+
+	d.paths["/api/apps"] = obj{
+		"get": obj{
+			"tags": []any{"apps"}, "operationId": "apps.list",
+			"summary":   "List apps",
+			"responses": responses(obj{"200": ok("All apps.", ref("AppList"))}, 401),
+		},
+		"post": obj{
+			"tags": []any{"apps"}, "operationId": "apps.create",
+			"summary":     "Create an app (admin)",
+			"requestBody": body(ref("AppInput"), ""),
+			"responses": responses(obj{"201": ok("The new app.", ref("App"))},
+				400, 401, 403, 409, 413, 422),
+		},
+	}
+	d.paths["/api/apps/{app}"] = obj{
+		"parameters": []any{paramRef("App")},
+		"get": obj{
+			"tags": []any{"apps"}, "operationId": "apps.get",
+			"summary":   "Get an app",
+			"responses": responses(obj{"200": ok("The app.", ref("App"))}, 401, 404),
+		},
+		"patch": obj{
+			"tags": []any{"apps"}, "operationId": "apps.update",
+			"summary":     "Change an app's label (admin)",
+			"description": "Keys never change: they name database tables.",
+			"requestBody": body(ref("AppPatch"), ""),
+			"responses": responses(obj{"200": ok("The updated app.", ref("App"))},
+				400, 401, 403, 404, 413, 422),
+		},
+		"delete": obj{
+			"tags": []any{"apps"}, "operationId": "apps.delete",
+			"summary":   "Delete an app with all its modules and their records (admin)",
+			"responses": responses(obj{"204": noContent("Deleted.")}, 401, 403, 404),
+		},
+	}
+	d.paths["/api/apps/{app}/modules"] = obj{
+		"parameters": []any{paramRef("App")},
+		"get": obj{
+			"tags": []any{"modules"}, "operationId": "modules.list",
+			"summary":   "List an app's modules",
+			"responses": responses(obj{"200": ok("The app's modules.", ref("ModuleList"))}, 401, 404),
+		},
+		"post": obj{
+			"tags": []any{"modules"}, "operationId": "modules.create",
+			"summary":     "Create a module and its table (admin)",
+			"requestBody": body(ref("ModuleCreate"), ""),
+			"responses": responses(obj{"201": ok("The new module, schema normalized.", ref("Module"))},
+				400, 401, 403, 404, 409, 413, 422),
+		},
+	}
+	d.paths["/api/apps/{app}/modules/{module}"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module")},
+		"get": obj{
+			"tags": []any{"modules"}, "operationId": "modules.get",
+			"summary":   "Get a module",
+			"responses": responses(obj{"200": ok("The module.", ref("Module"))}, 401, 404),
+		},
+		"put": obj{
+			"tags": []any{"modules"}, "operationId": "modules.replace",
+			"summary":     "Replace a module's label and schema with a new version (admin)",
+			"description": "The table follows the new schema: fields are added, renamed (x-field.renamedFrom), removed or converted. Send the version being replaced to get a 409 instead of overwriting someone else's change.",
+			"requestBody": body(ref("ModuleReplace"), ""),
+			"responses": responses(obj{"200": ok("The new version of the module.", ref("Module"))},
+				400, 401, 403, 404, 409, 413, 422),
+		},
+		"delete": obj{
+			"tags": []any{"modules"}, "operationId": "modules.delete",
+			"summary":     "Delete a module and its table (admin)",
+			"description": "Refused with 409 while another module still looks it up.",
+			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404, 409),
+		},
+	}
+	d.paths["/api/apps/{app}/modules/{module}/versions"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module")},
+		"get": obj{
+			"tags": []any{"modules"}, "operationId": "modules.versions",
+			"summary":   "List a module's stored versions, newest first",
+			"responses": responses(obj{"200": ok("The module's versions.", ref("ModuleVersionList"))}, 401, 404),
+		},
+	}
+	d.paths["/api/openapi.json"] = obj{"get": obj{
+		"tags": []any{"openapi"}, "operationId": "openapi.get",
+		"summary":     "This OpenAPI 3.1 document",
+		"description": "Generated from the current metadata on every request.",
+		"responses": responses(obj{"200": ok("The OpenAPI document.", obj{
+			"type": "object", "required": []any{"openapi", "info"},
+			"properties": obj{"openapi": obj{"type": "string", "const": Version}},
+		})}, 401),
+	}}
+}
+
+func (d *doc) addStaticComponents() {
+	s := d.schemas
+	s["Label"] = obj{
+		"type":          "object",
+		"description":   "A localized text: locale → text. Readers fall back to English, then to any locale.",
+		"propertyNames": obj{"pattern": "^[a-z]{2}(-[A-Z]{2})?$"},
+		"additionalProperties": obj{
+			"type": "string", "maxLength": 200,
+		},
+		"minProperties": 1,
+		"examples":      []any{obj{"zh-CN": "商机", "en": "Opportunity"}},
+	}
+	s["ProblemField"] = obj{
+		"type":     "object",
+		"required": []any{"field", "code", "message"},
+		"properties": obj{
+			"field":   str("The input field, as a dotted path (\"amount\", \"stage.x-field.options\")."),
+			"code":    str("Machine-readable reason, e.g. \"required\", \"type\", \"read_only\", \"unknown\"."),
+			"message": str("Human-readable reason in the caller's locale."),
+		},
+	}
+	s["Problem"] = obj{
+		"type":        "object",
+		"description": "An RFC 9457 problem document with Tessera's error code and field errors.",
+		"required":    []any{"type", "title", "status", "code"},
+		"properties": obj{
+			"type":   obj{"type": "string", "description": "Always \"about:blank\"; \"code\" says what went wrong.", "examples": []any{"about:blank"}},
+			"title":  str("The HTTP status text."),
+			"status": obj{"type": "integer", "minimum": 400, "maximum": 599},
+			"code": obj{
+				"type": "string",
+				"enum": []any{"invalid", "unprocessable", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "internal"},
+			},
+			"detail": str("What went wrong, in the caller's locale."),
+			"errors": arrayOf(ref("ProblemField")),
+		},
+		"examples": []any{obj{
+			"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "code": "unprocessable",
+			"detail": "The input is not valid.",
+			"errors": []any{obj{"field": "name", "code": "required", "message": "This field is required."}},
+		}},
+	}
+	s["UserSummary"] = obj{
+		"type":        "object",
+		"description": "A user as lookups of user fields expand them.",
+		"required":    []any{"id", "name", "email"},
+		"properties": obj{
+			"id":    uuidSchema,
+			"name":  obj{"type": "string"},
+			"email": obj{"type": "string", "format": "email"},
+		},
+	}
+	s["User"] = obj{
+		"type":     "object",
+		"required": []any{"id", "email", "name", "is_admin", "disabled", "locale", "time_zone", "created_at", "updated_at"},
+		"properties": obj{
+			"id":         uuidSchema,
+			"email":      obj{"type": "string", "format": "email"},
+			"name":       obj{"type": "string"},
+			"is_admin":   obj{"type": "boolean"},
+			"disabled":   obj{"type": "boolean"},
+			"locale":     obj{"type": "string", "examples": []any{"en", "zh-CN"}},
+			"time_zone":  obj{"type": "string", "examples": []any{"Asia/Shanghai"}},
+			"created_at": dateTimeSchema,
+			"updated_at": dateTimeSchema,
+		},
+	}
+	s["LoginRequest"] = obj{
+		"type":                 "object",
+		"required":             []any{"email", "password"},
+		"additionalProperties": false,
+		"properties": obj{
+			"email":    obj{"type": "string", "format": "email"},
+			"password": obj{"type": "string", "format": "password"},
+		},
+	}
+	s["LoginResponse"] = obj{
+		"type":     "object",
+		"required": []any{"token", "user"},
+		"properties": obj{
+			"token": str("Send as \"Authorization: Bearer <token>\"."),
+			"user":  ref("User"),
+		},
+	}
+	s["App"] = obj{
+		"type":     "object",
+		"required": []any{"id", "key", "label", "created_at", "updated_at"},
+		"properties": obj{
+			"id":         uuidSchema,
+			"key":        keySchema(meta.MaxAppKey, "The app's key; it never changes."),
+			"label":      ref("Label"),
+			"created_at": dateTimeSchema,
+			"updated_at": dateTimeSchema,
+		},
+	}
+	s["AppList"] = obj{
+		"type": "object", "required": []any{"apps"},
+		"properties": obj{"apps": arrayOf(ref("App"))},
+	}
+	s["AppInput"] = obj{
+		"type":                 "object",
+		"required":             []any{"key", "label"},
+		"additionalProperties": false,
+		"properties": obj{
+			"key":   keySchema(meta.MaxAppKey, "Lower-case letters, digits and single underscores, starting with a letter."),
+			"label": ref("Label"),
+		},
+		"examples": []any{obj{"key": "crm", "label": obj{"en": "CRM", "zh-CN": "客户关系"}}},
+	}
+	s["AppPatch"] = obj{
+		"type":                 "object",
+		"required":             []any{"label"},
+		"additionalProperties": false,
+		"properties":           obj{"label": ref("Label")},
+	}
+	s["ModuleSchema"] = obj{
+		"type": "object",
+		"description": "A module's JSON Schema 2020-12 document. Each property is a field and must carry an " +
+			"\"x-field\" object: {type, label, help, placeholder, options, module, unique, indexed, default, " +
+			"precision, scale, prefix, digits, renamedFrom}; x-field.type is one of the field types listed " +
+			"in the enum below. The server normalizes the document (type, format, enum from options, " +
+			"additionalProperties: false) and that normalized form is what it stores and returns.",
+		"required": []any{"properties"},
+		"properties": obj{
+			"$schema":              obj{"const": meta.Draft2020},
+			"type":                 obj{"const": "object"},
+			"title":                obj{"type": "string"},
+			"description":          obj{"type": "string"},
+			"required":             arrayOf(obj{"type": "string"}),
+			"additionalProperties": obj{"const": false},
+			"properties": obj{
+				"type": "object",
+				"additionalProperties": obj{
+					"type":     "object",
+					"required": []any{"x-field"},
+					"properties": obj{
+						"x-field": obj{
+							"type":     "object",
+							"required": []any{"type"},
+							"properties": obj{
+								"type":   obj{"enum": stringsToAny(meta.TypeNames())},
+								"label":  ref("Label"),
+								"module": str("Lookup target: a module key of the same app."),
+							},
+						},
+					},
+				},
+			},
+		},
+		"examples": []any{obj{
+			"type": "object",
+			"properties": obj{
+				"name":   obj{"type": "string", "maxLength": 100, "x-field": obj{"type": "text", "label": obj{"en": "Name", "zh-CN": "名称"}}},
+				"amount": obj{"minimum": 0, "x-field": obj{"type": "currency", "label": obj{"en": "Amount", "zh-CN": "金额"}}},
+				"stage": obj{"x-field": obj{"type": "select", "options": []any{
+					obj{"value": "new", "label": obj{"en": "New", "zh-CN": "新建"}},
+					obj{"value": "won", "label": obj{"en": "Won", "zh-CN": "赢单"}},
+				}}},
+			},
+			"required": []any{"name"},
+		}},
+	}
+	s["Module"] = obj{
+		"type":     "object",
+		"required": []any{"id", "app", "key", "label", "schema", "version", "created_at", "updated_at"},
+		"properties": obj{
+			"id":         uuidSchema,
+			"app":        keySchema(meta.MaxAppKey, "The app's key."),
+			"key":        keySchema(meta.MaxModuleKey, "The module's key; it never changes."),
+			"label":      ref("Label"),
+			"schema":     ref("ModuleSchema"),
+			"version":    obj{"type": "integer", "minimum": 1, "description": "Increases with every schema change."},
+			"created_at": dateTimeSchema,
+			"updated_at": dateTimeSchema,
+		},
+	}
+	s["ModuleList"] = obj{
+		"type": "object", "required": []any{"modules"},
+		"properties": obj{"modules": arrayOf(ref("Module"))},
+	}
+	s["ModuleCreate"] = obj{
+		"type":                 "object",
+		"required":             []any{"key", "label", "schema"},
+		"additionalProperties": false,
+		"properties": obj{
+			"key":     keySchema(meta.MaxModuleKey, "Lower-case letters, digits and single underscores, starting with a letter."),
+			"label":   ref("Label"),
+			"schema":  ref("ModuleSchema"),
+			"version": obj{"type": "integer", "minimum": 0, "description": "Ignored on create."},
+		},
+	}
+	s["ModuleReplace"] = obj{
+		"type":                 "object",
+		"required":             []any{"label", "schema"},
+		"additionalProperties": false,
+		"properties": obj{
+			"key":     obj{"type": "string", "description": "Ignored: the key in the path is used."},
+			"label":   ref("Label"),
+			"schema":  ref("ModuleSchema"),
+			"version": obj{"type": "integer", "minimum": 0, "description": "The version being replaced; a stale one is a 409. 0 or absent skips the check."},
+		},
+	}
+	s["ModuleVersion"] = obj{
+		"type":     "object",
+		"required": []any{"version", "label", "schema", "created_at"},
+		"properties": obj{
+			"version":    obj{"type": "integer", "minimum": 1},
+			"label":      ref("Label"),
+			"schema":     ref("ModuleSchema"),
+			"created_at": dateTimeSchema,
+			"created_by": obj{"type": "string", "format": "uuid", "description": "The user who saved this version, when known."},
+		},
+	}
+	s["ModuleVersionList"] = obj{
+		"type": "object", "required": []any{"versions"},
+		"properties": obj{"versions": arrayOf(ref("ModuleVersion"))},
+	}
+
+	problem := func(description string) obj {
+		return obj{"description": description, "content": obj{
+			"application/problem+json": obj{"schema": ref("Problem")},
+		}}
+	}
+	d.responses["BadRequest"] = problem("The request is malformed: bad JSON, a bad query parameter (filter, sort, limit, cursor, expand), ...")
+	d.responses["Unauthorized"] = problem("Not signed in, or the session expired.")
+	d.responses["Forbidden"] = problem("Signed in, but not allowed (metadata changes need an administrator).")
+	d.responses["NotFound"] = problem("No such app, module or record.")
+	d.responses["Conflict"] = problem("A conflict: a stale version, a duplicate key or unique value, or a module still looked up by another.")
+	d.responses["TooLarge"] = problem("The request body is too large.")
+	d.responses["Unprocessable"] = problem("Well-formed but invalid: \"errors\" lists one problem per field.")
+
+	p := d.parameters
+	p["App"] = obj{"name": "app", "in": "path", "required": true, "description": "App key.",
+		"schema": keySchema(meta.MaxAppKey, "")}
+	p["Module"] = obj{"name": "module", "in": "path", "required": true, "description": "Module key.",
+		"schema": keySchema(meta.MaxModuleKey, "")}
+	p["RecordId"] = obj{"name": "id", "in": "path", "required": true, "description": "Record id.",
+		"schema": uuidSchema}
+	p["Filter"] = obj{"name": "filter", "in": "query",
+		"description": "An expr-lang expression over the module's fields, translated to SQL: comparisons " +
+			"(== != < <= > >=) between a field and a value or two fields, == nil / != nil, in / not in [...], " +
+			"\"value\" in multiselect_field, contains / startsWith / endsWith on text, && || ! (and, or, not), " +
+			"parentheses, now() and today(). Example: amount > 1000 && stage in [\"won\",\"lost\"].",
+		"schema":  obj{"type": "string", "maxLength": 4096},
+		"example": `amount > 1000 && stage in ["won","lost"]`}
+	p["Sort"] = obj{"name": "sort", "in": "query",
+		"description": "Comma-separated field keys, \"-\" for descending. Default \"-created_at\".",
+		"schema":      obj{"type": "string"},
+		"example":     "-amount,name"}
+	p["Limit"] = obj{"name": "limit", "in": "query", "description": "Page size.",
+		"schema": obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+	p["Cursor"] = obj{"name": "cursor", "in": "query",
+		"description": "Opaque: the next_cursor of the previous page, with the same filter and sort.",
+		"schema":      obj{"type": "string"}}
+	p["Total"] = obj{"name": "total", "in": "query",
+		"description": "Also count all matching records (costs a COUNT query).",
+		"schema":      obj{"type": "boolean", "default": false}}
+	p["IfMatch"] = obj{"name": "If-Match", "in": "header",
+		"description": "The record version being updated (e.g. \"3\"), used when the body has no \"version\".",
+		"schema":      obj{"type": "string"}}
+}
+
+func stringsToAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
