@@ -128,6 +128,17 @@ var clock = time.Now
 // numbered starting at argStart+1 (argStart = number of args already bound
 // before this fragment). An empty or blank src yields an empty Where.
 func Filter(src string, resolve Resolver, d Dialect, argStart int) (Where, error) {
+	return FilterWith(src, resolve, d, argStart, nil)
+}
+
+// Consts are named values a filter may read with member syntax, such as
+// "user.id" or "user.departments" in a record-scope expression. A string,
+// number or bool is bound like a literal; a []string is a list, usable on
+// the right of `in`. Only names present here translate.
+type Consts map[string]any
+
+// FilterWith is Filter with named constants (see Consts).
+func FilterWith(src string, resolve Resolver, d Dialect, argStart int, consts Consts) (Where, error) {
 	if strings.TrimSpace(src) == "" {
 		return Where{}, nil
 	}
@@ -147,7 +158,7 @@ func Filter(src string, resolve Resolver, d Dialect, argStart int) (Where, error
 	if resolve == nil {
 		resolve = func(string) (Column, bool) { return Column{}, false }
 	}
-	t := &translator{resolve: resolve, dialect: d, argStart: argStart, now: clock().UTC().Truncate(time.Microsecond)}
+	t := &translator{resolve: resolve, dialect: d, argStart: argStart, consts: consts, now: clock().UTC().Truncate(time.Microsecond)}
 	f, err := t.cond(root)
 	if err != nil {
 		return Where{}, err
@@ -254,6 +265,7 @@ type translator struct {
 	dialect  Dialect
 	argStart int
 	args     []any
+	consts   Consts
 	nodes    int
 	now      time.Time // one instant for all now()/today() in a filter, at the microsecond precision both stores keep
 }
@@ -557,6 +569,9 @@ func sqlOp(op string) string {
 
 // in translates `field in [values]` and `"label" in multiselectField`.
 func (t *translator) in(n *ast.BinaryNode) (frag, error) {
+	if list, ok := t.constList(n.Right); ok {
+		return t.inList(n, list)
+	}
 	if list, ok := n.Right.(*ast.ArrayNode); ok {
 		return t.inList(n, list)
 	}
@@ -683,4 +698,50 @@ func (t *translator) refuse(n ast.Node) error {
 		return t.fail("expr.member", n)
 	}
 	return t.fail("expr.unsupported", n)
+}
+
+// constName returns "a.b" for a member node a.b, if it is one.
+func constName(n ast.Node) (string, bool) {
+	m, ok := n.(*ast.MemberNode)
+	if !ok || m.Optional || m.Method {
+		return "", false
+	}
+	obj, ok1 := m.Node.(*ast.IdentifierNode)
+	prop, ok2 := m.Property.(*ast.StringNode)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	return obj.Value + "." + prop.Value, true
+}
+
+// constList turns a list constant into the array literal it stands for.
+func (t *translator) constList(n ast.Node) (*ast.ArrayNode, bool) {
+	name, ok := constName(n)
+	if !ok {
+		return nil, false
+	}
+	list, ok := t.consts[name].([]string)
+	if !ok {
+		return nil, false
+	}
+	arr := &ast.ArrayNode{Nodes: make([]ast.Node, len(list))}
+	for i, s := range list {
+		arr.Nodes[i] = &ast.StringNode{Value: s}
+	}
+	return arr, true
+}
+
+// constValue returns the scalar constant a member node names.
+func (t *translator) constValue(n ast.Node) (any, bool) {
+	name, ok := constName(n)
+	if !ok {
+		return nil, false
+	}
+	switch v := t.consts[name].(type) {
+	case string, bool, int64, float64:
+		return v, true
+	case int:
+		return int64(v), true
+	}
+	return nil, false
 }

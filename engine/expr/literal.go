@@ -59,6 +59,10 @@ func (t *translator) operand(n ast.Node) (operand, error) {
 		}
 	case *ast.ArrayNode:
 		return operand{}, t.fail("expr.list_place", n)
+	case *ast.MemberNode:
+		if v, ok := t.constValue(n); ok {
+			return operand{lit: v}, nil
+		}
 	}
 	return operand{}, t.refuse(n)
 }

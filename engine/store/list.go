@@ -77,7 +77,7 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 	page := &Page{Records: []Record{}}
 	if lq.Total {
 		var n int64
-		q := fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, Quote(m.Table), w.sql())
+		q := fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, tableRef(m), w.sql())
 		if err := s.R.QueryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
 			return nil, err
 		}
@@ -89,7 +89,7 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 		}
 	}
 	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d`,
-		selectList(m), Quote(m.Table), w.sql(), orderBy(s.D, keys), limit+1)
+		selectList(m), tableRef(m), w.sql(), orderBy(s.D, keys), limit+1)
 	rows, err := s.R.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, err

@@ -86,9 +86,29 @@ func (s *Store) DeleteApp(ctx context.Context, a *meta.App) error {
 				return err
 			}
 		}
+		if err := s.deleteModuleRows(ctx, tx, `IN (SELECT id FROM modules WHERE app_id = ?)`, a.ID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM apps WHERE id = ?`), a.ID)
 		return err
 	})
+}
+
+// deleteModuleRows deletes the metadata rows of the modules matching
+// "id <match>", children first. The foreign keys would cascade, but on
+// SQLite schema transactions run with foreign keys off (see inSchemaTx), so
+// the cascade is spelled out.
+func (s *Store) deleteModuleRows(ctx context.Context, tx *Tx, match string, arg any) error {
+	for _, q := range []string{
+		`DELETE FROM autonumbers WHERE module_id ` + match,
+		`DELETE FROM module_versions WHERE module_id ` + match,
+		`DELETE FROM modules WHERE id ` + match,
+	} {
+		if _, err := tx.ExecContext(ctx, s.q(q), arg); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateModule stores a module's first version and creates its table.
@@ -143,7 +163,7 @@ func (s *Store) UpdateModule(ctx context.Context, old, next *meta.Module, by str
 // DeleteModule removes a module, its versions and its table.
 func (s *Store) DeleteModule(ctx context.Context, m *meta.Module) error {
 	return s.inSchemaTx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM modules WHERE id = ?`), m.ID); err != nil {
+		if err := s.deleteModuleRows(ctx, tx, `= ?`, m.ID); err != nil {
 			return err
 		}
 		return dropModuleTable(ctx, tx, m)

@@ -86,12 +86,12 @@ func (s *Store) InsertRecord(ctx context.Context, tx *Tx, m *meta.Module, values
 		}
 		arg, err := Encode(s.D, f.Column(), v)
 		if err != nil {
-			return nil, errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
+			return nil, valueError(f, err)
 		}
 		cols = append(cols, Quote(f.Key))
 		args = append(args, arg)
 	}
-	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", Quote(m.Table), strings.Join(cols, ", "), s.placeholders(1, len(args)))
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", tableRef(m), strings.Join(cols, ", "), s.placeholders(1, len(args)))
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return nil, s.writeError(m, err)
 	}
@@ -111,7 +111,7 @@ func (s *Store) UpdateRecord(ctx context.Context, tx *Tx, m *meta.Module, id str
 		}
 		arg, err := Encode(s.D, f.Column(), v)
 		if err != nil {
-			return nil, errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
+			return nil, valueError(f, err)
 		}
 		args = append(args, arg)
 		sets = append(sets, Quote(f.Key)+" = "+s.D.Placeholder(len(args)))
@@ -122,7 +122,7 @@ func (s *Store) UpdateRecord(ctx context.Context, tx *Tx, m *meta.Module, id str
 	}
 	args = append(args, id, version)
 	q := fmt.Sprintf(`UPDATE %s SET %s WHERE "id" = %s AND "version" = %s AND "deleted_at" IS NULL`,
-		Quote(m.Table), strings.Join(sets, ", "), s.D.Placeholder(len(args)-1), s.D.Placeholder(len(args)))
+		tableRef(m), strings.Join(sets, ", "), s.D.Placeholder(len(args)-1), s.D.Placeholder(len(args)))
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.writeError(m, err)
@@ -150,7 +150,7 @@ func (s *Store) SetDeleted(ctx context.Context, tx *Tx, m *meta.Module, id strin
 		args = []any{now, nullable(by), id}
 	}
 	ph := make([]any, len(args)+1)
-	ph[0] = Quote(m.Table)
+	ph[0] = tableRef(m)
 	for i := range args {
 		ph[i+1] = s.D.Placeholder(i + 1)
 	}
@@ -189,7 +189,7 @@ func (s *Store) getRecord(ctx context.Context, q queryer, m *meta.Module, id str
 	if !validID(id) {
 		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
 	}
-	sqlText := fmt.Sprintf(`SELECT %s FROM %s WHERE "id" = %s`, selectList(m), Quote(m.Table), s.D.Placeholder(1))
+	sqlText := fmt.Sprintf(`SELECT %s FROM %s WHERE "id" = %s`, selectList(m), tableRef(m), s.D.Placeholder(1))
 	if !withDeleted {
 		sqlText += ` AND "deleted_at" IS NULL`
 	}
@@ -245,7 +245,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string) 
 	for start := 0; start < len(valid); start += 500 {
 		end := min(start+500, len(valid))
 		q := fmt.Sprintf(`SELECT %s FROM %s WHERE "deleted_at" IS NULL AND "id" IN (%s)`,
-			selectList(m), Quote(m.Table), s.placeholders(1, end-start))
+			selectList(m), tableRef(m), s.placeholders(1, end-start))
 		rows, err := s.R.QueryContext(ctx, q, valid[start:end]...)
 		if err != nil {
 			return nil, err
@@ -358,4 +358,22 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// tableRef names a module's table in record statements, tagged with the
+// module's schema version. pgx caches prepared statements by SQL text; after
+// a schema change (say a column's type) a cached statement would fail with
+// "cached plan must not change result type". The version tag makes the SQL
+// of each schema version distinct, so a new schema gets new statements and
+// the old ones age out of the cache unused.
+func tableRef(m *meta.Module) string {
+	return fmt.Sprintf("%s /* v%d */", Quote(m.Table), m.Version)
+}
+
+// valueError reports a value the column cannot hold as a 422 on its field.
+func valueError(f *meta.Field, err error) error {
+	if errors.Is(err, ErrTooPrecise) {
+		return errs.Fields(errs.Field(f.Key, "precision", "store.sqlite_digits", "field", f.Key, "max", SQLiteDecimalDigits))
+	}
+	return errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -54,6 +55,11 @@ func Encode(d Dialect, c meta.Column, v any) (any, error) {
 		n, err := toNumberText(v)
 		if err != nil || !sqlite {
 			return n, err // PostgreSQL NUMERIC takes the exact text
+		}
+		// SQLite keeps numbers as 64-bit floats, exact to 15 significant
+		// digits; refuse more rather than round silently.
+		if significantDigits(n) > SQLiteDecimalDigits {
+			return nil, ErrTooPrecise
 		}
 		return strconv.ParseFloat(n, 64)
 	case meta.ColBool:
@@ -119,7 +125,7 @@ func Decode(c meta.Column, v any) any {
 	case meta.ColFloat, meta.ColDecimal:
 		switch x := v.(type) {
 		case float64:
-			return json.Number(strconv.FormatFloat(x, 'f', -1, 64))
+			return json.Number(formatFloat(x))
 		case int64:
 			return json.Number(strconv.FormatInt(x, 10))
 		case string:
@@ -241,4 +247,35 @@ func toNumberText(v any) (string, error) {
 		return strconv.Itoa(x), nil
 	}
 	return "", fmt.Errorf("want number, got %T", v)
+}
+
+// SQLiteDecimalDigits is how many significant digits a decimal may have on
+// SQLite (PostgreSQL's NUMERIC is exact to the field's precision).
+const SQLiteDecimalDigits = 15
+
+// ErrTooPrecise is returned for a decimal SQLite cannot store exactly.
+var ErrTooPrecise = errors.New("more significant digits than the embedded database stores exactly")
+
+// significantDigits counts the digits of a decimal literal, ignoring sign,
+// leading zeros, trailing fraction zeros and any exponent.
+func significantDigits(n string) int {
+	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		n = n[:i]
+	}
+	n = strings.TrimLeft(n, "+-")
+	if strings.Contains(n, ".") {
+		n = strings.TrimRight(n, "0")
+	}
+	n = strings.TrimLeft(strings.Replace(n, ".", "", 1), "0")
+	return len(n)
+}
+
+// formatFloat writes a float as JavaScript does: plain digits for ordinary
+// magnitudes, exponent notation for very large or small ones (1e+300, not
+// three hundred zeros).
+func formatFloat(x float64) string {
+	if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
