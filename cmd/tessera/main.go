@@ -37,6 +37,7 @@ const usage = `usage:
   tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
+  tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres]
 
 Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
 TESSERA_DATABASE_URL. Without a database URL, Tessera uses the embedded
@@ -52,6 +53,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout)
+	case "bench":
+		return bench(ctx, args[1:], stdout, stderr)
 	case "user":
 		if len(args) < 2 || args[1] != "create" {
 			return errors.New(usage)

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tessera-app/tessera/engine/errs"
@@ -29,14 +30,19 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Session is a sign-in: the token itself is never stored, only its hash.
+// Session is a sign-in or a personal API token (a row of the sessions
+// table): the token itself is never stored, only its hash. Zero times are
+// unset: no expiry, never used, not revoked.
 type Session struct {
-	ID        string
-	UserID    string
-	TokenHash string
-	Kind      string // "session" (browser sign-in)
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	ID         string
+	UserID     string
+	TokenHash  string
+	Kind       string // KindSession (sign-in) or KindToken (API token)
+	Name       string // the API token's name
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
 }
 
 // Repo is the persistence access needs; engine/store implements it.
@@ -45,10 +51,24 @@ type Repo interface {
 	UserByEmail(ctx context.Context, email string) (*User, string, error) // user, password hash
 	UserByID(ctx context.Context, id string) (*User, error)
 	CreateSession(ctx context.Context, s *Session) error
-	// SessionUser returns the user of the unexpired, unrevoked session
-	// whose token hashes to tokenHash.
-	SessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, error)
-	DeleteSession(ctx context.Context, tokenHash string) error
+	// SessionByHash returns the session whose token hashes to tokenHash,
+	// whatever its state (expired, revoked), and its user.
+	SessionByHash(ctx context.Context, tokenHash string) (*Session, *User, error)
+	// TouchSession sets last_used_at to at unless it is already later than
+	// since.
+	TouchSession(ctx context.Context, id string, at, since time.Time) error
+	// Sessions lists a user's unrevoked, unexpired sessions of kind,
+	// newest first.
+	Sessions(ctx context.Context, userID, kind string, now time.Time) ([]*Session, error)
+	// RevokeSession revokes the user's unrevoked session id of kind;
+	// NotFound when there is none.
+	RevokeSession(ctx context.Context, userID, kind, id string, at time.Time) error
+	// RevokeSessionByHash revokes the unrevoked session of kind whose token
+	// hashes to tokenHash, if there is one.
+	RevokeSessionByHash(ctx context.Context, tokenHash, kind string, at time.Time) error
+	// PurgeSessions deletes the sessions that expired or were revoked
+	// before before.
+	PurgeSessions(ctx context.Context, before time.Time) error
 }
 
 // Service signs users in and out and resolves tokens to users.
@@ -56,11 +76,22 @@ type Service struct {
 	Repo       Repo
 	SessionTTL time.Duration
 	Now        func() time.Time
+	// Limiter throttles failed sign-ins in LoginFrom; nil: no limits.
+	Limiter *LoginLimiter
+	// OnLogin, when set, is told of every sign-in attempt once it is
+	// decided: u is the signed-in user (nil on failure), err why it failed.
+	// The audit log plugs in here.
+	OnLogin func(ctx context.Context, email string, u *User, err error)
+
+	purgeMu sync.Mutex
+	purgeAt time.Time // when expired and revoked sessions are next purged
 }
 
-// NewService returns a service with a 7-day session lifetime.
+// NewService returns a service with a 7-day session lifetime and the
+// default sign-in limits.
 func NewService(r Repo) *Service {
-	return &Service{Repo: r, SessionTTL: 7 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() }}
+	return &Service{Repo: r, SessionTTL: 7 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() },
+		Limiter: NewLoginLimiter()}
 }
 
 // NewUser is the input for creating a user.
@@ -105,7 +136,10 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 // Login checks a password and opens a session, returning its token. The
 // same error is returned for an unknown email and a wrong password, and a
 // hash is checked either way, so responses do not reveal which accounts exist.
-func (s *Service) Login(ctx context.Context, email, password string) (string, *User, error) {
+func (s *Service) Login(ctx context.Context, email, password string) (_ string, user *User, err error) {
+	if s.OnLogin != nil {
+		defer func() { s.OnLogin(ctx, email, user, err) }()
+	}
 	u, hash, err := s.Repo.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return "", nil, err
@@ -120,8 +154,8 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, *U
 	if u.Disabled {
 		return "", nil, errs.New(errs.Unauthorized, "access.disabled")
 	}
-	token, sess := newToken()
-	sess.UserID, sess.Kind = u.ID, "session"
+	token, sess := newToken("")
+	sess.UserID, sess.Kind = u.ID, KindSession
 	sess.CreatedAt = s.Now()
 	sess.ExpiresAt = sess.CreatedAt.Add(s.SessionTTL)
 	if err := s.Repo.CreateSession(ctx, sess); err != nil {
@@ -130,28 +164,53 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, *U
 	return token, u, nil
 }
 
-// Authenticate resolves a session token to its (enabled) user.
+// LoginFrom is Login for a client at addr (its IP address), throttled by
+// s.Limiter: past the limit of failures for the email or the address it
+// is refused with errs.TooMany (429) before the password is checked. A
+// successful sign-in also purges long-dead sessions now and then.
+func (s *Service) LoginFrom(ctx context.Context, email, password, addr string) (string, *User, error) {
+	if s.Limiter != nil {
+		if t, ok := s.Limiter.Begin(email, addr, s.Now()); !ok {
+			minutes := int((t.Wait + time.Minute - 1) / time.Minute)
+			return "", nil, errs.Wrap(t, errs.TooMany, "access.too_many_attempts", "minutes", minutes)
+		}
+	}
+	token, u, err := s.Login(ctx, email, password)
+	if s.Limiter != nil {
+		switch {
+		case err == nil:
+			s.Limiter.Succeeded(email, addr)
+		case !errs.Is(err, errs.Unauthorized):
+			s.Limiter.Cancel(email, addr)
+		}
+	}
+	if err == nil {
+		// Housekeeping must not fail a sign-in; a failed purge is retried
+		// within the hour and only delays the clean-up.
+		_ = s.purge(ctx, s.Now())
+	}
+	return token, u, err
+}
+
+// Authenticate resolves a session token or API token to its (enabled)
+// user; see AuthenticateSession.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
-	if token == "" || len(token) > 200 {
-		return nil, errs.New(errs.Unauthorized, "access.signin_required")
-	}
-	u, err := s.Repo.SessionUser(ctx, HashToken(token), s.Now())
-	if errs.Is(err, errs.NotFound) || (err == nil && u.Disabled) {
-		return nil, errs.New(errs.Unauthorized, "access.signin_required")
-	}
+	u, _, err := s.AuthenticateSession(ctx, token)
 	return u, err
 }
 
-// Logout ends the session of token.
+// Logout ends the sign-in session of token, and only that one. An API
+// token is not a session: it stays valid until it is revoked by id.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.Repo.DeleteSession(ctx, HashToken(token))
+	return s.Repo.RevokeSessionByHash(ctx, HashToken(token), KindSession, s.Now())
 }
 
-// newToken makes a random 256-bit token and the session row for it.
-func newToken() (string, *Session) {
+// newToken makes a random 256-bit token, after prefix, and the session
+// row for it.
+func newToken(prefix string) (string, *Session) {
 	b := make([]byte, 32)
 	rand.Read(b)
-	token := base64.RawURLEncoding.EncodeToString(b)
+	token := prefix + base64.RawURLEncoding.EncodeToString(b)
 	return token, &Session{TokenHash: HashToken(token)}
 }
 

@@ -22,6 +22,7 @@ const (
 	Unauthorized  Code = "unauthorized"  // 401
 	Forbidden     Code = "forbidden"     // 403
 	TooLarge      Code = "too_large"     // 413
+	TooMany       Code = "too_many"      // 429: slow down (see Retry-After)
 	Internal      Code = "internal"      // 500
 )
 

@@ -42,3 +42,18 @@ func TestFilterWithConsts(t *testing.T) {
 		t.Errorf("user.id without consts: %v", err)
 	}
 }
+
+func TestDecimalLiteralKeepsPrecision(t *testing.T) {
+	resolve := func(name string) (Column, bool) { return Column{SQL: `"cost"`, Kind: KindNumber}, name == "cost" }
+	w, err := Filter(`cost == 9999999999999999.99 || cost > -1234567890123456.78`, resolve, Postgres, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(w.Args, []any{"9999999999999999.99", "-1234567890123456.78"}) {
+		t.Errorf("postgres args = %#v", w.Args)
+	}
+	w, err = Filter(`cost == 9999999999999999.99 || cost > 1.5`, resolve, SQLite, 0)
+	if err != nil || !reflect.DeepEqual(w.Args, []any{1e16, 1.5}) {
+		t.Errorf("sqlite args = %#v, %v", w.Args, err)
+	}
+}

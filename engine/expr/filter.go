@@ -158,7 +158,7 @@ func FilterWith(src string, resolve Resolver, d Dialect, argStart int, consts Co
 	if resolve == nil {
 		resolve = func(string) (Column, bool) { return Column{}, false }
 	}
-	t := &translator{resolve: resolve, dialect: d, argStart: argStart, consts: consts, now: clock().UTC().Truncate(time.Microsecond)}
+	t := &translator{src: src, resolve: resolve, dialect: d, argStart: argStart, consts: consts, now: clock().UTC().Truncate(time.Microsecond)}
 	f, err := t.cond(root)
 	if err != nil {
 		return Where{}, err
@@ -261,6 +261,7 @@ func parse(src string) (node ast.Node, err error) {
 
 // translator holds the state of one translation.
 type translator struct {
+	src      string
 	resolve  Resolver
 	dialect  Dialect
 	argStart int

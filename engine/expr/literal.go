@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -42,6 +44,9 @@ func (t *translator) operand(n ast.Node) (operand, error) {
 	case *ast.IntegerNode:
 		return operand{lit: int64(n.Value)}, nil
 	case *ast.FloatNode:
+		if text := t.source(n); significant(text) > 15 {
+			return operand{lit: decimalLit(text)}, nil
+		}
 		return operand{lit: n.Value}, nil
 	case *ast.BoolNode:
 		return operand{lit: n.Value}, nil
@@ -129,6 +134,11 @@ func (t *translator) signed(n *ast.UnaryNode) (operand, error) {
 			v = -v
 		}
 		return operand{lit: v}, nil
+	case decimalLit:
+		if neg {
+			v = "-" + v
+		}
+		return operand{lit: v}, nil
 	}
 	return operand{}, t.fail("expr.arithmetic", n)
 }
@@ -147,9 +157,11 @@ func (t *translator) value(n ast.Node, f operand, v any) (string, error) {
 		out, ok = v.(string)
 		key = "expr.want_text"
 	case KindNumber:
-		switch v.(type) {
+		switch x := v.(type) {
 		case int64, float64:
 			out, ok = v, true
+		case decimalLit:
+			out, ok = x.bind(t.dialect)
 		}
 		key = "expr.want_number"
 	case KindBool:
@@ -256,4 +268,40 @@ func refValue(v any) (any, bool) {
 		return nil, false
 	}
 	return id.String(), true
+}
+
+// decimalLit is a number literal with more significant digits than a
+// float64 holds (expr-lang parses it to float64). PostgreSQL gets the exact
+// source text, so a NUMERIC column compares at full precision; SQLite, which
+// stores such numbers as floats anyway, gets the float.
+type decimalLit string
+
+func (d decimalLit) bind(dialect Dialect) (any, bool) {
+	if dialect == Postgres {
+		return string(d), true
+	}
+	f, err := strconv.ParseFloat(string(d), 64)
+	return f, err == nil
+}
+
+// source returns the source text of node n (locations count runes).
+func (t *translator) source(n ast.Node) string {
+	loc := n.Location()
+	r := []rune(t.src)
+	if loc.From < 0 || loc.To > len(r) || loc.From >= loc.To {
+		return ""
+	}
+	return string(r[loc.From:loc.To])
+}
+
+// significant counts the significant digits of a decimal literal.
+func significant(text string) int {
+	if i := strings.IndexAny(text, "eE"); i >= 0 {
+		text = text[:i]
+	}
+	text = strings.ReplaceAll(text, "_", "")
+	if strings.Contains(text, ".") {
+		text = strings.TrimRight(text, "0")
+	}
+	return len(strings.TrimLeft(strings.Replace(text, ".", "", 1), "0"))
 }

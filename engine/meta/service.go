@@ -37,6 +37,30 @@ type Service struct {
 	Repo  Repo
 	mu    sync.RWMutex
 	cache map[string]*Module // "app/module"
+
+	// OnChange, when set, is told of every successful app and module
+	// change after it has committed (it cannot roll the change back); the
+	// audit log plugs in here.
+	OnChange func(ctx context.Context, c Change)
+}
+
+// Change describes one committed metadata change to OnChange.
+type Change struct {
+	// Action is app.create, app.update, app.delete, module.create,
+	// module.update or module.delete.
+	Action string
+	App    string // app key
+	// Module changes: Old is nil on create, New is nil on delete.
+	Old, New *Module
+	// App changes: the label before and after (nil on create, delete).
+	OldLabel, NewLabel Label
+	By                 string // user id, when the caller passed one
+}
+
+func (s *Service) changed(ctx context.Context, err error, c Change) {
+	if err == nil && s.OnChange != nil {
+		s.OnChange(ctx, c)
+	}
 }
 
 // NewService returns a Service over r.
@@ -57,7 +81,9 @@ func (s *Service) CreateApp(ctx context.Context, in AppInput) (*App, error) {
 		return nil, err
 	}
 	a := &App{Key: in.Key, Label: in.Label}
-	return a, s.Repo.CreateApp(ctx, a)
+	err := s.Repo.CreateApp(ctx, a)
+	s.changed(ctx, err, Change{Action: "app.create", App: a.Key, NewLabel: a.Label})
+	return a, err
 }
 
 // UpdateApp changes an app's label (keys never change: they name tables).
@@ -69,8 +95,11 @@ func (s *Service) UpdateApp(ctx context.Context, key string, label Label) (*App,
 	if err := checkLabel(label); err != nil {
 		return nil, err
 	}
+	prev := a.Label
 	a.Label = label
-	return a, s.Repo.UpdateAppLabel(ctx, a)
+	err = s.Repo.UpdateAppLabel(ctx, a)
+	s.changed(ctx, err, Change{Action: "app.update", App: key, OldLabel: prev, NewLabel: label})
+	return a, err
 }
 
 // DeleteApp removes an app with all its modules and their data.
@@ -80,7 +109,9 @@ func (s *Service) DeleteApp(ctx context.Context, key string) error {
 		return err
 	}
 	defer s.forget(key)
-	return s.Repo.DeleteApp(ctx, a)
+	err = s.Repo.DeleteApp(ctx, a)
+	s.changed(ctx, err, Change{Action: "app.delete", App: key, OldLabel: a.Label})
+	return err
 }
 
 // ModuleInput is the body of module create and replace requests.
@@ -110,7 +141,9 @@ func (s *Service) CreateModule(ctx context.Context, appKey string, in ModuleInpu
 		}
 	}
 	defer s.forget(appKey)
-	return m, s.Repo.CreateModule(ctx, m, by)
+	err = s.Repo.CreateModule(ctx, m, by)
+	s.changed(ctx, err, Change{Action: "module.create", App: appKey, New: m, By: by})
+	return m, err
 }
 
 // UpdateModule replaces a module's label and schema with a new version;
@@ -135,7 +168,9 @@ func (s *Service) UpdateModule(ctx context.Context, appKey, key string, in Modul
 		return nil, err
 	}
 	defer s.forget(appKey)
-	return next, s.Repo.UpdateModule(ctx, old, next, by)
+	err = s.Repo.UpdateModule(ctx, old, next, by)
+	s.changed(ctx, err, Change{Action: "module.update", App: appKey, Old: old, New: next, By: by})
+	return next, err
 }
 
 // DeleteModule drops a module and its table, unless another module still
@@ -164,7 +199,9 @@ func (s *Service) DeleteModule(ctx context.Context, appKey, key string) error {
 		return errs.New(errs.Conflict, "meta.module_referenced", "module", key, "refs", strings.Join(refs, ", "))
 	}
 	defer s.forget(appKey)
-	return s.Repo.DeleteModule(ctx, m)
+	err = s.Repo.DeleteModule(ctx, m)
+	s.changed(ctx, err, Change{Action: "module.delete", App: appKey, Old: m})
+	return err
 }
 
 // Module returns a module, from the cache when possible.
@@ -239,7 +276,10 @@ func checkRenames(old, next *Module) error {
 	var fes []errs.FieldError
 	from := map[string]string{}
 	for _, f := range next.Fields {
-		if f.RenamedFrom == "" || f.RenamedFrom == f.Key {
+		// A renamedFrom whose field already exists under its new key was
+		// applied by an earlier version (the designer sends the stored
+		// schema back as it got it): nothing to do.
+		if f.RenamedFrom == "" || f.RenamedFrom == f.Key || (old.Field(f.Key) != nil && old.Field(f.RenamedFrom) == nil) {
 			continue
 		}
 		if old.Field(f.RenamedFrom) == nil || next.Field(f.RenamedFrom) != nil || from[f.RenamedFrom] != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
@@ -41,28 +40,13 @@ func (s *Store) UserByID(ctx context.Context, id string) (*access.User, error) {
 	return scanUser(s.R.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
 }
 
-// CreateSession stores a session row.
+// CreateSession stores a session or API token row; a zero ExpiresAt is
+// stored as NULL (no expiry).
 func (s *Store) CreateSession(ctx context.Context, sess *access.Session) error {
 	sess.ID = NewID()
 	return s.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sessions (id, token_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			sess.ID, sess.TokenHash, sess.UserID, sess.Kind, TimeArg(s.D, sess.CreatedAt), TimeArg(s.D, sess.ExpiresAt))
-		return err
-	})
-}
-
-// SessionUser resolves a live session to its user in one query.
-func (s *Store) SessionUser(ctx context.Context, tokenHash string, now time.Time) (*access.User, error) {
-	q := `SELECT u.id, u.email, u.name, u.is_admin, u.disabled, u.locale, u.time_zone, u.created_at, u.updated_at
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)`
-	return scanUser(s.R.QueryRowContext(ctx, s.q(q), tokenHash, TimeArg(s.D, now)))
-}
-
-// DeleteSession removes the session with tokenHash (sign-out).
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	return s.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE token_hash = ?`), tokenHash)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sessions (id, token_hash, user_id, kind, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			sess.ID, sess.TokenHash, sess.UserID, sess.Kind, sess.Name, TimeArg(s.D, sess.CreatedAt), nullTime(s.D, sess.ExpiresAt))
 		return err
 	})
 }

@@ -1,5 +1,8 @@
-// Package authapi serves sign-in: POST /api/auth/login, POST
-// /api/auth/logout, GET /api/auth/me.
+// Package authapi serves sign-in and credentials: POST /api/auth/login,
+// POST /api/auth/logout, GET /api/auth/me, personal API tokens
+// (GET/POST /api/auth/tokens, DELETE /api/auth/tokens/{id}) and the
+// signed-in user's sessions (GET /api/auth/sessions, DELETE
+// /api/auth/sessions/{id}).
 package authapi
 
 import (
@@ -22,6 +25,44 @@ type loginReply struct {
 	User  *access.User `json:"user"`
 }
 
+type tokenBody struct {
+	Name      string `json:"name"`
+	ExpiresAt string `json:"expires_at"` // RFC 3339; empty or null: never
+}
+
+// tokenInfo describes an API token; never the token or its hash.
+type tokenInfo struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+type newTokenReply struct {
+	tokenInfo
+	Token string `json:"token"` // shown once
+}
+
+type sessionInfo struct {
+	ID         string     `json:"id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Current    bool       `json:"current"` // the session of this request
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func toToken(s *access.Session) tokenInfo {
+	return tokenInfo{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt, ExpiresAt: optTime(s.ExpiresAt), LastUsedAt: optTime(s.LastUsedAt)}
+}
+
 // BindPublic registers the routes that need no sign-in.
 func BindPublic(g *echo.Group, svc *access.Service) {
 	g.POST("/auth/login", func(c echo.Context) error {
@@ -29,7 +70,7 @@ func BindPublic(g *echo.Group, svc *access.Service) {
 		if err := httpx.Decode(c, &in, true); err != nil {
 			return err
 		}
-		token, u, err := svc.Login(c.Request().Context(), in.Email, in.Password)
+		token, u, err := svc.LoginFrom(c.Request().Context(), in.Email, in.Password, c.RealIP())
 		if err != nil {
 			return err
 		}
@@ -44,14 +85,74 @@ func BindPublic(g *echo.Group, svc *access.Service) {
 
 // Bind registers the routes for signed-in users.
 func Bind(g *echo.Group, svc *access.Service) {
+	// Sign-out ends the session of this request only. With an API token
+	// it ends nothing: tokens are revoked with DELETE /auth/tokens/{id}.
 	g.POST("/auth/logout", func(c echo.Context) error {
 		if err := svc.Logout(c.Request().Context(), httpx.Token(c)); err != nil {
 			return err
 		}
-		c.SetCookie(&http.Cookie{Name: httpx.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+		clearCookie(c)
 		return c.NoContent(http.StatusNoContent)
 	})
 	g.GET("/auth/me", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, httpx.User(c))
 	})
+
+	g.GET("/auth/tokens", func(c echo.Context) error {
+		list, err := svc.Tokens(c.Request().Context(), httpx.User(c))
+		if err != nil {
+			return err
+		}
+		out := make([]tokenInfo, len(list))
+		for i, s := range list {
+			out[i] = toToken(s)
+		}
+		return c.JSON(http.StatusOK, map[string]any{"tokens": out})
+	})
+	g.POST("/auth/tokens", func(c echo.Context) error {
+		var in tokenBody
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		token, s, err := svc.CreateToken(c.Request().Context(), httpx.User(c), httpx.Session(c),
+			access.NewToken{Name: in.Name, ExpiresAt: in.ExpiresAt})
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, newTokenReply{tokenInfo: toToken(s), Token: token})
+	})
+	g.DELETE("/auth/tokens/:id", func(c echo.Context) error {
+		if err := svc.RevokeToken(c.Request().Context(), httpx.User(c), c.Param("id")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+
+	g.GET("/auth/sessions", func(c echo.Context) error {
+		list, err := svc.Sessions(c.Request().Context(), httpx.User(c))
+		if err != nil {
+			return err
+		}
+		cur := httpx.Session(c)
+		out := make([]sessionInfo, len(list))
+		for i, s := range list {
+			out[i] = sessionInfo{ID: s.ID, CreatedAt: s.CreatedAt, ExpiresAt: optTime(s.ExpiresAt),
+				LastUsedAt: optTime(s.LastUsedAt), Current: cur != nil && cur.ID == s.ID}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"sessions": out})
+	})
+	g.DELETE("/auth/sessions/:id", func(c echo.Context) error {
+		id := c.Param("id")
+		if err := svc.RevokeSession(c.Request().Context(), httpx.User(c), id); err != nil {
+			return err
+		}
+		if cur := httpx.Session(c); cur != nil && cur.ID == id {
+			clearCookie(c)
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+}
+
+func clearCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: httpx.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,6 +27,7 @@ const (
 	userKey   = "tessera.user"
 	localeKey = "tessera.locale"
 	tokenKey  = "tessera.token"
+	sessKey   = "tessera.session"
 )
 
 // SessionCookie is the browser session cookie's name.
@@ -41,6 +43,13 @@ func User(c echo.Context) *access.User {
 func Token(c echo.Context) string {
 	t, _ := c.Get(tokenKey).(string)
 	return t
+}
+
+// Session returns the session or API token row the request was
+// authenticated with (nil on public routes).
+func Session(c echo.Context) *access.Session {
+	s, _ := c.Get(sessKey).(*access.Session)
+	return s
 }
 
 // Locale returns the negotiated locale: Accept-Language when sent, else the
@@ -59,8 +68,9 @@ func Locale(c echo.Context) string {
 	return l
 }
 
-// RequireUser authenticates with "Authorization: Bearer <token>" or the
-// session cookie; anything else is a 401.
+// RequireUser authenticates with "Authorization: Bearer <token>" (a
+// session token or a personal API token) or the session cookie; anything
+// else is a 401.
 func RequireUser(svc *access.Service) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -70,12 +80,13 @@ func RequireUser(svc *access.Service) echo.MiddlewareFunc {
 					token = ck.Value
 				}
 			}
-			u, err := svc.Authenticate(c.Request().Context(), token)
+			u, sess, err := svc.AuthenticateSession(c.Request().Context(), token)
 			if err != nil {
 				return err
 			}
 			c.Set(userKey, u)
 			c.Set(tokenKey, token)
+			c.Set(sessKey, sess)
 			return next(c)
 		}
 	}
@@ -105,8 +116,11 @@ func bearer(r *http.Request) string {
 func Decode(c echo.Context, v any, strict bool) error {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
+		// Over the body limit: http.MaxBytesError, or echo's own error when
+		// the body had no Content-Length (chunked) and was cut off reading.
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var he *echo.HTTPError
+		if errors.As(err, &mbe) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 			return errs.New(errs.TooLarge, "http.too_large")
 		}
 		return errs.Wrap(err, errs.Invalid, "http.bad_json", "detail", "unreadable body")
@@ -166,12 +180,16 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthorized:  http.StatusUnauthorized,
 	errs.Forbidden:     http.StatusForbidden,
 	errs.TooLarge:      http.StatusRequestEntityTooLarge,
+	errs.TooMany:       http.StatusTooManyRequests,
 	errs.Internal:      http.StatusInternalServerError,
 }
 
 // ErrorHandler renders every error as problem+json in the caller's
 // locale. This is the one place error codes become HTTP statuses; causes
-// of internal errors are logged, never sent.
+// of internal errors are logged, never sent. So are refusals whose cause
+// describes itself for the log (an slog.LogValuer: a forged, revoked or
+// expired token, a throttled sign-in), at warning level. A cause with a
+// RetryAfter() sets the Retry-After header.
 func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -179,8 +197,17 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		e := toError(err)
 		status := statusOf[e.Code]
+		var why slog.LogValuer
 		if e.Code == errs.Internal {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+		} else if errors.As(err, &why) {
+			log.Warn("request refused", "method", c.Request().Method, "path", c.Path(), "ip", c.RealIP(),
+				"status", status, "why", why)
+		}
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(err, &ra) {
+			secs := int64((ra.RetryAfter() + time.Second - 1) / time.Second)
+			c.Response().Header().Set("Retry-After", itoa(max(secs, 1)))
 		}
 		loc := Locale(c)
 		p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: string(e.Code), Detail: i18n.T(loc, e.Msg)}

@@ -5,8 +5,11 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/tessera-app/tessera/designer/metaapi"
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/store"
@@ -32,25 +36,34 @@ type Services struct {
 	Meta    *meta.Service
 	Access  *access.Service
 	Records *record.Service
+	Audit   *audit.Log
 }
 
 // NewServices wires the engine services over one store.
 func NewServices(s *store.Store) *Services {
-	return &Services{Store: s, Meta: meta.NewService(s), Access: access.NewService(s), Records: record.New(s)}
+	svc := &Services{Store: s, Meta: meta.NewService(s), Access: access.NewService(s), Records: record.New(s)}
+	// The audit log hooks into record writes, metadata changes and sign-ins.
+	svc.Audit = audit.Wire(s, svc.Meta, svc.Access, svc.Records, nil)
+	return svc
 }
 
 // New returns the HTTP handler.
 func New(svc *Services, log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client address (sign-in throttling, logs) is the peer's, or the
+	// X-Forwarded-For entry a proxy on a private or loopback address added.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.HTTPErrorHandler = httpx.ErrorHandler(log)
 	e.Use(middleware.Recover())
 	e.Use(requestLog(log))
 	e.Use(middleware.BodyLimit(MaxBody))
+	e.Use(recordapi.AuditRequest)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
-		ReferrerPolicy: "same-origin",
+		ReferrerPolicy: "same-origin", ContentSecurityPolicy: csp,
 	}))
+	e.Use(noStoreAPI)
 
 	e.GET("/healthz", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
@@ -68,10 +81,35 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	authapi.Bind(private, svc.Access)
 	metaapi.Bind(private, svc.Meta)
 	recordapi.Bind(private, svc.Meta, svc.Records)
+	if svc.Audit != nil {
+		if svc.Audit.Logger == nil {
+			svc.Audit.Logger = log
+		}
+		recordapi.BindHistory(private, svc.Meta, svc.Audit)
+	}
 	openapi.Bind(private, svc.Meta)
 	// Unknown /api paths are 404 problem documents, even unauthenticated.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	return e
+}
+
+// csp allows nothing from elsewhere, no framing, and of inline content
+// only the home page's own style sheet.
+var csp = "default-src 'self'; style-src 'self' '" + cspHash(homeStyle) + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+func cspHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
+}
+
+// noStoreAPI keeps API responses (tokens, records) out of caches.
+func noStoreAPI(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Request().URL.Path; p == "/api" || strings.HasPrefix(p, "/api/") {
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		}
+		return next(c)
+	}
 }
 
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
@@ -84,11 +122,14 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
+// homeStyle is the landing page's style sheet (allowed by csp's hash).
+const homeStyle = `body { font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto }`
+
 // home is the landing page until the web UI exists.
 func home(c echo.Context) error {
 	return c.HTML(http.StatusOK, `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tessera</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto">
+<html lang="en"><head><meta charset="utf-8"><title>Tessera</title><style>`+homeStyle+`</style></head>
+<body>
 <h1>Tessera is running</h1>
 <p>Tessera 正在运行。</p>
 <h2>Sign in · 登录</h2>

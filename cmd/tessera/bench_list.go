@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/store"
+)
+
+const (
+	listWarmup = 20  // untimed rounds per case: caches, plans, connections
+	listReps   = 200 // timed rounds per case: API, service and SQL in turn
+	// A case stops early after listBudget once it has listMinReps rounds,
+	// so a slow page (a count over many rows) cannot stretch the run.
+	listBudget  = 10 * time.Second
+	listMinReps = 15
+	// The bulk load writes multi-row INSERTs in big transactions: the
+	// fastest portable load, and it keeps a 100k-row SQLite load to seconds.
+	loadPerStmt = 500
+	loadPerTx   = 25000
+)
+
+// benchLists loads cfg.rows rows by hand into a fresh module, then times
+// list pages through the API against the same queries written by hand.
+func benchLists(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report, progress func(string, ...any)) error {
+	m, err := env.createModule(ctx, "pipeline")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := bulkLoad(ctx, env, m, benchRows(cfg.rows, 2)); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	if err := analyze(ctx, env.s, m.Table); err != nil {
+		return err
+	}
+	load := time.Since(start)
+	rep.note(fmt.Sprintf("bulk load %s rows (%d-row INSERTs, %d-row tx) + ANALYZE",
+		groupDigits(int64(cfg.rows)), loadPerStmt, loadPerTx), "rows/s",
+		fmtRate(float64(cfg.rows)/load.Seconds())+" ("+load.Round(100*time.Millisecond).String()+")")
+
+	progress("timing list pages (%d requests per case)", listReps)
+	if err := benchBaseline(ctx, env, rep); err != nil {
+		return err
+	}
+	for _, c := range listCases(env.s.D, m.Table) {
+		if err := c.measure(ctx, env, m, rep); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+// bulkLoad inserts rows with creation times one second apart, ending now.
+func bulkLoad(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow) error {
+	t0 := env.s.Now().Add(-time.Duration(len(rows)) * time.Second)
+	for start := 0; start < len(rows); start += loadPerTx {
+		end := min(start+loadPerTx, len(rows))
+		if err := loadTx(ctx, env, m, rows[start:end], t0.Add(time.Duration(start)*time.Second)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadTx inserts rows in one transaction, loadPerStmt rows per statement,
+// each statement shape prepared once.
+func loadTx(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow, t0 time.Time) error {
+	d := env.s.D
+	tx, err := env.s.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmts := map[int]*sql.Stmt{} // by rows per statement: the full size and the tail
+	for i := 0; i < len(rows); i += loadPerStmt {
+		chunk := rows[i:min(i+loadPerStmt, len(rows))]
+		stmt, ok := stmts[len(chunk)]
+		if !ok {
+			if stmt, err = tx.PrepareContext(ctx, insertSQL(d, m.Table, len(chunk))); err != nil {
+				return err
+			}
+			stmts[len(chunk)] = stmt
+		}
+		args := make([]any, 0, len(chunk)*15)
+		for j, r := range chunk {
+			f, err := fieldArgs(d, m, r)
+			if err != nil {
+				return err
+			}
+			args = append(args, rowArgs(d, t0.Add(time.Duration(i+j)*time.Second), env.userID, f)...)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// analyze refreshes planner statistics, as a database that has grown to
+// this size on its own would have them.
+func analyze(ctx context.Context, s *store.Store, table string) error {
+	q := "ANALYZE " + store.Quote(table)
+	if s.D.Name() == "sqlite" {
+		q = "ANALYZE" // also fills sqlite_stat1 for the indexes
+	}
+	_, err := s.W.ExecContext(ctx, q)
+	return err
+}
+
+// benchBaseline times the cheapest authenticated request: HTTP, routing,
+// middleware and the session lookup, without any record work. It is the
+// fixed cost every list request pays on top of its queries.
+func benchBaseline(ctx context.Context, env *benchEnv, rep *report) error {
+	var times []time.Duration
+	for i := 0; i < listWarmup+listReps; i++ {
+		t0 := time.Now()
+		if err := env.do(ctx, http.MethodGet, "/api/auth/me", nil, http.StatusOK, nil); err != nil {
+			return err
+		}
+		if i >= listWarmup {
+			times = append(times, time.Since(t0))
+		}
+	}
+	st := summarize(times)
+	rep.note("GET /api/auth/me (HTTP + session lookup only)", "mean/p50", fmtDur(st.mean)+" / "+fmtDur(st.p50))
+	return nil
+}
+
+// listCase is one list page: the query, as the API and the record service
+// take it, and the hand-written SQL the store should be running for it.
+type listCase struct {
+	name  string
+	lq    store.ListQuery
+	count string // count(*) for total=true, "" otherwise
+	page  string
+	args  []any
+}
+
+// path is the API request for the case.
+func (c listCase) path(m *meta.Module) string {
+	q := url.Values{"limit": {strconv.Itoa(c.lq.Limit)}}
+	if c.lq.Filter != "" {
+		q.Set("filter", c.lq.Filter)
+	}
+	if c.lq.Sort != "" {
+		q.Set("sort", c.lq.Sort)
+	}
+	if c.lq.Total {
+		q.Set("total", "true")
+	}
+	return recordsPath(m) + "?" + q.Encode()
+}
+
+// listCases mirror what engine/store/list.go generates: the same
+// conditions, and the same ORDER BY including the id tie-breaker (in the
+// direction of the last key) and, on SQLite, the NULLS FIRST/LAST terms
+// that make nullable fields sort NULL as largest like PostgreSQL does.
+func listCases(d store.Dialect, table string) []listCase {
+	nulls := func(clause string) string {
+		if d.Name() == "sqlite" {
+			return " " + clause
+		}
+		return ""
+	}
+	from := "SELECT " + benchColumns + " FROM " + store.Quote(table) + ` WHERE "deleted_at" IS NULL`
+	countFrom := "SELECT count(*) FROM " + store.Quote(table) + ` WHERE "deleted_at" IS NULL`
+
+	const wonFilter = `amount > 5000 && stage in ["won","negotiation"]`
+	wonWhere := ` AND "amount" > ? AND "stage" IN (?, ?)`
+	wonOrder := ` ORDER BY "amount" DESC` + nulls("NULLS FIRST") + `, "name"` + nulls("NULLS LAST") + `, "id" LIMIT 51`
+	wonArgs := []any{int64(5000), "won", "negotiation"}
+
+	const rangeFilter = `amount >= 4000 && amount < 4100`
+	rangeWhere := ` AND "amount" >= ? AND "amount" < ?`
+	rangeOrder := ` ORDER BY "amount"` + nulls("NULLS LAST") + `, "id" LIMIT 51`
+
+	cases := []listCase{
+		{
+			name: "list: " + wonFilter + ", sort -amount,name",
+			lq:   store.ListQuery{Filter: wonFilter, Sort: "-amount,name", Limit: 50},
+			page: from + wonWhere + wonOrder, args: wonArgs,
+		},
+		{
+			name: "list: " + rangeFilter + " (indexed), sort amount",
+			lq:   store.ListQuery{Filter: rangeFilter, Sort: "amount", Limit: 50},
+			page: from + rangeWhere + rangeOrder, args: []any{int64(4000), int64(4100)},
+		},
+		{
+			name:  "list: same with total=true (count + page)",
+			lq:    store.ListQuery{Filter: wonFilter, Sort: "-amount,name", Limit: 50, Total: true},
+			count: countFrom + wonWhere, page: from + wonWhere + wonOrder, args: wonArgs,
+		},
+		{
+			name: "list: no filter, default sort -created_at",
+			lq:   store.ListQuery{Limit: 50},
+			page: from + ` ORDER BY "created_at" DESC, "id" DESC LIMIT 51`,
+		},
+	}
+	for i := range cases {
+		cases[i].page = rebind(d, cases[i].page)
+		cases[i].count = rebind(d, cases[i].count)
+	}
+	return cases
+}
+
+// measure checks that the API and the SQL return the same page, then
+// times the API, the record service and the SQL in turn, round after
+// round, so all three see the same caches and GC pressure.
+func (c listCase) measure(ctx context.Context, env *benchEnv, m *meta.Module, rep *report) error {
+	path := c.path(m)
+	matches, err := c.check(ctx, env, path)
+	if err != nil {
+		return err
+	}
+	steps := []func() error{
+		func() error { return env.do(ctx, http.MethodGet, path, nil, http.StatusOK, nil) },
+		func() error { _, err := env.svc.Records.List(ctx, env.actor, m, c.lq, nil); return err },
+		func() error { _, _, err := c.runSQL(ctx, env.s); return err },
+	}
+	times := make([][]time.Duration, len(steps))
+	start := time.Now()
+	for i := 0; i < listWarmup+listReps; i++ {
+		if len(times[0]) >= listMinReps && time.Since(start) > listBudget {
+			break
+		}
+		for j, step := range steps {
+			t0 := time.Now()
+			if err := step(); err != nil {
+				return err
+			}
+			if i >= listWarmup {
+				times[j] = append(times[j], time.Since(t0))
+			}
+		}
+	}
+	a, e, s := summarize(times[0]), summarize(times[1]), summarize(times[2])
+	rep.add(reportRow{name: c.name, metric: "mean", api: fmtDur(a.mean), engine: fmtDur(e.mean), sql: fmtDur(s.mean),
+		ratio: ratio(a.mean, s.mean), target: listTarget})
+	rep.add(reportRow{name: "  (" + groupDigits(matches) + " matching rows)", metric: "p50", api: fmtDur(a.p50), engine: fmtDur(e.p50), sql: fmtDur(s.p50),
+		ratio: ratio(a.p50, s.p50), target: listTarget})
+	rep.add(reportRow{name: fmt.Sprintf("  (%d rounds)", len(times[0])), metric: "p95", api: fmtDur(a.p95), engine: fmtDur(e.p95), sql: fmtDur(s.p95),
+		ratio: ratio(a.p95, s.p95)})
+	return nil
+}
+
+// check compares one API page with the hand-written result: same records
+// in the same order, same total. It returns how many rows match the filter.
+func (c listCase) check(ctx context.Context, env *benchEnv, path string) (int64, error) {
+	var page struct {
+		Records []struct {
+			ID string `json:"id"`
+		} `json:"records"`
+		Total *int64 `json:"total"`
+	}
+	if err := env.do(ctx, http.MethodGet, path, nil, http.StatusOK, &page); err != nil {
+		return 0, err
+	}
+	ids, total, err := c.runSQL(ctx, env.s)
+	if err != nil {
+		return 0, err
+	}
+	ids = ids[:min(len(ids), 50)]
+	if len(ids) != len(page.Records) {
+		return 0, fmt.Errorf("API returned %d records, SQL %d", len(page.Records), len(ids))
+	}
+	for i, raw := range ids {
+		if id := fmt.Sprint(store.Decode(meta.Column{Kind: meta.ColRef}, raw)); page.Records[i].ID != id {
+			return 0, fmt.Errorf("record %d: API has %s, SQL %s", i, page.Records[i].ID, id)
+		}
+	}
+	if c.count != "" && (page.Total == nil || *page.Total != total) {
+		return 0, fmt.Errorf("API total %v, SQL %d", page.Total, total)
+	}
+	var matches int64
+	err = env.s.R.QueryRowContext(ctx, countOf(c.page), c.args...).Scan(&matches)
+	return matches, err
+}
+
+// countOf turns a page query into a count of everything its WHERE matches.
+func countOf(page string) string {
+	return "SELECT count(*) FROM (" + page[:len(page)-len(" LIMIT 51")] + ") AS matches"
+}
+
+// runSQL runs the hand-written queries, scanning every column of every row
+// as the store does, and returns the page's raw ids and the count.
+func (c listCase) runSQL(ctx context.Context, s *store.Store) (ids []any, total int64, err error) {
+	if c.count != "" {
+		if err := s.R.QueryRowContext(ctx, c.count, c.args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
+	}
+	rows, err := s.R.QueryContext(ctx, c.page, c.args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	vals := make([]any, 16)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, 0, err
+		}
+		ids = append(ids, vals[0]) // decoded only by check, off the clock
+	}
+	return ids, total, rows.Err()
+}
+
+type stats struct{ mean, p50, p95 time.Duration }
+
+func summarize(ds []time.Duration) stats {
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	var sum time.Duration
+	for _, d := range sorted {
+		sum += d
+	}
+	n := len(sorted)
+	return stats{
+		mean: sum / time.Duration(n),
+		p50:  sorted[(n-1)/2],
+		p95:  sorted[int(math.Ceil(0.95*float64(n)))-1],
+	}
+}
+
+func ratio(api, sql time.Duration) float64 { return float64(api) / float64(sql) }
