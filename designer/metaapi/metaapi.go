@@ -3,17 +3,41 @@
 package metaapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/runtime/httpx"
 )
 
-// Bind registers /apps and /apps/:app/modules routes on g.
-func Bind(g *echo.Group, svc *meta.Service) {
+// Principals loads a user's roles (access.Service); nil means only
+// administrators may change metadata.
+type Principals interface {
+	Principal(ctx context.Context, u *access.User) (*access.Principal, error)
+}
+
+// Bind registers /apps and /apps/:app/modules routes on g. Apps are the
+// administrators'; a module may also be created, replaced or deleted by
+// whoever holds the "manage" permission on it (a grant on module "*" covers
+// new modules of the app).
+func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 	admin := httpx.RequireAdmin
+	manager := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			module := c.Param("module")
+			if module == "" {
+				module = access.Wildcard
+			}
+			if err := canManage(c, principals, c.Param("app"), module); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
 	g.POST("/apps", func(c echo.Context) error {
 		var in meta.AppInput
 		if err := httpx.Decode(c, &in, true); err != nil {
@@ -64,12 +88,15 @@ func Bind(g *echo.Group, svc *meta.Service) {
 		if err := httpx.Decode(c, &in, true); err != nil {
 			return err
 		}
+		if err := canManage(c, principals, c.Param("app"), in.Key); err != nil {
+			return err
+		}
 		m, err := svc.CreateModule(c.Request().Context(), c.Param("app"), in, httpx.User(c).ID)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusCreated, m)
-	}, admin)
+	})
 	g.GET("/apps/:app/modules", func(c echo.Context) error {
 		ctx := c.Request().Context()
 		if _, err := svc.Repo.App(ctx, c.Param("app")); err != nil {
@@ -98,13 +125,13 @@ func Bind(g *echo.Group, svc *meta.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, m)
-	}, admin)
+	}, manager)
 	g.DELETE("/apps/:app/modules/:module", func(c echo.Context) error {
 		if err := svc.DeleteModule(c.Request().Context(), c.Param("app"), c.Param("module")); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
-	}, admin)
+	}, manager)
 	g.GET("/apps/:app/modules/:module/versions", func(c echo.Context) error {
 		vs, err := svc.Versions(c.Request().Context(), c.Param("app"), c.Param("module"))
 		if err != nil {
@@ -120,4 +147,22 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// canManage lets administrators and holders of "manage" on app/module through.
+func canManage(c echo.Context, principals Principals, app, module string) error {
+	u := httpx.User(c)
+	if u != nil && u.IsAdmin {
+		return nil
+	}
+	if u != nil && principals != nil {
+		p, err := principals.Principal(c.Request().Context(), u)
+		if err != nil {
+			return err
+		}
+		if p.Rights(app, module).Can(access.ActManage) {
+			return nil
+		}
+	}
+	return errs.New(errs.Forbidden, "access.manage_required", "module", module)
 }

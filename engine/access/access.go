@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/expr"
+	"github.com/tessera-app/tessera/engine/meta"
 )
 
 // User is a person who signs in.
@@ -83,6 +85,24 @@ type Service struct {
 	// The audit log plugs in here.
 	OnLogin func(ctx context.Context, email string, u *User, err error)
 
+	// Org persists departments, roles and memberships (see org.go);
+	// NewService takes it from the Repo when that implements OrgRepo.
+	Org OrgRepo
+	// Modules and Resolve check role permissions: the modules they name
+	// and the fields their scope expressions read. NewService takes them
+	// from the Repo when it can; the server sets Modules to the cached
+	// metadata service.
+	Modules ModuleFinder
+	Resolve func(*meta.Module) expr.Resolver
+	// OnOrgChange, when set, is told of every department, role and user
+	// change made through the organisation API, after it has committed;
+	// the audit log plugs in here.
+	OnOrgChange func(ctx context.Context, c OrgChange)
+	// OrgCacheTTL bounds how long the department tree and the roles are
+	// cached (0: DefaultOrgCacheTTL); see org.go.
+	OrgCacheTTL time.Duration
+	org         orgCache
+
 	purgeMu sync.Mutex
 	purgeAt time.Time // when expired and revoked sessions are next purged
 }
@@ -90,8 +110,18 @@ type Service struct {
 // NewService returns a service with a 7-day session lifetime and the
 // default sign-in limits.
 func NewService(r Repo) *Service {
-	return &Service{Repo: r, SessionTTL: 7 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() },
+	s := &Service{Repo: r, SessionTTL: 7 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() },
 		Limiter: NewLoginLimiter()}
+	if o, ok := r.(OrgRepo); ok {
+		s.Org = o
+	}
+	if m, ok := r.(ModuleFinder); ok {
+		s.Modules = m
+	}
+	if fr, ok := r.(fieldResolver); ok {
+		s.Resolve = fr.FieldResolver
+	}
+	return s
 }
 
 // NewUser is the input for creating a user.
@@ -107,6 +137,26 @@ const MinPassword = 8
 
 // CreateUser validates and stores a new user with a hashed password.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	u, fes := newUserErrors(in)
+	if len(fes) > 0 {
+		return nil, errs.Fields(fes...)
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if u.Name == "" {
+		u.Name = strings.SplitN(u.Email, "@", 2)[0]
+	}
+	if err := s.Repo.CreateUser(ctx, u, hash); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// newUserErrors checks the email and password of a new user and returns
+// the user (not stored yet) with the default locale and time zone.
+func newUserErrors(in NewUser) (*User, []errs.FieldError) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	var fes []errs.FieldError
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
@@ -115,22 +165,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	if len(in.Password) < MinPassword || len(in.Password) > 1024 {
 		fes = append(fes, errs.Field("password", "length", "access.bad_password", "min", MinPassword))
 	}
-	if len(fes) > 0 {
-		return nil, errs.Fields(fes...)
-	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return nil, err
-	}
-	name := in.Name
-	if name == "" {
-		name = strings.SplitN(email, "@", 2)[0]
-	}
-	u := &User{Email: email, Name: name, IsAdmin: in.IsAdmin, Locale: "zh-CN", TimeZone: "Asia/Shanghai"}
-	if err := s.Repo.CreateUser(ctx, u, hash); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return &User{Email: email, Name: in.Name, IsAdmin: in.IsAdmin, Locale: "zh-CN", TimeZone: "Asia/Shanghai"}, fes
 }
 
 // Login checks a password and opens a session, returning its token. The

@@ -307,10 +307,15 @@ type HistoryPage struct {
 // read m's records. A record that never existed is not found; a deleted
 // one keeps its history.
 func (l *Log) History(ctx context.Context, a record.Actor, m *meta.Module, id string, limit int, cursor string) (*HistoryPage, error) {
+	// The history shows what the record showed: only to those who may read
+	// the record, and without the fields hidden from them.
+	hide := func(string) bool { return false }
 	if l.Records != nil {
-		if err := l.Records.Auth.Authorize(ctx, a, m, record.OpRead, nil); err != nil {
+		rights, err := l.Records.Readable(ctx, a, m, id)
+		if err != nil {
 			return nil, err
 		}
+		hide = rights.Hidden
 	}
 	page, err := l.Store.RecordHistory(ctx, m, id, limit, cursor)
 	if err != nil {
@@ -326,6 +331,11 @@ func (l *Log) History(ctx context.Context, a record.Actor, m *meta.Module, id st
 		if len(e.Diff) > 0 {
 			if err := json.Unmarshal(e.Diff, &h.Diff); err != nil {
 				return nil, err
+			}
+		}
+		for k := range h.Diff {
+			if hide(k) {
+				delete(h.Diff, k)
 			}
 		}
 		out.Entries = append(out.Entries, h)

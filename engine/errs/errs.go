@@ -15,15 +15,16 @@ import (
 type Code string
 
 const (
-	Invalid       Code = "invalid"       // 400: the request itself is malformed
-	Unprocessable Code = "unprocessable" // 422: well-formed but fails validation
-	NotFound      Code = "not_found"     // 404
-	Conflict      Code = "conflict"      // 409: stale version, duplicate key
-	Unauthorized  Code = "unauthorized"  // 401
-	Forbidden     Code = "forbidden"     // 403
-	TooLarge      Code = "too_large"     // 413
-	TooMany       Code = "too_many"      // 429: slow down (see Retry-After)
-	Internal      Code = "internal"      // 500
+	Invalid          Code = "invalid"            // 400: the request itself is malformed
+	Unprocessable    Code = "unprocessable"      // 422: well-formed but fails validation
+	NotFound         Code = "not_found"          // 404
+	Conflict         Code = "conflict"           // 409: stale version, duplicate key
+	Unauthorized     Code = "unauthorized"       // 401
+	Forbidden        Code = "forbidden"          // 403
+	TooLarge         Code = "too_large"          // 413
+	TooMany          Code = "too_many"           // 429: slow down (see Retry-After)
+	MethodNotAllowed Code = "method_not_allowed" // 405
+	Internal         Code = "internal"           // 500
 )
 
 // FieldError is one problem with one field of the input.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/store"
@@ -11,67 +12,81 @@ import (
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
-// Get returns one live record, with the named lookups expanded.
+// Get returns one live record within the actor's read scope, with the
+// named lookups expanded and hidden fields removed.
 func (s *Service) Get(ctx context.Context, a Actor, m *meta.Module, id string, expand []string) (store.Record, error) {
-	if err := s.Auth.Authorize(ctx, a, m, OpRead, nil); err != nil {
-		return nil, err
-	}
-	rec, err := s.Store.Record(ctx, m, id)
+	r, err := s.readRights(ctx, &a, m, expand)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Expand(ctx, m, []store.Record{rec}, expand); err != nil {
+	rec, err := s.Store.Record(ctx, m, id, scope(a.Principal, r.Read))
+	if err != nil {
 		return nil, err
 	}
-	return rec, nil
+	if err := s.expand(ctx, &a, m, []store.Record{rec}, expand); err != nil {
+		return nil, err
+	}
+	return s.out(r, m, rec), nil
 }
 
-// List returns a page of live records.
+// List returns a page of live records within the actor's read scope.
 func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.Page, error) {
-	if err := s.Auth.Authorize(ctx, a, m, OpRead, nil); err != nil {
+	r, err := s.readRights(ctx, &a, m, expand)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkExpand(m, expand); err != nil {
-		return nil, err
-	}
+	q.Where = append(q.Where, scope(a.Principal, r.Read))
+	q.Hidden = hidden(r, m)
 	page, err := s.Store.ListRecords(ctx, m, q)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Expand(ctx, m, page.Records, expand); err != nil {
+	if err := s.expand(ctx, &a, m, page.Records, expand); err != nil {
 		return nil, err
 	}
+	strip(r, m, page.Records...)
 	return page, nil
 }
 
-// Expand loads the records that lookup (or user) fields point to and puts
-// them under rec["expand"][field]: one batched query per field, never one
-// per row. A reference to a deleted record expands to nothing.
-func (s *Service) Expand(ctx context.Context, m *meta.Module, recs []store.Record, fields []string) error {
-	if err := checkExpand(m, fields); err != nil {
-		return err
+// Readable checks that the actor may read record id of m, deleted or not,
+// and returns their rights (the audit history uses it).
+func (s *Service) Readable(ctx context.Context, a Actor, m *meta.Module, id string) (*access.ModuleRights, error) {
+	r, err := s.readRights(ctx, &a, m, nil)
+	if err != nil {
+		return nil, err
 	}
+	var ok bool
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+		ok, err = s.Store.InScope(ctx, tx, m, id, scope(a.Principal, r.Read))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
+	}
+	return r, nil
+}
+
+func (s *Service) readRights(ctx context.Context, a *Actor, m *meta.Module, expand []string) (*access.ModuleRights, error) {
+	r, err := s.rights(ctx, a, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := require(r, m, access.ActRead); err != nil {
+		return nil, err
+	}
+	return r, checkExpand(r, m, expand)
+}
+
+// expand loads the records that lookup (or user) fields point to and puts
+// them under rec["expand"][field]: one batched query per field, never one
+// per row. Only records the actor may read are expanded, without the
+// fields hidden from them; a reference to anything else expands to nothing.
+func (s *Service) expand(ctx context.Context, a *Actor, m *meta.Module, recs []store.Record, fields []string) error {
 	for _, key := range fields {
-		f := m.Field(key)
-		ids := make([]string, 0, len(recs))
-		seen := map[string]bool{}
-		for _, r := range recs {
-			if id, ok := r[key].(string); ok && !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-		var found map[string]store.Record
-		var err error
-		if c := f.Column(); c.RefUsers {
-			found, err = s.Store.UserSummaries(ctx, ids)
-		} else {
-			var target *meta.Module
-			target, err = s.Store.Module(ctx, m.AppKey, c.RefModule)
-			if err == nil {
-				found, err = s.Store.RecordsByIDs(ctx, target, ids)
-			}
-		}
+		found, err := s.targets(ctx, a, m, m.Field(key), recs)
 		if err != nil {
 			return err
 		}
@@ -90,13 +105,49 @@ func (s *Service) Expand(ctx context.Context, m *meta.Module, recs []store.Recor
 	return nil
 }
 
-func checkExpand(m *meta.Module, fields []string) error {
+// targets loads, in one query, the records field f of recs points to.
+func (s *Service) targets(ctx context.Context, a *Actor, m *meta.Module, f *meta.Field, recs []store.Record) (map[string]store.Record, error) {
+	ids := make([]string, 0, len(recs))
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if id, ok := r[f.Key].(string); ok && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	c := f.Column()
+	if c.RefUsers {
+		return s.Store.UserSummaries(ctx, ids)
+	}
+	target, err := s.Modules.Module(ctx, m.AppKey, c.RefModule)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := s.rights(ctx, a, target)
+	if err != nil {
+		return nil, err
+	}
+	if !tr.Can(access.ActRead) {
+		return map[string]store.Record{}, nil
+	}
+	found, err := s.Store.RecordsByIDs(ctx, target, ids, scope(a.Principal, tr.Read))
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range found {
+		strip(tr, target, rec)
+	}
+	return found, nil
+}
+
+// checkExpand allows expanding visible lookup and user fields only.
+func checkExpand(r *access.ModuleRights, m *meta.Module, fields []string) error {
 	if len(fields) > 10 {
 		return errs.New(errs.Invalid, "record.bad_expand", "field", fields[10])
 	}
 	for _, key := range fields {
 		f := m.Field(key)
-		if f == nil || f.Column().Kind != meta.ColRef {
+		if f == nil || f.Column().Kind != meta.ColRef || r.Hidden(key) {
 			return errs.New(errs.Invalid, "record.bad_expand", "field", key)
 		}
 	}

@@ -30,10 +30,13 @@ const (
 	OpRead    Op = "read" // get and list
 )
 
-// Actor is who writes and through what channel (api, ui, rule, import, template).
+// Actor is who reads or writes and through what channel (api, ui, rule,
+// import, template). Principal (roles, departments) is loaded on first use
+// when not given.
 type Actor struct {
-	User *access.User
-	Via  string
+	User      *access.User
+	Via       string
+	Principal *access.Principal
 }
 
 func (a Actor) userID() string {
@@ -67,37 +70,30 @@ type Hooks struct {
 	AfterCommit []func(ctx context.Context, ev *Event)
 }
 
-// Authorizer decides whether an actor may perform op on a module's record
-// (rec is nil for create and list). Roles and scopes plug in here.
-type Authorizer interface {
-	Authorize(ctx context.Context, a Actor, m *meta.Module, op Op, rec store.Record) error
-}
-
-// SignedIn is the authorizer of the foundation: any signed-in, enabled
-// user may read and write records.
-type SignedIn struct{}
-
-// Authorize implements Authorizer.
-func (SignedIn) Authorize(_ context.Context, a Actor, _ *meta.Module, _ Op, _ store.Record) error {
-	if a.User == nil || a.User.Disabled {
-		return errs.New(errs.Unauthorized, "access.signin_required")
-	}
-	return nil
+// ModuleSource finds modules by key (meta.Service, cached).
+type ModuleSource interface {
+	Module(ctx context.Context, app, key string) (*meta.Module, error)
 }
 
 // Service reads and writes records.
 type Service struct {
-	Store *store.Store
-	Auth  Authorizer
-	Hooks Hooks
+	Store      *store.Store
+	Modules    ModuleSource
+	Principals PrincipalSource // nil: users have no roles (only admins reach records)
+	Hooks      Hooks
 }
 
-// New returns a service with the signed-in authorizer and no hooks.
-func New(s *store.Store) *Service { return &Service{Store: s, Auth: SignedIn{}} }
+// New returns a service over s with no hooks; set Principals and Modules
+// when wiring the program.
+func New(s *store.Store) *Service { return &Service{Store: s, Modules: s} }
 
 // Create validates input and inserts a new record owned by the actor.
 func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map[string]any) (store.Record, error) {
-	if err := s.Auth.Authorize(ctx, a, m, OpCreate, nil); err != nil {
+	r, err := s.rights(ctx, &a, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := require(r, m, access.ActCreate); err != nil {
 		return nil, err
 	}
 	v, err := form.For(m)
@@ -106,11 +102,21 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 	}
 	values, err := v.Create(input)
 	if err != nil {
+		return nil, redact(err, r)
+	}
+	if err := checkWrites(r, m, input, values); err != nil {
 		return nil, err
 	}
 	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.checkLookups(ctx, tx, m, ev.Changes); err != nil {
+		owner, err := s.ownerChange(ctx, tx, r, &a, input, nil)
+		if err != nil {
+			return err
+		}
+		if owner == "" {
+			owner = a.userID()
+		}
+		if err := s.checkLookups(ctx, tx, &a, m, ev.Changes); err != nil {
 			return err
 		}
 		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
@@ -119,7 +125,7 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 		if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
 			return err
 		}
-		rec, err := s.Store.InsertRecord(ctx, tx, m, ev.Changes, a.userID(), a.userID())
+		rec, err := s.Store.InsertRecord(ctx, tx, m, ev.Changes, owner, a.userID())
 		if err != nil {
 			return err
 		}
@@ -130,12 +136,19 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 		return nil, err
 	}
 	s.afterCommit(ctx, ev)
-	return ev.New, nil
+	return s.out(r, m, ev.New), nil
 }
 
 // Update applies a partial update if version is still current. A stale
 // version is a conflict and writes nothing.
 func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string, version int64, patch map[string]any) (store.Record, error) {
+	r, err := s.rights(ctx, &a, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := require(r, m, access.ActUpdate); err != nil {
+		return nil, err
+	}
 	if version <= 0 {
 		return nil, errs.Fields(errs.Field("version", "required", "record.version_required"))
 	}
@@ -145,11 +158,8 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 	}
 	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		old, err := s.Store.RecordInTx(ctx, tx, m, id)
+		old, err := s.inReach(ctx, tx, &a, r, m, id, r.Update, false)
 		if err != nil {
-			return err
-		}
-		if err := s.Auth.Authorize(ctx, a, m, OpUpdate, old); err != nil {
 			return err
 		}
 		if cur := old["version"].(int64); cur != version {
@@ -157,10 +167,20 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		}
 		changes, err := v.Update(fieldValues(m, old), patch)
 		if err != nil {
+			return redact(err, r)
+		}
+		if err := checkWrites(r, m, patch, changes); err != nil {
 			return err
 		}
+		owner, err := s.ownerChange(ctx, tx, r, &a, patch, old["owner"])
+		if err != nil {
+			return err
+		}
+		if owner != "" {
+			changes["owner"] = owner
+		}
 		ev.Old, ev.Changes = old, changes
-		if err := s.checkLookups(ctx, tx, m, changes); err != nil {
+		if err := s.checkLookups(ctx, tx, &a, m, changes); err != nil {
 			return err
 		}
 		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
@@ -177,7 +197,7 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		return nil, err
 	}
 	s.afterCommit(ctx, ev)
-	return ev.New, nil
+	return s.out(r, m, ev.New), nil
 }
 
 // Delete soft-deletes a record.
@@ -191,12 +211,23 @@ func (s *Service) Restore(ctx context.Context, a Actor, m *meta.Module, id strin
 	return s.setDeleted(ctx, a, m, id, OpRestore)
 }
 
+// setDeleted deletes or restores; both need the delete permission and the
+// record within the delete scope.
 func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id string, op Op) (store.Record, error) {
+	r, err := s.rights(ctx, &a, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := require(r, m, access.ActDelete); err != nil {
+		return nil, err
+	}
 	ev := &Event{Op: op, Module: m, Actor: a}
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Auth.Authorize(ctx, a, m, op, nil); err != nil {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+		old, err := s.inReach(ctx, tx, &a, r, m, id, r.Delete, op == OpRestore)
+		if err != nil {
 			return err
 		}
+		ev.Old = old
 		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
 			return err
 		}
@@ -211,7 +242,37 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 		return nil, err
 	}
 	s.afterCommit(ctx, ev)
-	return ev.New, nil
+	return s.out(r, m, ev.New), nil
+}
+
+// inReach reads a record the actor may see (else not found) and checks it
+// is within the operation's scope (else forbidden).
+func (s *Service) inReach(ctx context.Context, tx *store.Tx, a *Actor, r *access.ModuleRights, m *meta.Module, id string, opScope []string, deleted bool) (store.Record, error) {
+	read := scope(a.Principal, r.Read)
+	var rec store.Record
+	var err error
+	if deleted {
+		rec, err = s.Store.DeletedRecordInTx(ctx, tx, m, id, read)
+	} else {
+		rec, err = s.Store.RecordInTx(ctx, tx, m, id, read)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.Store.InScope(ctx, tx, m, id, scope(a.Principal, opScope))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.New(errs.Forbidden, "record.out_of_scope")
+	}
+	return rec, nil
+}
+
+// out is a written record as the actor may see it.
+func (s *Service) out(r *access.ModuleRights, m *meta.Module, rec store.Record) store.Record {
+	strip(r, m, rec)
+	return rec
 }
 
 func (s *Service) run(ctx context.Context, tx *store.Tx, ev *Event, hooks []func(context.Context, *store.Tx, *Event) error) error {
@@ -229,9 +290,10 @@ func (s *Service) afterCommit(ctx context.Context, ev *Event) {
 	}
 }
 
-// checkLookups turns a reference to a missing or deleted record (or user)
-// into a field error, before the foreign key would fail anonymously.
-func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, m *meta.Module, values map[string]any) error {
+// checkLookups turns a reference to a missing or deleted record (or user),
+// or to a record the actor may not read, into a field error, before the
+// foreign key would fail anonymously.
+func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, a *Actor, m *meta.Module, values map[string]any) error {
 	var fes []errs.FieldError
 	for _, f := range m.Fields {
 		c := f.Column()
@@ -239,11 +301,13 @@ func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, m *meta.Module
 		if c.Kind != meta.ColRef || !ok {
 			continue
 		}
-		table := "users"
-		if !c.RefUsers {
-			table = meta.TableName(m.AppKey, c.RefModule)
+		var live map[string]bool
+		var err error
+		if c.RefUsers {
+			live, err = s.Store.LiveIDs(ctx, tx, "users", []string{id})
+		} else {
+			live, err = s.visibleTargets(ctx, tx, a, m, c.RefModule, id)
 		}
-		live, err := s.Store.LiveIDs(ctx, tx, table, []string{id})
 		if err != nil {
 			return err
 		}
@@ -255,6 +319,21 @@ func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, m *meta.Module
 		return errs.Fields(fes...)
 	}
 	return nil
+}
+
+func (s *Service) visibleTargets(ctx context.Context, tx *store.Tx, a *Actor, m *meta.Module, target, id string) (map[string]bool, error) {
+	tm, err := s.Modules.Module(ctx, m.AppKey, target)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := s.rights(ctx, a, tm)
+	if err != nil {
+		return nil, err
+	}
+	if !tr.Can(access.ActRead) {
+		return map[string]bool{}, nil
+	}
+	return s.Store.VisibleIDs(ctx, tx, tm, []string{id}, scope(a.Principal, tr.Read))
 }
 
 func (s *Service) fillAutonumbers(ctx context.Context, tx *store.Tx, m *meta.Module, values map[string]any) error {

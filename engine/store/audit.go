@@ -165,7 +165,7 @@ func (s *Store) RecordHistory(ctx context.Context, m *meta.Module, id string, li
 		return nil, err
 	}
 	if len(page.Entries) == 0 && cursor == "" {
-		if _, err := s.getRecord(ctx, s.R, m, id, true); err != nil {
+		if _, err := s.getRecord(ctx, s.R, m, id, true, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -26,15 +26,27 @@ type ListQuery struct {
 	Cursor string // opaque, from a previous Page.Next
 	Total  bool
 	// Where holds extra conditions from callers above the store (record
-	// scopes); each fragment uses "?" placeholders for its own args.
+	// scopes), all of which must hold.
 	Where []Cond
+	// Hidden names fields the caller may not see: the filter and the sort
+	// cannot use them (they are reported as unknown fields).
+	Hidden map[string]bool
 }
 
-// Cond is a SQL condition with "?" placeholders and its args.
+// Cond is a condition from above the store, one of: raw SQL with "?"
+// placeholders and its Args; an expression (Expr, with named Consts such as
+// user.id) translated against the module like a filter; or Any, which
+// holds when any of its conditions does. The zero Cond is always true.
 type Cond struct {
-	SQL  string
-	Args []any
+	SQL    string
+	Args   []any
+	Expr   string
+	Consts expr.Consts
+	Any    []Cond
 }
+
+// Never is a condition no record meets.
+var Never = Cond{SQL: "1 = 0"}
 
 // Page is one page of records.
 type Page struct {
@@ -62,16 +74,16 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 	if limit > MaxLimit {
 		return nil, errs.New(errs.Invalid, "store.bad_limit", "max", MaxLimit)
 	}
-	keys, err := parseSort(m, lq.Sort)
+	keys, err := parseSort(m, lq.Sort, lq.Hidden)
 	if err != nil {
 		return nil, err
 	}
-	w := &whereBuilder{d: s.D}
+	w := &whereBuilder{d: s.D, m: m}
 	w.add(`"deleted_at" IS NULL`)
-	for _, c := range lq.Where {
-		w.add(c.SQL, c.Args...)
+	if err := w.conds(lq.Where); err != nil {
+		return nil, err
 	}
-	if err := w.filter(m, lq.Filter); err != nil {
+	if err := w.filter(lq.Filter, lq.Hidden); err != nil {
 		return nil, err
 	}
 	page := &Page{Records: []Record{}}
@@ -116,42 +128,105 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 // placeholders and arguments cannot drift apart.
 type whereBuilder struct {
 	d     Dialect
-	conds []string
+	m     *meta.Module
+	parts []string
 	args  []any
 }
 
 // add appends a condition written with "?" placeholders.
 func (w *whereBuilder) add(cond string, args ...any) {
 	if w.d.Name() == "postgres" && len(args) > 0 {
-		var b strings.Builder
-		n := len(w.args)
-		for i := 0; i < len(cond); i++ {
-			if cond[i] == '?' {
-				n++
-				fmt.Fprintf(&b, "$%d", n)
-				continue
-			}
-			b.WriteByte(cond[i])
-		}
-		cond = b.String()
+		cond = renumber(cond, len(w.args))
 	}
-	w.conds = append(w.conds, cond)
+	w.parts = append(w.parts, cond)
 	w.args = append(w.args, args...)
 }
 
-func (w *whereBuilder) sql() string { return "(" + strings.Join(w.conds, ") AND (") + ")" }
+func (w *whereBuilder) sql() string { return "(" + strings.Join(w.parts, ") AND (") + ")" }
+
+// conds appends conditions that must all hold.
+func (w *whereBuilder) conds(cs []Cond) error {
+	for _, c := range cs {
+		sql, err := w.cond(c)
+		if err != nil {
+			return err
+		}
+		if sql != "" {
+			w.parts = append(w.parts, sql)
+		}
+	}
+	return nil
+}
+
+// cond renders one condition, binding its args in order; "" is true.
+func (w *whereBuilder) cond(c Cond) (string, error) {
+	switch {
+	case c.Any != nil:
+		var ors []string
+		for _, sub := range c.Any {
+			sql, err := w.cond(sub)
+			if err != nil {
+				return "", err
+			}
+			if sql == "" {
+				return "", nil // one alternative is always true
+			}
+			ors = append(ors, "("+sql+")")
+		}
+		if len(ors) == 0 {
+			return "1 = 0", nil
+		}
+		return strings.Join(ors, " OR "), nil
+	case c.Expr != "":
+		where, err := expr.FilterWith(c.Expr, Resolver(w.m), expr.Dialect(w.d.Name()), len(w.args), c.Consts)
+		if err != nil {
+			return "", err
+		}
+		w.args = append(w.args, where.Args...)
+		return where.SQL, nil
+	case c.SQL != "":
+		sql := c.SQL
+		if w.d.Name() == "postgres" {
+			sql = renumber(sql, len(w.args))
+		}
+		w.args = append(w.args, c.Args...)
+		return sql, nil
+	}
+	return "", nil
+}
+
+// renumber rewrites "?" placeholders as $n, $n+1, … after n bound args.
+func renumber(cond string, n int) string {
+	var b strings.Builder
+	for i := 0; i < len(cond); i++ {
+		if cond[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(cond[i])
+	}
+	return b.String()
+}
 
 // filter translates an expr-lang filter and appends it.
-func (w *whereBuilder) filter(m *meta.Module, src string) error {
+func (w *whereBuilder) filter(src string, hidden map[string]bool) error {
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
-	where, err := expr.Filter(src, Resolver(m), expr.Dialect(w.d.Name()), len(w.args))
+	all := Resolver(w.m)
+	visible := func(name string) (expr.Column, bool) {
+		if hidden[name] {
+			return expr.Column{}, false
+		}
+		return all(name)
+	}
+	where, err := expr.Filter(src, visible, expr.Dialect(w.d.Name()), len(w.args))
 	if err != nil {
 		return err
 	}
 	if where.SQL != "" {
-		w.conds = append(w.conds, where.SQL)
+		w.parts = append(w.parts, where.SQL)
 		w.args = append(w.args, where.Args...)
 	}
 	return nil
@@ -198,7 +273,7 @@ func exprKind(c meta.Column) expr.Kind {
 
 // parseSort reads "-amount,name" into ORDER BY terms, always ending with
 // id so that the order is total and the keyset cursor exact.
-func parseSort(m *meta.Module, spec string) ([]sortKey, error) {
+func parseSort(m *meta.Module, spec string, hidden map[string]bool) ([]sortKey, error) {
 	if strings.TrimSpace(spec) == "" {
 		spec = "-created_at"
 	}
@@ -209,7 +284,7 @@ func parseSort(m *meta.Module, spec string) ([]sortKey, error) {
 		desc := strings.HasPrefix(part, "-")
 		name := strings.TrimPrefix(strings.TrimPrefix(part, "-"), "+")
 		k, ok := sortColumn(m, name)
-		if !ok || seen[name] || len(keys) >= 5 {
+		if !ok || hidden[name] || seen[name] || len(keys) >= 5 {
 			return nil, errs.New(errs.Invalid, "store.bad_sort", "name", name)
 		}
 		seen[name] = true

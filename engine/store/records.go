@@ -95,7 +95,7 @@ func (s *Store) InsertRecord(ctx context.Context, tx *Tx, m *meta.Module, values
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return nil, s.writeError(m, err)
 	}
-	return s.getRecord(ctx, tx, m, id, false)
+	return s.getRecord(ctx, tx, m, id, false, nil)
 }
 
 // UpdateRecord writes changes to record id if its version is still
@@ -130,7 +130,7 @@ func (s *Store) UpdateRecord(ctx context.Context, tx *Tx, m *meta.Module, id str
 	if err := s.checkOne(ctx, tx, m, id, res); err != nil {
 		return nil, err
 	}
-	return s.getRecord(ctx, tx, m, id, false)
+	return s.getRecord(ctx, tx, m, id, false, nil)
 }
 
 // SetDeleted soft-deletes (deleted=true) or restores a record, bumping its
@@ -161,7 +161,7 @@ func (s *Store) SetDeleted(ctx context.Context, tx *Tx, m *meta.Module, id strin
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
 	}
-	return s.getRecord(ctx, tx, m, id, true)
+	return s.getRecord(ctx, tx, m, id, true, nil)
 }
 
 // checkOne turns "no row updated" into not found or conflict.
@@ -169,35 +169,102 @@ func (s *Store) checkOne(ctx context.Context, tx *Tx, m *meta.Module, id string,
 	if n, _ := res.RowsAffected(); n > 0 {
 		return nil
 	}
-	if _, err := s.getRecord(ctx, tx, m, id, false); err != nil {
+	if _, err := s.getRecord(ctx, tx, m, id, false, nil); err != nil {
 		return err
 	}
 	return errs.New(errs.Conflict, "store.stale_version", "id", id)
 }
 
-// Record reads one live record.
-func (s *Store) Record(ctx context.Context, m *meta.Module, id string) (Record, error) {
-	return s.getRecord(ctx, s.R, m, id, false)
+// Record reads one live record that meets every condition (record
+// scopes); one that does not exist, is deleted or is out of scope is not
+// found alike, so ids cannot be probed.
+func (s *Store) Record(ctx context.Context, m *meta.Module, id string, where ...Cond) (Record, error) {
+	return s.getRecord(ctx, s.R, m, id, false, where)
 }
 
 // RecordInTx reads one live record inside a write transaction.
-func (s *Store) RecordInTx(ctx context.Context, tx *Tx, m *meta.Module, id string) (Record, error) {
-	return s.getRecord(ctx, tx, m, id, false)
+func (s *Store) RecordInTx(ctx context.Context, tx *Tx, m *meta.Module, id string, where ...Cond) (Record, error) {
+	return s.getRecord(ctx, tx, m, id, false, where)
 }
 
-func (s *Store) getRecord(ctx context.Context, q queryer, m *meta.Module, id string, withDeleted bool) (Record, error) {
+// DeletedRecordInTx reads one soft-deleted record (for restore).
+func (s *Store) DeletedRecordInTx(ctx context.Context, tx *Tx, m *meta.Module, id string, where ...Cond) (Record, error) {
+	w := append([]Cond{{SQL: `"deleted_at" IS NOT NULL`}}, where...)
+	return s.getRecord(ctx, tx, m, id, true, w)
+}
+
+// InScope reports whether record id meets every condition.
+func (s *Store) InScope(ctx context.Context, tx *Tx, m *meta.Module, id string, where ...Cond) (bool, error) {
+	w := &whereBuilder{d: s.D, m: m}
+	w.add(`"id" = ?`, id)
+	if err := w.conds(where); err != nil {
+		return false, err
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT 1 FROM %s WHERE %s`, tableRef(m), w.sql()), w.args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *Store) getRecord(ctx context.Context, q queryer, m *meta.Module, id string, withDeleted bool, where []Cond) (Record, error) {
 	if !validID(id) {
 		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
 	}
-	sqlText := fmt.Sprintf(`SELECT %s FROM %s WHERE "id" = %s`, selectList(m), tableRef(m), s.D.Placeholder(1))
+	w := &whereBuilder{d: s.D, m: m}
+	w.add(`"id" = ?`, id)
 	if !withDeleted {
-		sqlText += ` AND "deleted_at" IS NULL`
+		w.add(`"deleted_at" IS NULL`)
 	}
-	rec, err := scanRecord(q.QueryRowContext(ctx, sqlText, id), m)
+	if err := w.conds(where); err != nil {
+		return nil, err
+	}
+	sqlText := fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, selectList(m), tableRef(m), w.sql())
+	rec, err := scanRecord(q.QueryRowContext(ctx, sqlText, w.args...), m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
 	}
 	return rec, err
+}
+
+// VisibleIDs returns which of ids are live records of m meeting every
+// condition (lookup checks: one may only link to what one may read).
+func (s *Store) VisibleIDs(ctx context.Context, tx *Tx, m *meta.Module, ids []string, where ...Cond) (map[string]bool, error) {
+	found := map[string]bool{}
+	valid := validIDs(ids)
+	if len(valid) == 0 {
+		return found, nil
+	}
+	w := &whereBuilder{d: s.D, m: m}
+	w.add(`"deleted_at" IS NULL`)
+	w.add(`"id" IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(valid)), ", ")+`)`, valid...)
+	if err := w.conds(where); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE %s`, tableRef(m), w.sql()), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		found[id] = true
+	}
+	return found, rows.Err()
+}
+
+func validIDs(ids []string) []any {
+	var valid []any
+	for _, id := range ids {
+		if validID(id) {
+			valid = append(valid, id)
+		}
+	}
+	return valid
 }
 
 // LiveIDs returns which of ids are live records of table (lookup checks).
@@ -234,19 +301,19 @@ func (s *Store) LiveIDs(ctx context.Context, tx *Tx, table string, ids []string)
 
 // RecordsByIDs loads live records by id in batches (for expand): one query
 // per 500 ids, never one per row.
-func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string) (map[string]Record, error) {
+func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string, where ...Cond) (map[string]Record, error) {
 	out := map[string]Record{}
-	var valid []any
-	for _, id := range ids {
-		if validID(id) {
-			valid = append(valid, id)
-		}
-	}
+	valid := validIDs(ids)
 	for start := 0; start < len(valid); start += 500 {
 		end := min(start+500, len(valid))
-		q := fmt.Sprintf(`SELECT %s FROM %s WHERE "deleted_at" IS NULL AND "id" IN (%s)`,
-			selectList(m), tableRef(m), s.placeholders(1, end-start))
-		rows, err := s.R.QueryContext(ctx, q, valid[start:end]...)
+		w := &whereBuilder{d: s.D, m: m}
+		w.add(`"deleted_at" IS NULL`)
+		w.add(`"id" IN (`+strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")+`)`, valid[start:end]...)
+		if err := w.conds(where); err != nil {
+			return nil, err
+		}
+		q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, selectList(m), tableRef(m), w.sql())
+		rows, err := s.R.QueryContext(ctx, q, w.args...)
 		if err != nil {
 			return nil, err
 		}

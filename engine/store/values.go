@@ -257,16 +257,15 @@ const SQLiteDecimalDigits = 15
 var ErrTooPrecise = errors.New("more significant digits than the embedded database stores exactly")
 
 // significantDigits counts the digits of a decimal literal, ignoring sign,
-// leading zeros, trailing fraction zeros and any exponent.
+// leading and trailing zeros and any exponent.
 func significantDigits(n string) int {
 	if i := strings.IndexAny(n, "eE"); i >= 0 {
 		n = n[:i]
 	}
 	n = strings.TrimLeft(n, "+-")
-	if strings.Contains(n, ".") {
-		n = strings.TrimRight(n, "0")
-	}
-	n = strings.TrimLeft(strings.Replace(n, ".", "", 1), "0")
+	// Leading and trailing zeros are not significant (1000000000000000 is
+	// one digit, stored exactly), whichever side of the point they are on.
+	n = strings.Trim(strings.Replace(n, ".", "", 1), "0")
 	return len(n)
 }
 

@@ -173,15 +173,16 @@ type ProblemField struct {
 }
 
 var statusOf = map[errs.Code]int{
-	errs.Invalid:       http.StatusBadRequest,
-	errs.Unprocessable: http.StatusUnprocessableEntity,
-	errs.NotFound:      http.StatusNotFound,
-	errs.Conflict:      http.StatusConflict,
-	errs.Unauthorized:  http.StatusUnauthorized,
-	errs.Forbidden:     http.StatusForbidden,
-	errs.TooLarge:      http.StatusRequestEntityTooLarge,
-	errs.TooMany:       http.StatusTooManyRequests,
-	errs.Internal:      http.StatusInternalServerError,
+	errs.Invalid:          http.StatusBadRequest,
+	errs.Unprocessable:    http.StatusUnprocessableEntity,
+	errs.NotFound:         http.StatusNotFound,
+	errs.Conflict:         http.StatusConflict,
+	errs.Unauthorized:     http.StatusUnauthorized,
+	errs.Forbidden:        http.StatusForbidden,
+	errs.TooLarge:         http.StatusRequestEntityTooLarge,
+	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.TooMany:          http.StatusTooManyRequests,
+	errs.Internal:         http.StatusInternalServerError,
 }
 
 // ErrorHandler renders every error as problem+json in the caller's
@@ -231,7 +232,7 @@ func toError(err error) *errs.Error {
 		case http.StatusNotFound:
 			return errs.New(errs.NotFound, "http.no_route")
 		case http.StatusMethodNotAllowed:
-			return &errs.Error{Code: errs.Invalid, Msg: i18n.M("http.method_not_allowed")}
+			return errs.New(errs.MethodNotAllowed, "http.method_not_allowed")
 		case http.StatusRequestEntityTooLarge:
 			return errs.New(errs.TooLarge, "http.too_large")
 		case http.StatusUnauthorized:

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tessera-app/tessera/designer/metaapi"
+	"github.com/tessera-app/tessera/designer/orgapi"
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/meta"
@@ -42,8 +43,14 @@ type Services struct {
 // NewServices wires the engine services over one store.
 func NewServices(s *store.Store) *Services {
 	svc := &Services{Store: s, Meta: meta.NewService(s), Access: access.NewService(s), Records: record.New(s)}
+	svc.Records.Modules = svc.Meta      // cached module lookups for expands and lookup checks
+	svc.Records.Principals = svc.Access // roles and departments decide record access
 	// The audit log hooks into record writes, metadata changes and sign-ins.
 	svc.Audit = audit.Wire(s, svc.Meta, svc.Access, svc.Records, nil)
+	// Roles are checked against the cached modules; organisation changes
+	// are audited.
+	svc.Access.Modules = svc.Meta
+	svc.Access.OnOrgChange = svc.Audit.OrgChange
 	return svc
 }
 
@@ -79,8 +86,9 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	authapi.BindPublic(api, svc.Access)
 	private := api.Group("", httpx.RequireUser(svc.Access))
 	authapi.Bind(private, svc.Access)
-	metaapi.Bind(private, svc.Meta)
+	metaapi.Bind(private, svc.Meta, svc.Access)
 	recordapi.Bind(private, svc.Meta, svc.Records)
+	orgapi.Bind(private, svc.Access)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
@@ -89,7 +97,7 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	}
 	openapi.Bind(private, svc.Meta)
 	// Unknown /api paths are 404 problem documents, even unauthenticated.
-	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	return e
 }
 

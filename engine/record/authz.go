@@ -1,0 +1,196 @@
+package record
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/expr"
+	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/store"
+)
+
+// Authorization happens here, in the one write path and the record reads,
+// and always inside the SQL: record scopes become WHERE conditions, so
+// lists, counts, single records, expands and lookups all see the same rows.
+// A record out of read scope is "not found", never "forbidden", so ids
+// cannot be probed.
+
+// PrincipalSource loads a user's principal (roles and departments);
+// access.Service implements it.
+type PrincipalSource interface {
+	Principal(ctx context.Context, u *access.User) (*access.Principal, error)
+}
+
+// rights returns the actor's rights on m, loading the principal once.
+func (s *Service) rights(ctx context.Context, a *Actor, m *meta.Module) (*access.ModuleRights, error) {
+	if a.User == nil || a.User.Disabled {
+		return nil, errs.New(errs.Unauthorized, "access.signin_required")
+	}
+	if a.Principal == nil {
+		a.Principal = &access.Principal{User: a.User}
+		if s.Principals != nil && !a.User.IsAdmin {
+			p, err := s.Principals.Principal(ctx, a.User)
+			if err != nil {
+				return nil, err
+			}
+			a.Principal = p
+		}
+	}
+	return a.Principal.Rights(m.AppKey, m.Key), nil
+}
+
+// require checks a module-level action.
+func require(r *access.ModuleRights, m *meta.Module, action string) error {
+	if r.Can(action) {
+		return nil
+	}
+	return errs.New(errs.Forbidden, "record.forbidden", "action", action, "module", m.Key)
+}
+
+// scope turns record scopes into one SQL condition: any scope admits.
+func scope(p *access.Principal, scopes []string) store.Cond {
+	if len(scopes) == 0 {
+		return store.Never
+	}
+	var alts []store.Cond
+	for _, sc := range scopes {
+		switch sc {
+		case access.ScopeAll, "":
+			return store.Cond{} // every record
+		case access.ScopeOwn:
+			alts = append(alts, store.Cond{SQL: `"owner_id" = ?`, Args: []any{p.User.ID}})
+		case access.ScopeDepartment:
+			alts = append(alts, ownerIn(p.Departments))
+		case access.ScopeDepartmentTree:
+			alts = append(alts, ownerIn(p.Tree))
+		default:
+			alts = append(alts, store.Cond{Expr: sc, Consts: consts(p)})
+		}
+	}
+	return store.Cond{Any: alts}
+}
+
+// ownerIn admits records owned by members of the given departments.
+func ownerIn(depts []string) store.Cond {
+	if len(depts) == 0 {
+		return store.Never
+	}
+	args := make([]any, len(depts))
+	marks := make([]byte, 0, 3*len(depts))
+	for i, d := range depts {
+		args[i] = d
+		if i > 0 {
+			marks = append(marks, ", "...)
+		}
+		marks = append(marks, '?')
+	}
+	return store.Cond{
+		SQL:  `"owner_id" IN (SELECT "user_id" FROM "user_departments" WHERE "department_id" IN (` + string(marks) + `))`,
+		Args: args,
+	}
+}
+
+// consts are what scope expressions may read of the signed-in user.
+func consts(p *access.Principal) expr.Consts {
+	roles := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		roles[i] = r.Key
+	}
+	return expr.Consts{"user.id": p.User.ID, "user.departments": p.Departments, "user.roles": roles}
+}
+
+// hidden is the set of fields of m the rights hide.
+func hidden(r *access.ModuleRights, m *meta.Module) map[string]bool {
+	h := map[string]bool{}
+	for _, f := range m.Fields {
+		if r.Hidden(f.Key) {
+			h[f.Key] = true
+		}
+	}
+	return h
+}
+
+// strip removes hidden fields from records about to leave the server.
+func strip(r *access.ModuleRights, m *meta.Module, recs ...store.Record) {
+	for _, f := range m.Fields {
+		if r.Hidden(f.Key) {
+			for _, rec := range recs {
+				delete(rec, f.Key)
+			}
+		}
+	}
+}
+
+// checkWrites refuses input that names a field the actor may not write. A
+// hidden field is refused whatever its value (answering differently for
+// the current value would reveal it); a read-only field only when changes
+// (what the write would really change) includes it.
+func checkWrites(r *access.ModuleRights, m *meta.Module, input, changes map[string]any) error {
+	var fes []errs.FieldError
+	for _, f := range m.Fields {
+		_, sent := input[f.Key]
+		_, changed := changes[f.Key]
+		switch lvl := r.Field(f.Key); {
+		case lvl == access.FieldHidden && sent:
+			fes = append(fes, errs.Field(f.Key, "forbidden", "record.field_forbidden", "field", f.Key))
+		case lvl == access.FieldRead && changed:
+			fes = append(fes, errs.Field(f.Key, "read_only", "record.field_read_only", "field", f.Key))
+		}
+	}
+	if len(fes) > 0 {
+		return &errs.Error{Code: errs.Forbidden, Msg: errs.New(errs.Forbidden, "record.fields_forbidden").Msg, Fields: fes}
+	}
+	return nil
+}
+
+// redact keeps validation errors from naming hidden fields: such errors
+// are replaced by one that says a field the actor cannot see is invalid.
+func redact(err error, r *access.ModuleRights) error {
+	e, ok := errs.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	var kept []errs.FieldError
+	dropped := false
+	for _, fe := range e.Fields {
+		if r.Hidden(fe.Field) {
+			dropped = true
+			continue
+		}
+		kept = append(kept, fe)
+	}
+	if !dropped {
+		return err
+	}
+	kept = append(kept, errs.Field("", "hidden_field_invalid", "record.hidden_invalid"))
+	return &errs.Error{Code: e.Code, Msg: e.Msg, Fields: kept}
+}
+
+// ownerChange returns the new owner a write asks for ("" when none), and
+// refuses it without the transfer permission.
+func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.ModuleRights, a *Actor, input map[string]any, current any) (string, error) {
+	v, ok := input["owner"]
+	if !ok || reflect.DeepEqual(v, current) {
+		return "", nil
+	}
+	owner, isString := v.(string)
+	if !isString {
+		return "", errs.Fields(errs.Field("owner", "type", "record.bad_owner"))
+	}
+	if current == nil && owner == a.User.ID {
+		return owner, nil // creating a record for oneself is no transfer
+	}
+	if !r.Can(access.ActTransfer) {
+		return "", errs.New(errs.Forbidden, "record.forbidden", "action", access.ActTransfer, "module", "owner")
+	}
+	live, err := s.Store.LiveIDs(ctx, tx, "users", []string{owner})
+	if err != nil {
+		return "", err
+	}
+	if !live[owner] {
+		return "", errs.Fields(errs.Field("owner", "not_found", "record.bad_owner"))
+	}
+	return owner, nil
+}
