@@ -229,6 +229,10 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if err := benchLists(ctx, env, cfg, rep, progress); err != nil {
 		return err
 	}
+	progress("loading %d rows owned by %d reps for the record-scope pages", cfg.rows, scopeReps)
+	if err := benchScope(ctx, env, cfg, rep); err != nil {
+		return fmt.Errorf("record scope: %w", err)
+	}
 	fmt.Fprintf(stdout, "\n== %s (%s) ==\n", t.name, env.version)
 	rep.print(stdout)
 	return nil

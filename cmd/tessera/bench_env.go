@@ -145,6 +145,11 @@ func recordsPath(m *meta.Module) string {
 // the end, so the connection goes back to the pool; it is decoded into out
 // when out is not nil.
 func (e *benchEnv) do(ctx context.Context, method, path string, body []byte, want int, out any) error {
+	return e.doAs(ctx, e.token, method, path, body, want, out)
+}
+
+// doAs is do signed in with another token.
+func (e *benchEnv) doAs(ctx context.Context, token, method, path string, body []byte, want int, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -156,8 +161,8 @@ func (e *benchEnv) do(ctx context.Context, method, path string, body []byte, wan
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if e.token != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {

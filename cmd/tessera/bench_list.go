@@ -36,7 +36,7 @@ func benchLists(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report
 		return err
 	}
 	start := time.Now()
-	if err := bulkLoad(ctx, env, m, benchRows(cfg.rows, 2)); err != nil {
+	if err := bulkLoad(ctx, env, m, benchRows(cfg.rows, 2), func(int) string { return env.userID }); err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
 	if err := analyze(ctx, env.s, m.Table); err != nil {
@@ -59,12 +59,14 @@ func benchLists(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report
 	return nil
 }
 
-// bulkLoad inserts rows with creation times one second apart, ending now.
-func bulkLoad(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow) error {
+// bulkLoad inserts rows with creation times one second apart, ending now;
+// owner(i) owns row i.
+func bulkLoad(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow, owner func(int) string) error {
 	t0 := env.s.Now().Add(-time.Duration(len(rows)) * time.Second)
 	for start := 0; start < len(rows); start += loadPerTx {
 		end := min(start+loadPerTx, len(rows))
-		if err := loadTx(ctx, env, m, rows[start:end], t0.Add(time.Duration(start)*time.Second)); err != nil {
+		own := func(i int) string { return owner(start + i) }
+		if err := loadTx(ctx, env, m, rows[start:end], t0.Add(time.Duration(start)*time.Second), own); err != nil {
 			return err
 		}
 	}
@@ -73,7 +75,7 @@ func bulkLoad(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRo
 
 // loadTx inserts rows in one transaction, loadPerStmt rows per statement,
 // each statement shape prepared once.
-func loadTx(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow, t0 time.Time) error {
+func loadTx(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow, t0 time.Time, owner func(int) string) error {
 	d := env.s.D
 	tx, err := env.s.W.BeginTx(ctx, nil)
 	if err != nil {
@@ -96,7 +98,7 @@ func loadTx(ctx context.Context, env *benchEnv, m *meta.Module, rows []benchRow,
 			if err != nil {
 				return err
 			}
-			args = append(args, rowArgs(d, t0.Add(time.Duration(i+j)*time.Second), env.userID, f)...)
+			args = append(args, rowArgs(d, t0.Add(time.Duration(i+j)*time.Second), owner(i+j), f)...)
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err

@@ -81,10 +81,12 @@ func indexDDL(table string, f *meta.Field) string {
 }
 
 // systemIndexDDL indexes owner (record scopes filter on it) and creation
-// order (the default list order).
+// order (the default list order). The owner index continues with the
+// creation order, so a rep's "own" page in the default order is one index
+// range, not a sort of all their records.
 func systemIndexDDL(table string) []string {
 	return []string{
-		fmt.Sprintf(`CREATE INDEX %s ON %s ("owner_id")`, Quote(indexName("ix", table, "owner_id")), Quote(table)),
+		fmt.Sprintf(`CREATE INDEX %s ON %s ("owner_id", "created_at", "id")`, Quote(indexName("ix", table, "owner_id")), Quote(table)),
 		fmt.Sprintf(`CREATE INDEX %s ON %s ("created_at", "id")`, Quote(indexName("ix", table, "created_at")), Quote(table)),
 	}
 }
