@@ -106,14 +106,31 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"modules": nonNil(mods)})
+		shown := []*meta.Module{}
+		for _, m := range mods {
+			v, err := viewOf(c, principals, m)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				shown = append(shown, v)
+			}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"modules": shown})
 	})
 	g.GET("/apps/:app/modules/:module", func(c echo.Context) error {
 		m, err := svc.Module(c.Request().Context(), c.Param("app"), c.Param("module"))
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, m)
+		v, err := viewOf(c, principals, m)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
+		}
+		return c.JSON(http.StatusOK, v)
 	})
 	g.PUT("/apps/:app/modules/:module", func(c echo.Context) error {
 		var in meta.ModuleInput
@@ -133,9 +150,23 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		return c.NoContent(http.StatusNoContent)
 	}, manager)
 	g.GET("/apps/:app/modules/:module/versions", func(c echo.Context) error {
+		m, err := svc.Module(c.Request().Context(), c.Param("app"), c.Param("module"))
+		if err != nil {
+			return err
+		}
+		hide, err := hiddenFor(c, principals, m)
+		if err != nil {
+			return err
+		}
+		if hide == nil {
+			return errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
+		}
 		vs, err := svc.Versions(c.Request().Context(), c.Param("app"), c.Param("module"))
 		if err != nil {
 			return err
+		}
+		for i := range vs {
+			vs[i].Schema = meta.WithoutFields(vs[i].Schema, hide)
 		}
 		return c.JSON(http.StatusOK, map[string]any{"versions": vs})
 	})
@@ -165,4 +196,50 @@ func canManage(c echo.Context, principals Principals, app, module string) error 
 		}
 	}
 	return errs.New(errs.Forbidden, "access.manage_required", "module", module)
+}
+
+// viewOf is module m as the signed-in user may see it: whole for
+// administrators and managers of the module, without the fields hidden
+// from the user for readers, nil for those who may not read it.
+func viewOf(c echo.Context, principals Principals, m *meta.Module) (*meta.Module, error) {
+	hide, err := hiddenFor(c, principals, m)
+	if err != nil || hide == nil {
+		return nil, err
+	}
+	if len(hide) == 0 {
+		return m, nil
+	}
+	v := *m
+	v.Schema = meta.WithoutFields(m.Schema, hide)
+	return &v, nil
+}
+
+// hiddenFor returns the fields of m hidden from the user (empty: none), or
+// nil when the user may not see the module at all.
+func hiddenFor(c echo.Context, principals Principals, m *meta.Module) (map[string]bool, error) {
+	u := httpx.User(c)
+	if u != nil && u.IsAdmin {
+		return map[string]bool{}, nil
+	}
+	if u == nil || principals == nil {
+		return nil, nil
+	}
+	p, err := principals.Principal(c.Request().Context(), u)
+	if err != nil {
+		return nil, err
+	}
+	r := p.Rights(m.AppKey, m.Key)
+	if r.Can(access.ActManage) {
+		return map[string]bool{}, nil
+	}
+	if !r.Can(access.ActRead) {
+		return nil, nil
+	}
+	hide := map[string]bool{}
+	for _, f := range m.Fields {
+		if r.Hidden(f.Key) {
+			hide[f.Key] = true
+		}
+	}
+	return hide, nil
 }

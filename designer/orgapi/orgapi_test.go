@@ -299,7 +299,7 @@ func TestRoles(t *testing.T) {
 			{"read": "department", "update": "department_tree"},
 			{"read": "all", "update": "", "delete": "all"},
 			{},
-			{"read": "amount > 100 && owner == user.id", "update": "owner in user.departments || region == \"east\"", "delete": "created_by in user.roles"},
+			{"read": "amount > 100 && owner == user.id", "update": "owner in user.departments || region == \"east\"", "delete": "region in user.roles"},
 		} {
 			r := e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": fmt.Sprintf("r%d", i), "label": label("R"),
 				"permissions": []any{perm("deal", rw, scope, map[string]string{"margin": "hidden", "amount": "read"})}}).want(t, 201)
@@ -316,6 +316,28 @@ func TestRoles(t *testing.T) {
 			t.Errorf("normalized = %s", r.Body)
 		}
 		e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "rep", "label": label("Rep")}).want(t, 409)
+
+		// Wildcards: every app, every module of an app. Their scopes may
+		// read only system fields; their field keys need only be well-formed.
+		r = e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "wild", "label": label("Wild"), "permissions": []any{
+			map[string]any{"app": "*", "module": "*", "actions": []string{"read"}, "scope": map[string]string{"read": "owner == user.id || created_by == user.id"},
+				"fields": map[string]string{"salary": "hidden"}},
+			map[string]any{"app": "crm", "module": "*", "actions": []string{"read"}, "scope": map[string]string{"read": "department_tree"}},
+		}}).want(t, 201)
+		if r.get("permissions.0.stale") != nil || r.get("permissions.1.stale") != nil {
+			t.Errorf("wildcards stale: %s", r.Body)
+		}
+		e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "wild2", "label": label("Wild"), "permissions": []any{
+			map[string]any{"app": "crm", "module": "*", "actions": []string{"read"}, "scope": map[string]string{"read": "amount > 1"}},
+			map[string]any{"app": "erp", "module": "*", "actions": []string{"read"}},
+			map[string]any{"app": "*", "module": "deal", "actions": []string{"read"}, "fields": map[string]string{"Bad Key": "read"},
+				"scope": map[string]string{"update": "owner == user.id", "delete": "owner == user.id && salary > 1"}},
+		}}).wantFields(t, map[string]string{
+			"permissions[0].scope.read":     "not in every module",
+			"permissions[1].app":            "no app erp",
+			"permissions[2].fields.Bad Key": "not a valid field key",
+			"permissions[2].scope.delete":   "salary",
+		})
 
 		// Validation names the part at fault.
 		e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "bad", "label": label("Bad"), "permissions": []any{
@@ -360,7 +382,7 @@ func TestRoles(t *testing.T) {
 		e.do(t, "admin", "PUT", "/api/roles/rep", map[string]any{"key": "other", "label": label("x")}).wantFields(t, map[string]string{"key": "cannot be changed"})
 		e.do(t, "admin", "PUT", "/api/roles/ghost", map[string]any{"label": label("x")}).want(t, 404)
 		r = e.do(t, "admin", "GET", "/api/roles", nil).want(t, 200)
-		if r.get("roles.#") != 6.0 || r.str("roles.0.key") != "r0" || r.str("roles.5.key") != "rep" {
+		if r.get("roles.#") != 7.0 || r.str("roles.0.key") != "r0" || r.str("roles.5.key") != "rep" || r.str("roles.6.key") != "wild" {
 			t.Errorf("roles = %s", r.Body)
 		}
 

@@ -255,3 +255,11 @@ func HashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
 }
+
+// CSRFToken is the CSRF token of a cookie session: a hash of the session
+// token under a distinct prefix, so it reveals nothing of the session token
+// and needs no storage.
+func CSRFToken(sessionToken string) string {
+	h := sha256.Sum256([]byte("tessera-csrf:" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}

@@ -777,16 +777,25 @@ func (s *Service) DeleteRole(ctx context.Context, key string) error {
 	return err
 }
 
-// Stale reports, for each permission of r, whether its module no longer
-// exists. Such a permission stays stored but grants nothing (rights only
-// match existing modules); it is refused when the role is saved again.
+// Stale reports, for each permission of r, whether its module (for
+// Module "*", its app) no longer exists. Such a permission stays stored
+// but grants nothing (rights only match existing modules); it is refused
+// when the role is saved again. A permission on every app is never stale.
 func (s *Service) Stale(ctx context.Context, r *Role) ([]bool, error) {
 	out := make([]bool, len(r.Permissions))
 	if s.Modules == nil {
 		return out, nil
 	}
 	for i, p := range r.Permissions {
-		_, err := s.Modules.Module(ctx, p.App, p.Module)
+		var err error
+		switch {
+		case p.App == Wildcard:
+			continue
+		case p.Module == Wildcard:
+			err = s.appExists(ctx, p.App)
+		default:
+			_, err = s.Modules.Module(ctx, p.App, p.Module)
+		}
 		switch {
 		case errs.Is(err, errs.NotFound):
 			out[i] = true
@@ -801,12 +810,26 @@ func roleDoc(r *Role) map[string]any {
 	return doc(map[string]any{"key": r.Key, "label": r.Label, "permissions": r.Permissions})
 }
 
-// Consts for checking scope expressions: values of the right kinds
-// (ids), standing in for the signed-in user's.
+// appExists is NotFound when there is no app key (nil when apps cannot be
+// looked up: the Repo is not the store).
+func (s *Service) appExists(ctx context.Context, key string) error {
+	af, ok := s.Repo.(interface {
+		App(ctx context.Context, key string) (*meta.App, error)
+	})
+	if !ok {
+		return nil
+	}
+	_, err := af.App(ctx, key)
+	return err
+}
+
+// Consts for checking scope expressions: values of the kinds the record
+// path binds (engine/record: the user's id, department ids, role keys),
+// standing in for the signed-in user's.
 var checkConsts = expr.Consts{
 	"user.id":          "00000000-0000-7000-8000-000000000000",
 	"user.departments": []string{"00000000-0000-7000-8000-000000000001"},
-	"user.roles":       []string{"00000000-0000-7000-8000-000000000002"},
+	"user.roles":       []string{"role"},
 }
 
 // CheckPermissions validates a role's permissions and returns them
@@ -818,6 +841,11 @@ var checkConsts = expr.Consts{
 // fields with the constants user.id, user.departments and user.roles, and
 // that does not read a field the same permission hides; fields must be the
 // module's, with level hidden, read or write.
+//
+// App or Module may be the Wildcard "*" (every app; every module of the
+// app, which must exist). Such a permission's field keys only need to be
+// well-formed, and its scope expressions may read only the system fields
+// every module has (owner, created_by, created_at, ...).
 func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]Permission, []errs.FieldError, error) {
 	if s.Modules == nil || s.Resolve == nil {
 		return nil, nil, fmt.Errorf("access: role checks need Modules and Resolve")
@@ -830,11 +858,32 @@ func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]P
 	for i, p := range perms {
 		at := fmt.Sprintf("permissions[%d]", i)
 		var m *meta.Module
+		wild := false
 		switch {
 		case p.App == "":
 			fes = append(fes, errs.Field(at+".app", "required", "access.app_required"))
 		case p.Module == "":
 			fes = append(fes, errs.Field(at+".module", "required", "access.module_required"))
+		case p.App == Wildcard || p.Module == Wildcard:
+			wild = true
+			switch {
+			case p.App != Wildcard && !meta.ValidKey(p.App, meta.MaxAppKey):
+				fes = append(fes, errs.Field(at+".app", "unknown", "access.unknown_app", "app", p.App))
+			case p.Module != Wildcard && !meta.ValidKey(p.Module, meta.MaxModuleKey):
+				fes = append(fes, errs.Field(at+".module", "unknown", "access.unknown_module", "app", p.App, "module", p.Module))
+			case p.App != Wildcard:
+				err := s.appExists(ctx, p.App)
+				if errs.Is(err, errs.NotFound) {
+					fes = append(fes, errs.Field(at+".app", "unknown", "access.unknown_app", "app", p.App))
+					break
+				} else if err != nil {
+					return nil, nil, err
+				}
+				fallthrough
+			default:
+				// Only the system fields are known in every module.
+				m = &meta.Module{AppKey: p.App, Key: p.Module}
+			}
 		case !meta.ValidKey(p.App, meta.MaxAppKey) || !meta.ValidKey(p.Module, meta.MaxModuleKey):
 			fes = append(fes, errs.Field(at+".module", "unknown", "access.unknown_module", "app", p.App, "module", p.Module))
 		default:
@@ -871,7 +920,10 @@ func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]P
 		}
 		for _, k := range keys {
 			lvl := p.Fields[k]
-			if m != nil && m.Field(k) == nil {
+			switch {
+			case wild && !meta.ValidKey(k, meta.MaxFieldKey):
+				fes = append(fes, errs.Field(at+".fields."+k, "bad_key", "access.bad_field_key", "field", k))
+			case !wild && m != nil && m.Field(k) == nil:
 				fes = append(fes, errs.Field(at+".fields."+k, "unknown", "access.unknown_field", "field", k, "module", p.Module))
 			}
 			if lvl != FieldHidden && lvl != FieldRead && lvl != FieldWrite {
@@ -893,7 +945,7 @@ func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]P
 			if m == nil {
 				continue // the module error says it all
 			}
-			fe, err := s.checkScope(m, src, q.Fields)
+			fe, err := s.checkScope(m, src, q.Fields, wild)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -908,8 +960,9 @@ func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]P
 }
 
 // checkScope translates a scope expression and makes sure it reads no
-// field that hidden hides.
-func (s *Service) checkScope(m *meta.Module, src string, levels map[string]string) ([]errs.FieldError, error) {
+// field that levels hides. wild: m stands for every module of a wildcard
+// permission.
+func (s *Service) checkScope(m *meta.Module, src string, levels map[string]string, wild bool) ([]errs.FieldError, error) {
 	inner := s.Resolve(m)
 	var read []string
 	rec := func(name string) (expr.Column, bool) {
@@ -923,6 +976,9 @@ func (s *Service) checkScope(m *meta.Module, src string, levels map[string]strin
 		e, ok := errs.As(err)
 		if !ok {
 			return nil, err
+		}
+		if wild && e.Msg.Key == "expr.unknown_field" {
+			return []errs.FieldError{errs.Field("", "bad_expression", "access.wildcard_scope", "name", e.Msg.Args["name"])}, nil
 		}
 		return []errs.FieldError{{Code: "bad_expression", Msg: e.Msg}}, nil
 	}

@@ -416,3 +416,37 @@ func toInt(v any) int {
 type errDuplicate string
 
 func (e errDuplicate) Error() string { return "duplicate property " + string(e) }
+
+// WithoutFields returns a module document without the named fields (in
+// "properties" and "required"), for showing a schema to someone from whom
+// those fields are hidden. Property order is kept.
+func WithoutFields(doc json.RawMessage, hide map[string]bool) json.RawMessage {
+	if len(hide) == 0 {
+		return doc
+	}
+	p, err := ParseSchema(doc)
+	if err != nil {
+		// Stored documents always parse; should one not, show nothing
+		// rather than risk showing a hidden field.
+		return json.RawMessage(`{"type":"object","properties":{}}`)
+	}
+	var full map[string]any
+	dec := json.NewDecoder(bytes.NewReader(p.Doc))
+	dec.UseNumber()
+	if err := dec.Decode(&full); err != nil {
+		return doc
+	}
+	props, _ := full["properties"].(map[string]any)
+	var order []string
+	var kept []map[string]any
+	required := map[string]bool{}
+	for _, f := range p.Fields {
+		if hide[f.Key] {
+			continue
+		}
+		order = append(order, f.Key)
+		kept = append(kept, props[f.Key].(map[string]any))
+		required[f.Key] = f.Required
+	}
+	return encodeDoc(full, order, kept, required)
+}

@@ -124,3 +124,24 @@ func FuzzParseSchema(f *testing.F) {
 		}
 	})
 }
+
+func TestWithoutFields(t *testing.T) {
+	out := WithoutFields(json.RawMessage(dealSchema), map[string]bool{"amount": true, "name": true})
+	p, err := ParseSchema(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, f := range p.Fields {
+		keys = append(keys, f.Key)
+	}
+	if got := strings.Join(keys, ","); got != "stage,tags,email,account,code" {
+		t.Errorf("fields = %s", got)
+	}
+	if strings.Contains(string(out), "amount") || strings.Contains(string(out), `"name"`) {
+		t.Errorf("hidden field still in %s", out)
+	}
+	if string(WithoutFields(json.RawMessage(dealSchema), nil)) != dealSchema {
+		t.Error("nothing hidden should return the document as it is")
+	}
+}

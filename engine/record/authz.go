@@ -123,10 +123,13 @@ func strip(r *access.ModuleRights, m *meta.Module, recs ...store.Record) {
 	}
 }
 
-// checkWrites refuses input that names a field the actor may not write. A
-// hidden field is refused whatever its value (answering differently for
-// the current value would reveal it); a read-only field only when changes
-// (what the write would really change) includes it.
+// checkWrites refuses input that names a field the actor may not write,
+// before the input is validated (so that an invalid value for a hidden
+// field is refused as forbidden, never described). A hidden field is
+// refused whatever its value (answering differently for the current value
+// would reveal it). A read-only field is refused when changes (what the
+// write would really change) includes it; on create, that is every non-null
+// value of the input (null means "leave empty" there).
 func checkWrites(r *access.ModuleRights, m *meta.Module, input, changes map[string]any) error {
 	var fes []errs.FieldError
 	for _, f := range m.Fields {
@@ -170,7 +173,7 @@ func redact(err error, r *access.ModuleRights) error {
 
 // ownerChange returns the new owner a write asks for ("" when none), and
 // refuses it without the transfer permission.
-func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.ModuleRights, a *Actor, input map[string]any, current any) (string, error) {
+func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.ModuleRights, a *Actor, m *meta.Module, input map[string]any, current any) (string, error) {
 	v, ok := input["owner"]
 	if !ok || reflect.DeepEqual(v, current) {
 		return "", nil
@@ -183,7 +186,7 @@ func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.Modul
 		return owner, nil // creating a record for oneself is no transfer
 	}
 	if !r.Can(access.ActTransfer) {
-		return "", errs.New(errs.Forbidden, "record.forbidden", "action", access.ActTransfer, "module", "owner")
+		return "", errs.New(errs.Forbidden, "record.forbidden", "action", access.ActTransfer, "module", m.Key)
 	}
 	live, err := s.Store.LiveIDs(ctx, tx, "users", []string{owner})
 	if err != nil {
@@ -193,4 +196,15 @@ func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.Modul
 		return "", errs.Fields(errs.Field("owner", "not_found", "record.bad_owner"))
 	}
 	return owner, nil
+}
+
+// nonNull is input without its null values.
+func nonNull(input map[string]any) map[string]any {
+	out := make(map[string]any, len(input))
+	for k, v := range input {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out
 }

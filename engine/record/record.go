@@ -100,16 +100,16 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 	if err != nil {
 		return nil, err
 	}
+	if err := checkWrites(r, m, input, nonNull(input)); err != nil {
+		return nil, err
+	}
 	values, err := v.Create(input)
 	if err != nil {
 		return nil, redact(err, r)
 	}
-	if err := checkWrites(r, m, input, values); err != nil {
-		return nil, err
-	}
 	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		owner, err := s.ownerChange(ctx, tx, r, &a, input, nil)
+		owner, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
 		if err != nil {
 			return err
 		}
@@ -165,6 +165,9 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		if cur := old["version"].(int64); cur != version {
 			return errs.New(errs.Conflict, "store.stale_version", "id", id)
 		}
+		if err := checkWrites(r, m, patch, nil); err != nil {
+			return err // hidden fields, before validation describes them
+		}
 		changes, err := v.Update(fieldValues(m, old), patch)
 		if err != nil {
 			return redact(err, r)
@@ -172,7 +175,7 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		if err := checkWrites(r, m, patch, changes); err != nil {
 			return err
 		}
-		owner, err := s.ownerChange(ctx, tx, r, &a, patch, old["owner"])
+		owner, err := s.ownerChange(ctx, tx, r, &a, m, patch, old["owner"])
 		if err != nil {
 			return err
 		}

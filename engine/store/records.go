@@ -195,6 +195,9 @@ func (s *Store) DeletedRecordInTx(ctx context.Context, tx *Tx, m *meta.Module, i
 
 // InScope reports whether record id meets every condition.
 func (s *Store) InScope(ctx context.Context, tx *Tx, m *meta.Module, id string, where ...Cond) (bool, error) {
+	if !validID(id) {
+		return false, nil
+	}
 	w := &whereBuilder{d: s.D, m: m}
 	w.add(`"id" = ?`, id)
 	if err := w.conds(where); err != nil {

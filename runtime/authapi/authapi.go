@@ -22,6 +22,7 @@ type loginBody struct {
 
 type loginReply struct {
 	Token string       `json:"token"`
+	CSRF  string       `json:"csrf_token"` // send as X-CSRF-Token with cookie-authenticated writes
 	User  *access.User `json:"user"`
 }
 
@@ -79,7 +80,14 @@ func BindPublic(g *echo.Group, svc *access.Service) {
 			Secure: c.Scheme() == "https", SameSite: http.SameSiteLaxMode,
 			Expires: time.Now().Add(svc.SessionTTL),
 		})
-		return c.JSON(http.StatusOK, loginReply{Token: token, User: u})
+		// The CSRF cookie is readable by the page's own scripts (not
+		// HttpOnly), which copy it into the X-CSRF-Token header.
+		c.SetCookie(&http.Cookie{
+			Name: httpx.CSRFCookie, Value: access.CSRFToken(token), Path: "/",
+			Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode,
+			Expires: time.Now().Add(svc.SessionTTL),
+		})
+		return c.JSON(http.StatusOK, loginReply{Token: token, CSRF: access.CSRFToken(token), User: u})
 	})
 }
 

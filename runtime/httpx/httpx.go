@@ -6,6 +6,7 @@ package httpx
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -75,14 +76,18 @@ func RequireUser(svc *access.Service) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			token := bearer(c.Request())
+			viaCookie := false
 			if token == "" {
 				if ck, err := c.Cookie(SessionCookie); err == nil {
-					token = ck.Value
+					token, viaCookie = ck.Value, true
 				}
 			}
 			u, sess, err := svc.AuthenticateSession(c.Request().Context(), token)
 			if err != nil {
 				return err
+			}
+			if viaCookie && !safeMethod(c.Request().Method) && !checkCSRF(c.Request(), token) {
+				return errs.New(errs.Forbidden, "http.csrf")
 			}
 			c.Set(userKey, u)
 			c.Set(tokenKey, token)
@@ -90,6 +95,26 @@ func RequireUser(svc *access.Service) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// CSRFHeader and CSRFCookie carry the CSRF token of a cookie session.
+const (
+	CSRFHeader = "X-CSRF-Token"
+	CSRFCookie = "tessera_csrf"
+)
+
+// A browser sends the session cookie with any request, even one a foreign
+// page triggers, so a cookie-authenticated request that changes something
+// must also carry the CSRF token in a header. The token is derived from the
+// session token (no state to keep); a foreign page can neither read it nor
+// compute it. Bearer-token clients are not exposed and need none.
+func checkCSRF(r *http.Request, sessionToken string) bool {
+	got := r.Header.Get(CSRFHeader)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(access.CSRFToken(sessionToken))) == 1
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // RequireAdmin lets only administrators through (metadata changes).
@@ -258,6 +283,7 @@ func init() {
 		"http.no_route":           {i18n.EN: "No such endpoint.", i18n.ZhCN: "接口不存在。"},
 		"http.method_not_allowed": {i18n.EN: "This method is not allowed here.", i18n.ZhCN: "不支持该请求方法。"},
 		"http.bad_request":        {i18n.EN: "Bad request: {detail}.", i18n.ZhCN: "请求无效：{detail}。"},
+		"http.csrf":               {i18n.EN: "A request signed in with the session cookie must send the CSRF token (header X-CSRF-Token, as given at sign-in).", i18n.ZhCN: "使用会话 Cookie 的请求必须携带 CSRF 令牌（请求头 X-CSRF-Token，登录时提供）。"},
 		"http.bad_param":          {i18n.EN: "Query parameter \"{name}\" is not valid.", i18n.ZhCN: "查询参数“{name}”无效。"},
 	})
 }

@@ -38,10 +38,10 @@ func recordExample(fields []*meta.Field) obj {
 }
 
 // inputExample is a create body: the writable fields of recordExample.
-func inputExample(fields []*meta.Field) obj {
+func inputExample(fields []*meta.Field, ro func(*meta.Field) bool) obj {
 	ex := obj{}
 	for _, f := range fields {
-		if f.ReadOnly() {
+		if ro(f) {
 			continue
 		}
 		if v, ok := exampleValue(f); ok {

@@ -12,10 +12,11 @@ import (
 // Component names of a module's schemas. Keys are [a-z0-9_] and cannot
 // hold "." or upper case, so these never collide with each other or with
 // the fixed components (which start with an upper-case letter).
-func recordName(app, mod string) string { return app + "." + mod }
-func inputName(app, mod string) string  { return app + "." + mod + ".input" }
-func patchName(app, mod string) string  { return app + "." + mod + ".patch" }
-func pageName(app, mod string) string   { return app + "." + mod + ".page" }
+func recordName(app, mod string) string  { return app + "." + mod }
+func inputName(app, mod string) string   { return app + "." + mod + ".input" }
+func patchName(app, mod string) string   { return app + "." + mod + ".patch" }
+func pageName(app, mod string) string    { return app + "." + mod + ".page" }
+func historyName(app, mod string) string { return app + "." + mod + ".history" }
 
 // RecordsPath is the concrete collection path of a module's records.
 func RecordsPath(app, mod string) string {
@@ -25,17 +26,28 @@ func RecordsPath(app, mod string) string {
 // systemKeys are the keys every record has, in output order.
 var systemKeys = []string{"id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner"}
 
-// addModule adds a module's record endpoints and schemas. known holds the
-// module keys of the same app (lookup targets).
-func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool) error {
-	fields := m.Fields
-	if len(fields) == 0 && len(m.Schema) > 0 {
+// addModule adds a module's record endpoints and schemas as v shows them:
+// fields hidden from the caller appear nowhere, fields they may only read
+// are read-only. known holds the module keys of the same app that are in
+// the document (lookup targets with a schema).
+func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v ModuleView) error {
+	all := m.Fields
+	if len(all) == 0 && len(m.Schema) > 0 {
 		p, err := meta.ParseSchema(m.Schema)
 		if err != nil {
 			return err
 		}
-		fields = p.Fields
+		all = p.Fields
 	}
+	fields := make([]*meta.Field, 0, len(all))
+	for _, f := range all {
+		if !v.hidden(f.Key) {
+			fields = append(fields, f)
+		}
+	}
+	// ro: the server fills the field (autonumber), or the caller may only
+	// read it.
+	ro := func(f *meta.Field) bool { return f.ReadOnly() || v.readOnly(f.Key) }
 	var top struct {
 		Title       string `json:"title"`
 		Description string `json:"description"`
@@ -60,9 +72,9 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool) erro
 	more = joinText(more, top.Description)
 	desc := joinText(zh, more)
 
-	d.schemas[recordName(app, mod)] = recordSchema(app, mod, title, desc, fields, known)
-	d.schemas[inputName(app, mod)] = inputSchema(title, desc, fields)
-	d.schemas[patchName(app, mod)] = patchSchema(title, fields)
+	d.schemas[recordName(app, mod)] = recordSchema(app, mod, title, desc, fields, known, ro)
+	d.schemas[inputName(app, mod)] = inputSchema(title, desc, fields, ro)
+	d.schemas[patchName(app, mod)] = patchSchema(title, fields, ro)
 	d.schemas[pageName(app, mod)] = obj{
 		"type":     "object",
 		"title":    title + " — page",
@@ -77,6 +89,16 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool) erro
 			"next_cursor": "eyJzIjoiLWNyZWF0ZWRfYXQiLCJ2IjpbXX0",
 			"total":       json.Number("137"),
 		}},
+	}
+	d.schemas[historyName(app, mod)] = obj{
+		"type":     "object",
+		"title":    title + " — history",
+		"required": []any{"entries"},
+		"properties": obj{
+			"entries":     arrayOf(ref("HistoryEntry")),
+			"next_cursor": str("Pass as ?cursor= to get the next page; absent on the last page."),
+		},
+		"examples": []any{historyExample(fields, ro)},
 	}
 
 	tag := recordName(app, mod)
@@ -108,8 +130,10 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool) erro
 		},
 		"post": obj{
 			"tags": []any{tag}, "operationId": id + "create",
-			"summary":     title + ": create a record",
-			"description": "Fields not sent get their x-field default; read-only fields (autonumber) are filled by the server. System keys (id, version, ...) in the body are ignored.",
+			"summary": title + ": create a record",
+			"description": "Fields not sent get their x-field default; read-only fields (autonumber) are filled by the server. " +
+				"\"owner\" defaults to the caller; giving the record to someone else needs the transfer permission. " +
+				"Other system keys (id, version, ...) in the body are ignored.",
 			"requestBody": body(ref(inputName(app, mod)), ""),
 			"responses":   responses(obj{"201": ok("The new record.", ref(recordName(app, mod)))}, writeErrs...),
 		},
@@ -148,6 +172,17 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool) erro
 			"responses": responses(obj{"200": ok("The restored record.", ref(recordName(app, mod)))}, 401, 403, 404, 409),
 		},
 	}
+	d.paths[base+"/{id}/history"] = obj{
+		"parameters": []any{paramRef("RecordId")},
+		"get": obj{
+			"tags": []any{tag}, "operationId": id + "history",
+			"summary":     title + ": a record's history",
+			"description": historyDescription,
+			"parameters":  []any{paramRef("HistoryLimit"), paramRef("HistoryCursor")},
+			"responses": responses(obj{"200": ok("A page of the record's history, newest first.", ref(historyName(app, mod)))},
+				400, 401, 403, 404),
+		},
+	}
 	return nil
 }
 
@@ -174,28 +209,14 @@ func expandParam(fields []*meta.Field) obj {
 // then the module's fields (null when empty, unless required), then
 // "expand". It does not forbid other properties, so clients keep working
 // when fields are added.
-func recordSchema(app, mod, title, desc string, fields []*meta.Field, known map[string]bool) obj {
+func recordSchema(app, mod, title, desc string, fields []*meta.Field, known map[string]bool, ro func(*meta.Field) bool) obj {
 	p := newProps()
-	ro := func(s obj, description string) obj {
-		c := copyObj(s)
-		c["readOnly"] = true
-		c["description"] = description
-		return c
-	}
-	nullUUID := obj{"type": []any{"string", "null"}, "format": "uuid"}
-	p.set("id", ro(uuidSchema, "Record id."))
-	p.set("version", ro(obj{"type": "integer", "minimum": 1}, "Increases with every change; send it back when updating."))
-	p.set("created_at", ro(dateTimeSchema, "When the record was created."))
-	p.set("updated_at", ro(dateTimeSchema, "When the record last changed."))
-	p.set("created_by", ro(nullUUID, "The user who created the record."))
-	p.set("updated_by", ro(nullUUID, "The user who last changed the record."))
-	p.set("owner", ro(nullUUID, "The user who owns the record."))
-	p.set("deleted_at", ro(obj{"type": []any{"string", "null"}, "format": "date-time"}, "Only on deleted records."))
+	systemProps(p)
 
 	expand := newProps()
 	for _, f := range fields {
 		s := fieldSchema(f)
-		if f.ReadOnly() {
+		if ro(f) {
 			s["readOnly"] = true
 		}
 		if !f.Required {
@@ -237,12 +258,12 @@ func recordSchema(app, mod, title, desc string, fields []*meta.Field, known map[
 }
 
 // inputSchema is the create body: the module schema as stored (required,
-// additionalProperties: false) without read-only fields.
-func inputSchema(title, desc string, fields []*meta.Field) obj {
+// additionalProperties: false) without read-only fields, plus the owner.
+func inputSchema(title, desc string, fields []*meta.Field, ro func(*meta.Field) bool) obj {
 	p := newProps()
 	var req []any
 	for _, f := range fields {
-		if f.ReadOnly() {
+		if ro(f) {
 			continue
 		}
 		p.set(f.Key, fieldSchema(f))
@@ -250,12 +271,13 @@ func inputSchema(title, desc string, fields []*meta.Field) obj {
 			req = append(req, f.Key)
 		}
 	}
+	p.set("owner", ownerInput("The user who will own the record; default: you."))
 	s := obj{
 		"type":                 "object",
 		"title":                title + " — input",
 		"properties":           p,
 		"additionalProperties": false,
-		"examples":             []any{inputExample(fields)},
+		"examples":             []any{inputExample(fields, ro)},
 	}
 	if desc != "" {
 		s["description"] = desc
@@ -267,8 +289,8 @@ func inputSchema(title, desc string, fields []*meta.Field) obj {
 }
 
 // patchSchema is the PATCH body: any writable fields (null clears an
-// optional one) plus the version being updated.
-func patchSchema(title string, fields []*meta.Field) obj {
+// optional one) plus the version being updated and the owner.
+func patchSchema(title string, fields []*meta.Field, ro func(*meta.Field) bool) obj {
 	p := newProps()
 	p.set("version", obj{
 		"type": "integer", "minimum": 1,
@@ -276,7 +298,7 @@ func patchSchema(title string, fields []*meta.Field) obj {
 	})
 	ex := obj{"version": 1}
 	for _, f := range fields {
-		if f.ReadOnly() {
+		if ro(f) {
 			continue
 		}
 		s := fieldSchema(f)
@@ -290,6 +312,7 @@ func patchSchema(title string, fields []*meta.Field) obj {
 			}
 		}
 	}
+	p.set("owner", ownerInput("The record's new owner; changing it needs the transfer permission."))
 	return obj{
 		"type":                 "object",
 		"title":                title + " — patch",

@@ -1,9 +1,10 @@
 // Package openapi generates the OpenAPI 3.1 document of a Tessera server
-// from its metadata: the fixed auth, app and module endpoints, and for
-// every module of every app its concrete record endpoints
-// (/api/apps/crm/modules/deal/records...) with the module's own JSON
-// Schema as the record, input and patch schemas. The document is built
-// per request, so it always matches the current metadata.
+// from its metadata: the fixed auth, app, module, record, history and
+// organisation endpoints, and for every module of every app its concrete
+// record endpoints (/api/apps/crm/modules/deal/records...) with the
+// module's own JSON Schema as the record, input and patch schemas. The
+// document is built per request, for the caller: it always matches the
+// current metadata, and it shows only what the caller may read (see View).
 package openapi
 
 import (
@@ -16,7 +17,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/runtime/httpx"
 )
 
 // Version is the OpenAPI version of the generated document.
@@ -26,10 +30,91 @@ const Version = "3.1.0"
 // JSON Schema 2020-12 (plus "x-field" annotations).
 const Dialect = meta.Draft2020
 
-// Bind registers GET /openapi.json on g (the signed-in /api group).
-func Bind(g *echo.Group, svc *meta.Service) {
+// ModuleView is what one caller may see of one module.
+type ModuleView struct {
+	// Visible reports whether the module is in the document at all: its
+	// record paths, its schemas and its tag. Modules the caller cannot
+	// read are left out.
+	Visible bool
+	// Hidden reports whether a field is left out of every schema,
+	// parameter and example of the module; nil hides nothing.
+	Hidden func(field string) bool
+	// ReadOnly reports whether the caller may read a field but not write
+	// it: such a field is readOnly in the record schema and absent from
+	// the create and patch bodies, like an autonumber. nil: none.
+	ReadOnly func(field string) bool
+}
+
+func (v ModuleView) hidden(key string) bool   { return v.Hidden != nil && v.Hidden(key) }
+func (v ModuleView) readOnly(key string) bool { return v.ReadOnly != nil && v.ReadOnly(key) }
+
+// View decides, module by module, what the document shows. A nil View
+// shows everything, as administrators see it.
+type View func(app, module string) ModuleView
+
+// everything is the nil View's answer.
+var everything = ModuleView{Visible: true}
+
+// ForPrincipal is the View of a signed-in principal, from their rights
+// (engine/access): modules they may read, without the fields hidden from
+// them, with the fields they may only read marked read-only. Administrators
+// get the nil View (everything); a nil principal sees no module.
+func ForPrincipal(p *access.Principal) View {
+	if p == nil {
+		return func(app, module string) ModuleView { return ModuleView{} }
+	}
+	if p.User != nil && p.User.IsAdmin {
+		return nil
+	}
+	return func(app, module string) ModuleView {
+		r := p.Rights(app, module)
+		if !r.Can(access.ActRead) {
+			return ModuleView{}
+		}
+		return ModuleView{
+			Visible:  true,
+			Hidden:   r.Hidden,
+			ReadOnly: func(key string) bool { return r.Field(key) == access.FieldRead },
+		}
+	}
+}
+
+// Principals loads a user's roles and departments; access.Service
+// implements it.
+type Principals interface {
+	Principal(ctx context.Context, u *access.User) (*access.Principal, error)
+}
+
+// ViewFor is the View of user u: nil (everything) for administrators,
+// else ForPrincipal of u's principal. With nil principals a non-admin has
+// no roles, so sees no module. Without a user it is an Unauthorized error.
+func ViewFor(ctx context.Context, principals Principals, u *access.User) (View, error) {
+	switch {
+	case u == nil:
+		return nil, errs.New(errs.Unauthorized, "access.signin_required")
+	case u.IsAdmin:
+		return nil, nil
+	case principals == nil:
+		return ForPrincipal(&access.Principal{User: u}), nil
+	}
+	p, err := principals.Principal(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return ForPrincipal(p), nil
+}
+
+// Bind registers GET /openapi.json on g (the signed-in /api group). The
+// document is built for the signed-in user (httpx.User): principals
+// supplies their rights.
+func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 	g.GET("/openapi.json", func(c echo.Context) error {
-		doc, err := Build(c.Request().Context(), svc, ServerURL(c.Request(), c.Scheme()))
+		ctx := c.Request().Context()
+		view, err := ViewFor(ctx, principals, httpx.User(c))
+		if err != nil {
+			return err
+		}
+		doc, err := Build(ctx, svc, ServerURL(c.Request(), c.Scheme()), view)
 		if err != nil {
 			return err
 		}
@@ -54,11 +139,12 @@ func ServerURL(r *http.Request, scheme string) string {
 	return scheme + "://" + r.Host
 }
 
-// Build returns the OpenAPI document for the current metadata, with
-// serverURL as its only server. Apps and modules are sorted by key, so the
-// same metadata always gives the same document. The result marshals with
-// encoding/json; record schemas keep their fields in form order.
-func Build(ctx context.Context, svc *meta.Service, serverURL string) (map[string]any, error) {
+// Build returns the OpenAPI document for the current metadata as view
+// shows it (nil: everything), with serverURL as its only server. Apps and
+// modules are sorted by key, so the same metadata and view always give
+// the same document. The result marshals with encoding/json; record
+// schemas keep their fields in form order.
+func Build(ctx context.Context, svc *meta.Service, serverURL string, view View) (map[string]any, error) {
 	apps, err := svc.Repo.Apps(ctx)
 	if err != nil {
 		return nil, err
@@ -74,12 +160,24 @@ func Build(ctx context.Context, svc *meta.Service, serverURL string) (map[string
 		}
 		mods = append([]*meta.Module(nil), mods...)
 		sort.Slice(mods, func(i, j int) bool { return mods[i].Key < mods[j].Key })
+		// Only modules the caller may read are documented, so only they
+		// are lookup targets with a schema.
+		views := make([]ModuleView, len(mods))
 		known := map[string]bool{}
-		for _, m := range mods {
-			known[m.Key] = true
+		for i, m := range mods {
+			views[i] = everything
+			if view != nil {
+				views[i] = view(a.Key, m.Key)
+			}
+			if views[i].Visible {
+				known[m.Key] = true
+			}
 		}
-		for _, m := range mods {
-			if err := d.addModule(a, m, known); err != nil {
+		for i, m := range mods {
+			if !views[i].Visible {
+				continue
+			}
+			if err := d.addModule(a, m, known, views[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -119,7 +217,9 @@ func (d *doc) finish() map[string]any {
 				"the module's fields (an \"x-field\" object in each property carries the field type, " +
 				"label and options). This document is generated from the current metadata: besides " +
 				"the fixed endpoints it lists, for every module, concrete record endpoints " +
-				"(/api/apps/{app}/modules/{module}/records) with that module's schemas.\n\n" +
+				"(/api/apps/{app}/modules/{module}/records) with that module's schemas. It is " +
+				"generated for the caller: modules they may not read are left out, and so are the " +
+				"fields their roles hide from them.\n\n" +
 				"Errors are RFC 9457 problem documents (application/problem+json) in the caller's " +
 				"locale (Accept-Language: en or zh-CN).",
 		},
@@ -141,7 +241,9 @@ func (d *doc) finish() map[string]any {
 				},
 				"cookie": obj{
 					"type": "apiKey", "in": "cookie", "name": "tessera_session",
-					"description": "The session cookie POST /api/auth/login sets for browsers.",
+					"description": "The session cookie POST /api/auth/login sets for browsers. Requests authenticated with it " +
+						"that change something (POST, PUT, PATCH, DELETE) must also send the X-CSRF-Token header, " +
+						"as given at sign-in (csrf_token, and the tessera_csrf cookie); otherwise they get a 403.",
 				},
 			},
 		},
@@ -182,7 +284,7 @@ func noContent(description string) obj { return obj{"description": description} 
 // errorResponses maps statuses to the shared problem responses.
 var errorResponses = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-	409: "Conflict", 413: "TooLarge", 422: "Unprocessable",
+	409: "Conflict", 413: "TooLarge", 422: "Unprocessable", 429: "TooManyRequests",
 }
 
 // responses builds an operation's responses: the given successes plus
@@ -193,7 +295,11 @@ func responses(success obj, errs ...int) obj {
 		r[code] = v
 	}
 	for _, s := range errs {
-		r[itoa(s)] = respRef(errorResponses[s])
+		name, ok := errorResponses[s]
+		if !ok {
+			panic("openapi: no shared response for status " + itoa(s))
+		}
+		r[itoa(s)] = respRef(name)
 	}
 	return r
 }

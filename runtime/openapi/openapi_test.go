@@ -106,7 +106,13 @@ func optionalVocab(t *testing.T, data []byte) []byte {
 // build returns the fixture's document as generic JSON (as a client sees it).
 func build(t *testing.T) (map[string]any, []byte) {
 	t.Helper()
-	doc, err := Build(context.Background(), fixture(t), serverURL)
+	return buildView(t, nil)
+}
+
+// buildView returns the fixture's document as view shows it.
+func buildView(t *testing.T, view View) (map[string]any, []byte) {
+	t.Helper()
+	doc, err := Build(context.Background(), fixture(t), serverURL, view)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,30 +148,9 @@ func clone(t *testing.T, v map[string]any) map[string]any {
 
 func TestDocumentValidatesAgainstOfficialSchema(t *testing.T) {
 	doc, _ := build(t)
-	c := oasCompiler(t)
-	schema, err := c.Compile(oasSchemaID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := schema.Validate(doc); err != nil {
-		t.Fatalf("document fails %s:\n%#v", oasSchemaID, err)
-	}
-
-	// schema-base also validates every Schema Object against the OAS
-	// dialect (JSON Schema 2020-12 + the OAS vocabulary), but pins
-	// jsonSchemaDialect to that dialect's URL. Our document declares plain
-	// 2020-12, which the OAS dialect extends, so we validate it without
-	// that one member: every schema that passes the stricter dialect
-	// check is valid 2020-12.
-	base, err := c.Compile(oasSchemaBaseID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema, base := validateOfficial(t, doc)
 	undeclared := clone(t, doc)
 	delete(undeclared, "jsonSchemaDialect")
-	if err := base.Validate(undeclared); err != nil {
-		t.Fatalf("document fails %s:\n%#v", oasSchemaBaseID, err)
-	}
 
 	// The validators must have teeth: broken copies are rejected.
 	broken := map[string]func(d map[string]any){
@@ -203,6 +188,37 @@ func TestDocumentValidatesAgainstOfficialSchema(t *testing.T) {
 	}
 }
 
+// validateOfficial validates doc against the official schema and
+// schema-base, and returns both compiled.
+func validateOfficial(t *testing.T, doc map[string]any) (schema, base *jsonschema.Schema) {
+	t.Helper()
+	c := oasCompiler(t)
+	schema, err := c.Compile(oasSchemaID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		t.Fatalf("document fails %s:\n%#v", oasSchemaID, err)
+	}
+
+	// schema-base also validates every Schema Object against the OAS
+	// dialect (JSON Schema 2020-12 + the OAS vocabulary), but pins
+	// jsonSchemaDialect to that dialect's URL. Our document declares plain
+	// 2020-12, which the OAS dialect extends, so we validate it without
+	// that one member: every schema that passes the stricter dialect
+	// check is valid 2020-12.
+	base, err = c.Compile(oasSchemaBaseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	undeclared := clone(t, doc)
+	delete(undeclared, "jsonSchemaDialect")
+	if err := base.Validate(undeclared); err != nil {
+		t.Fatalf("document fails %s:\n%#v", oasSchemaBaseID, err)
+	}
+	return schema, base
+}
+
 // TestSchemasAreValid2020 checks every component schema against the JSON
 // Schema 2020-12 meta-schema (the declared jsonSchemaDialect), compiles it
 // in place (so its $refs resolve), and validates its examples against it.
@@ -211,6 +227,19 @@ func TestSchemasAreValid2020(t *testing.T) {
 	if doc["jsonSchemaDialect"] != "https://json-schema.org/draft/2020-12/schema" {
 		t.Fatalf("jsonSchemaDialect = %v", doc["jsonSchemaDialect"])
 	}
+	schemas := validate2020(t, doc, raw)
+	for _, want := range []string{"crm.deal", "crm.deal.input", "crm.deal.patch", "crm.deal.page", "crm.deal.history"} {
+		if s, ok := schemas[want].(map[string]any); !ok || s["examples"] == nil {
+			t.Errorf("%s has no example", want)
+		}
+	}
+}
+
+// validate2020 checks every component schema of doc (raw: doc as JSON)
+// against the 2020-12 meta-schema, compiles it in place and validates its
+// examples against it. It returns the component schemas.
+func validate2020(t *testing.T, doc map[string]any, raw []byte) map[string]any {
+	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
 	c.AssertFormat = true
@@ -243,16 +272,20 @@ func TestSchemasAreValid2020(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"crm.deal", "crm.deal.input", "crm.deal.patch", "crm.deal.page"} {
-		if s, ok := schemas[want].(map[string]any); !ok || s["examples"] == nil {
-			t.Errorf("%s has no example", want)
-		}
-	}
+	return schemas
 }
 
 // TestRefsResolve follows every $ref in the document.
 func TestRefsResolve(t *testing.T) {
 	doc, _ := build(t)
+	if n := checkRefs(t, doc); n < 50 {
+		t.Errorf("only %d $refs found; the walk is broken", n)
+	}
+}
+
+// checkRefs follows every $ref in doc and returns how many it found.
+func checkRefs(t *testing.T, doc map[string]any) int {
+	t.Helper()
 	n := 0
 	walk(doc, "", func(at, ref string) {
 		n++
@@ -264,9 +297,7 @@ func TestRefsResolve(t *testing.T) {
 			t.Errorf("%s: $ref %q does not resolve", at, ref)
 		}
 	})
-	if n < 50 {
-		t.Errorf("only %d $refs found; the walk is broken", n)
-	}
+	return n
 }
 
 func walk(v any, at string, visit func(at, ref string)) {
@@ -353,16 +384,69 @@ func TestDocumentContent(t *testing.T) {
 		{"/api/apps/{app}/modules", "get"}, {"/api/apps/{app}/modules", "post"},
 		{"/api/apps/{app}/modules/{module}", "get"}, {"/api/apps/{app}/modules/{module}", "put"},
 		{"/api/apps/{app}/modules/{module}", "delete"}, {"/api/apps/{app}/modules/{module}/versions", "get"},
+		{"/api/auth/tokens", "get"}, {"/api/auth/tokens", "post"}, {"/api/auth/tokens/{id}", "delete"},
+		{"/api/auth/sessions", "get"}, {"/api/auth/sessions/{id}", "delete"},
+		{"/api/apps/{app}/modules/{module}/records", "get"}, {"/api/apps/{app}/modules/{module}/records", "post"},
+		{"/api/apps/{app}/modules/{module}/records/{id}", "get"}, {"/api/apps/{app}/modules/{module}/records/{id}", "patch"},
+		{"/api/apps/{app}/modules/{module}/records/{id}", "delete"}, {"/api/apps/{app}/modules/{module}/records/{id}/restore", "post"},
+		{"/api/apps/{app}/modules/{module}/records/{id}/history", "get"},
+		{"/api/users", "get"}, {"/api/users", "post"}, {"/api/users/{id}", "get"}, {"/api/users/{id}", "patch"},
+		{"/api/departments", "get"}, {"/api/departments", "post"},
+		{"/api/departments/{key}", "get"}, {"/api/departments/{key}", "patch"}, {"/api/departments/{key}", "delete"},
+		{"/api/roles", "get"}, {"/api/roles", "post"},
+		{"/api/roles/{key}", "get"}, {"/api/roles/{key}", "put"}, {"/api/roles/{key}", "delete"},
 		{"/api/openapi.json", "get"},
 	} {
 		o := op(pm[0], pm[1])
 		if _, ok := o["security"]; ok {
 			t.Errorf("%s %s overrides the global security", pm[1], pm[0])
 		}
+		// A signed-in user may be refused anything but reading their own
+		// credentials, this document and metadata: every write needs the
+		// CSRF token with cookie sign-in, most things a permission.
+		_, forbidden := o["responses"].(map[string]any)["403"]
+		var mayRefuse bool
+		switch path, method := pm[0], pm[1]; {
+		case method != "get":
+			mayRefuse = true
+		case strings.HasPrefix(path, "/api/auth/"), path == "/api/openapi.json":
+			mayRefuse = false
+		case method == "get" && strings.HasPrefix(path, "/api/apps") && !strings.Contains(path, "/records"):
+			mayRefuse = false
+		default:
+			mayRefuse = true
+		}
+		if forbidden != mayRefuse {
+			t.Errorf("%s %s: 403 documented %v, want %v", pm[1], pm[0], forbidden, mayRefuse)
+		}
 	}
 	problem := comps["responses"].(map[string]any)["Conflict"].(map[string]any)["content"].(map[string]any)
 	if _, ok := problem["application/problem+json"]; !ok {
 		t.Errorf("errors are not problem+json: %v", problem)
+	}
+	// Sign-in is throttled: 429 with Retry-After.
+	if r := login["responses"].(map[string]any)["429"]; r == nil {
+		t.Error("login has no 429")
+	}
+	tooMany := comps["responses"].(map[string]any)["TooManyRequests"].(map[string]any)
+	if h, ok := tooMany["headers"].(map[string]any)["Retry-After"].(map[string]any); !ok || h["required"] != true {
+		t.Errorf("429 has no Retry-After header: %v", tooMany)
+	}
+	// The new token is in the reply once; the list never has it.
+	newTok := op("/api/auth/tokens", "post")["responses"].(map[string]any)["201"].(map[string]any)
+	if got := newTok["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)["$ref"]; got != "#/components/schemas/NewToken" {
+		t.Errorf("token create reply = %v", got)
+	}
+	if _, ok := comps["schemas"].(map[string]any)["Token"].(map[string]any)["properties"].(map[string]any)["token"]; ok {
+		t.Error("listed tokens show the token")
+	}
+	// The role body as the brief spells it.
+	perm := comps["schemas"].(map[string]any)["Permission"].(map[string]any)["properties"].(map[string]any)
+	if got := fmt.Sprint(perm["actions"].(map[string]any)["items"].(map[string]any)["enum"]); got != "[create read update delete export import transfer manage]" {
+		t.Errorf("permission actions = %s", got)
+	}
+	if got := fmt.Sprint(perm["fields"].(map[string]any)["additionalProperties"].(map[string]any)["enum"]); got != "[hidden read write]" {
+		t.Errorf("permission field levels = %s", got)
 	}
 
 	// Concrete record endpoints of every module, and their schemas.
@@ -403,7 +487,11 @@ func TestDocumentContent(t *testing.T) {
 		}
 		op(base+"/{id}", "delete")
 		op(base+"/{id}/restore", "post")
-		for _, suffix := range []string{"", ".input", ".patch", ".page"} {
+		history := op(base+"/{id}/history", "get")
+		if got := history["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)["$ref"]; got != "#/components/schemas/"+name+".history" {
+			t.Errorf("%s history = %v", name, got)
+		}
+		for _, suffix := range []string{"", ".input", ".patch", ".page", ".history"} {
 			if _, ok := schemas[name+suffix]; !ok {
 				t.Errorf("no component %s%s", name, suffix)
 			}
@@ -547,7 +635,7 @@ func TestDocumentContent(t *testing.T) {
 	for _, tg := range doc["tags"].([]any) {
 		tags = append(tags, tg.(map[string]any)["name"].(string))
 	}
-	if got := strings.Join(tags, ","); got != "auth,apps,modules,openapi,crm.account,crm.deal,hr.employee" {
+	if got := strings.Join(tags, ","); got != "auth,apps,modules,records,users,departments,roles,openapi,crm.account,crm.deal,hr.employee" {
 		t.Errorf("tags = %s", got)
 	}
 }
@@ -609,7 +697,7 @@ func TestDeterministicAndSideEffectFree(t *testing.T) {
 	before, _ := json.Marshal(mustModule(t, svc, "crm", "deal").Fields[1].Schema)
 	var first []byte
 	for i := 0; i < 3; i++ {
-		doc, err := Build(ctx, svc, serverURL)
+		doc, err := Build(ctx, svc, serverURL, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -638,30 +726,39 @@ func mustModule(t *testing.T, svc *meta.Service, app, key string) *meta.Module {
 	return m
 }
 
-// TestBindServesDocument runs the handler: the server URL comes from the
-// request (X-Forwarded-Proto only from a trusted proxy, as echo decides),
-// and the body is the JSON document.
+// TestBindServesDocument runs the handler behind the real sign-in
+// middleware: the server URL comes from the request (X-Forwarded-Proto
+// only from a trusted proxy, as echo decides), the body is the JSON
+// document, and it is built for the signed-in user.
 func TestBindServesDocument(t *testing.T) {
-	e := echo.New()
-	Bind(e.Group("/api"), fixture(t))
-	get := func(remote string) *httptest.ResponseRecorder {
+	e, tokens := signedInServer(t)
+	get := func(remote, who string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/api/openapi.json", nil)
 		req.Host = "tessera.test:8080"
 		req.RemoteAddr = remote
 		req.Header.Set(echo.HeaderXForwardedProto, "https")
+		if who != "" {
+			req.Header.Set(echo.HeaderAuthorization, "Bearer "+tokens[who])
+		}
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, req)
 		return rec
 	}
-	if rec := get("203.0.113.9:4000"); !bytes.Contains(rec.Body.Bytes(), []byte(`"url":"http://tessera.test:8080"`)) {
+	if rec := get("203.0.113.9:4000", "admin"); !bytes.Contains(rec.Body.Bytes(), []byte(`"url":"http://tessera.test:8080"`)) {
 		t.Errorf("an untrusted X-Forwarded-Proto was believed: %.300s", rec.Body)
 	}
-	rec := get("127.0.0.1:4000") // a local reverse proxy
+	if rec := get("127.0.0.1:4000", ""); rec.Code != http.StatusUnauthorized {
+		t.Errorf("without sign-in: status %d, want 401", rec.Code)
+	}
+	rec := get("127.0.0.1:4000", "admin") // a local reverse proxy
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	if ct := rec.Header().Get(echo.HeaderContentType); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("content type %q", ct)
+	}
+	if cc := rec.Header().Get(echo.HeaderCacheControl); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
 	}
 	doc := decode(t, rec.Body.Bytes())
 	if got := doc["servers"].([]any)[0].(map[string]any)["url"]; got != "https://tessera.test:8080" {
@@ -670,12 +767,26 @@ func TestBindServesDocument(t *testing.T) {
 	if !bytes.Contains(rec.Body.Bytes(), []byte(`amount > 1000 && stage in [\"won\",\"lost\"]`)) {
 		t.Error("filter example is HTML-escaped or missing")
 	}
-	schema, err := oasCompiler(t).Compile(oasSchemaID)
-	if err != nil {
-		t.Fatal(err)
+	validateOfficial(t, doc)
+	// The administrator's document is the whole one.
+	full, _ := build(t)
+	full["servers"] = doc["servers"]
+	if !reflect.DeepEqual(doc, full) {
+		t.Error("the administrator's document is not the unrestricted one")
 	}
-	if err := schema.Validate(doc); err != nil {
-		t.Fatalf("served document fails %s: %v", oasSchemaID, err)
+
+	// A sales rep gets their own view; someone without roles sees no module.
+	rec = get("127.0.0.1:4000", "rep")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("rep: status %d: %s", rec.Code, rec.Body)
+	}
+	checkRepView(t, decode(t, rec.Body.Bytes()), rec.Body.Bytes())
+	rec = get("127.0.0.1:4000", "nobody")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("nobody: status %d: %s", rec.Code, rec.Body)
+	}
+	if mods := documentedModules(decode(t, rec.Body.Bytes())); len(mods) != 0 {
+		t.Errorf("a user without roles sees modules %v", mods)
 	}
 }
 

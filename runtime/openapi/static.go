@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/meta"
 )
 
@@ -9,6 +10,10 @@ var (
 	uuidSchema     = obj{"type": "string", "format": "uuid"}
 	dateTimeSchema = obj{"type": "string", "format": "date-time"}
 )
+
+// Nullable ones, fresh on every call (callers add descriptions).
+func nullUUID() obj     { return obj{"type": []any{"string", "null"}, "format": "uuid"} }
+func nullDateTime() obj { return obj{"type": []any{"string", "null"}, "format": "date-time"} }
 
 func str(description string) obj { return obj{"type": "string", "description": description} }
 
@@ -29,31 +34,81 @@ func keySchema(max int, description string) obj {
 func (d *doc) addStatic() {
 	d.addStaticComponents()
 	d.tags = append(d.tags,
-		obj{"name": "auth", "description": "Sign-in and the signed-in user."},
+		obj{"name": "auth", "description": "Sign-in, the signed-in user, their personal API tokens and their sessions."},
 		obj{"name": "apps", "description": "Apps: groups of modules (admins change them)."},
-		obj{"name": "modules", "description": "Modules: each is a JSON Schema 2020-12 document (admins change them)."},
+		obj{"name": "modules", "description": "Modules: each is a JSON Schema 2020-12 document (admins, and holders of the manage permission, change them)."},
+		obj{"name": "records", "description": "Records of any module, by app and module key. Every module the caller may read also has " +
+			"its own concrete paths, with its own schemas, under its own tag (app.module)."},
+		obj{"name": "users", "description": "Users with their departments and roles (administrators)."},
+		obj{"name": "departments", "description": "The organisation tree (administrators)."},
+		obj{"name": "roles", "description": "Roles: named sets of module permissions; a user's rights are the union of their roles' (administrators)."},
 		obj{"name": "openapi", "description": "This document."},
 	)
 
 	d.paths["/api/auth/login"] = obj{"post": obj{
 		"tags": []any{"auth"}, "operationId": "auth.login",
-		"summary":     "Sign in",
-		"description": "Checks email and password and starts a session: the reply carries a bearer token, and browsers also get the tessera_session cookie.",
+		"summary": "Sign in",
+		"description": "Checks email and password and starts a session: the reply carries a bearer token, and browsers also get the tessera_session cookie. " +
+			"Repeated failures for an email or from a client address are throttled: further attempts get a 429 with Retry-After until the wait is over.",
 		"security":    []any{}, // public
 		"requestBody": body(ref("LoginRequest"), ""),
 		"responses": responses(obj{"200": ok("Signed in.", ref("LoginResponse"))},
-			400, 401, 413, 422),
+			400, 401, 413, 422, 429),
 	}}
 	d.paths["/api/auth/logout"] = obj{"post": obj{
 		"tags": []any{"auth"}, "operationId": "auth.logout",
 		"summary":   "Sign out",
-		"responses": responses(obj{"204": noContent("Signed out; the session token no longer works.")}, 401),
+		"responses": responses(obj{"204": noContent("Signed out; the session token no longer works.")}, 401, 403),
 	}}
 	d.paths["/api/auth/me"] = obj{"get": obj{
 		"tags": []any{"auth"}, "operationId": "auth.me",
 		"summary":   "The signed-in user",
 		"responses": responses(obj{"200": ok("The signed-in user.", ref("User"))}, 401),
 	}}
+	d.paths["/api/auth/tokens"] = obj{
+		"get": obj{
+			"tags": []any{"auth"}, "operationId": "auth.tokens.list",
+			"summary":     "List your API tokens",
+			"description": "Your live (not revoked, not expired) personal API tokens, newest first. The tokens themselves are never shown again.",
+			"responses":   responses(obj{"200": ok("Your API tokens.", ref("TokenList"))}, 401),
+		},
+		"post": obj{
+			"tags": []any{"auth"}, "operationId": "auth.tokens.create",
+			"summary": "Create an API token",
+			"description": "A personal API token acts as you, like a session, until it expires or is revoked; send it as " +
+				"\"Authorization: Bearer <token>\". The reply holds the token this once: the server keeps only its hash. " +
+				"A request authenticated with an API token cannot create tokens (403). At most " + itoa(access.MaxTokens) +
+				" live tokens per user (409).",
+			"requestBody": body(ref("TokenInput"), ""),
+			"responses": responses(obj{"201": ok("The new token, with the token itself (shown once).", ref("NewToken"))},
+				400, 401, 403, 409, 413, 422),
+		},
+	}
+	d.paths["/api/auth/tokens/{id}"] = obj{
+		"parameters": []any{paramRef("TokenId")},
+		"delete": obj{
+			"tags": []any{"auth"}, "operationId": "auth.tokens.revoke",
+			"summary":   "Revoke one of your API tokens",
+			"responses": responses(obj{"204": noContent("Revoked; the token no longer works.")}, 401, 403, 404),
+		},
+	}
+	d.paths["/api/auth/sessions"] = obj{
+		"get": obj{
+			"tags": []any{"auth"}, "operationId": "auth.sessions.list",
+			"summary":     "List your sessions",
+			"description": "Your live sign-in sessions, newest first; \"current\" marks the one of this request.",
+			"responses":   responses(obj{"200": ok("Your sessions.", ref("SessionList"))}, 401),
+		},
+	}
+	d.paths["/api/auth/sessions/{id}"] = obj{
+		"parameters": []any{paramRef("SessionId")},
+		"delete": obj{
+			"tags": []any{"auth"}, "operationId": "auth.sessions.revoke",
+			"summary":     "End one of your sessions",
+			"description": "Signs that session out (e.g. a browser elsewhere). Ending the current session also clears the session cookie.",
+			"responses":   responses(obj{"204": noContent("Ended; the session token no longer works.")}, 401, 403, 404),
+		},
+	}
 
 	d.paths["/api/apps"] = obj{
 		"get": obj{
@@ -99,7 +154,7 @@ func (d *doc) addStatic() {
 		},
 		"post": obj{
 			"tags": []any{"modules"}, "operationId": "modules.create",
-			"summary":     "Create a module and its table (admin)",
+			"summary":     "Create a module and its table (admin, or the manage permission on it)",
 			"requestBody": body(ref("ModuleCreate"), ""),
 			"responses": responses(obj{"201": ok("The new module, schema normalized.", ref("Module"))},
 				400, 401, 403, 404, 409, 413, 422),
@@ -114,7 +169,7 @@ func (d *doc) addStatic() {
 		},
 		"put": obj{
 			"tags": []any{"modules"}, "operationId": "modules.replace",
-			"summary":     "Replace a module's label and schema with a new version (admin)",
+			"summary":     "Replace a module's label and schema with a new version (admin, or the manage permission)",
 			"description": "The table follows the new schema: fields are added, renamed (x-field.renamedFrom), removed or converted. Send the version being replaced to get a 409 instead of overwriting someone else's change.",
 			"requestBody": body(ref("ModuleReplace"), ""),
 			"responses": responses(obj{"200": ok("The new version of the module.", ref("Module"))},
@@ -122,7 +177,7 @@ func (d *doc) addStatic() {
 		},
 		"delete": obj{
 			"tags": []any{"modules"}, "operationId": "modules.delete",
-			"summary":     "Delete a module and its table (admin)",
+			"summary":     "Delete a module and its table (admin, or the manage permission)",
 			"description": "Refused with 409 while another module still looks it up.",
 			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404, 409),
 		},
@@ -137,16 +192,95 @@ func (d *doc) addStatic() {
 	}
 	d.paths["/api/openapi.json"] = obj{"get": obj{
 		"tags": []any{"openapi"}, "operationId": "openapi.get",
-		"summary":     "This OpenAPI 3.1 document",
-		"description": "Generated from the current metadata on every request.",
+		"summary": "This OpenAPI 3.1 document",
+		"description": "Generated from the current metadata on every request, for the caller: modules they may not read " +
+			"are left out, and so are the fields hidden from them (administrators see everything).",
 		"responses": responses(obj{"200": ok("The OpenAPI document.", obj{
 			"type": "object", "required": []any{"openapi", "info"},
 			"properties": obj{"openapi": obj{"type": "string", "const": Version}},
 		})}, 401),
 	}}
+
+	d.addRecordPaths()
+	d.addOrg()
 }
 
+// addRecordPaths adds the record endpoints of any module, by app and
+// module key, with schemas that list only the system properties. Concrete
+// paths of each readable module (see addModule) take precedence.
+func (d *doc) addRecordPaths() {
+	tag := []any{"records"}
+	base := "/api/apps/{app}/modules/{module}/records"
+	d.paths[base] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module")},
+		"get": obj{
+			"tags": tag, "operationId": "records.list",
+			"summary": "List a module's records",
+			"description": "Live (not deleted) records the caller may read, a page at a time. Filtering and sorting run in " +
+				"the database; the cursor is keyset-based, so deep pages cost the same as the first.",
+			"parameters": []any{paramRef("Filter"), paramRef("Sort"), paramRef("Limit"), paramRef("Cursor"), paramRef("Total"), paramRef("Expand")},
+			"responses":  responses(obj{"200": ok("A page of records.", ref("RecordPage"))}, 400, 401, 403, 404, 422),
+		},
+		"post": obj{
+			"tags": tag, "operationId": "records.create",
+			"summary":     "Create a record",
+			"description": "The body holds the module's fields; those not sent get their x-field default. Needs the create permission.",
+			"requestBody": body(ref("RecordInput"), ""),
+			"responses":   responses(obj{"201": ok("The new record.", ref("Record"))}, 400, 401, 403, 404, 409, 413, 422),
+		},
+	}
+	d.paths[base+"/{id}"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
+		"get": obj{
+			"tags": tag, "operationId": "records.get",
+			"summary":    "Get a record",
+			"parameters": []any{paramRef("Expand")},
+			"responses":  responses(obj{"200": ok("The record.", ref("Record"))}, 400, 401, 403, 404),
+		},
+		"patch": obj{
+			"tags": tag, "operationId": "records.update",
+			"summary": "Update a record",
+			"description": "A partial update: only the fields sent change; null clears an optional field. \"version\" must be " +
+				"the record's current version (or be sent as If-Match); a stale version is a 409 and writes nothing.",
+			"parameters":  []any{paramRef("IfMatch")},
+			"requestBody": body(ref("RecordPatch"), ""),
+			"responses":   responses(obj{"200": ok("The updated record.", ref("Record"))}, 400, 401, 403, 404, 409, 413, 422),
+		},
+		"delete": obj{
+			"tags": tag, "operationId": "records.delete",
+			"summary":     "Delete a record",
+			"description": "A soft delete: the record can be restored.",
+			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404, 409),
+		},
+	}
+	d.paths[base+"/{id}/restore"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
+		"post": obj{
+			"tags": tag, "operationId": "records.restore",
+			"summary":   "Restore a deleted record",
+			"responses": responses(obj{"200": ok("The restored record.", ref("Record"))}, 401, 403, 404, 409),
+		},
+	}
+	d.paths[base+"/{id}/history"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
+		"get": obj{
+			"tags": tag, "operationId": "records.history",
+			"summary":     "A record's history",
+			"description": historyDescription,
+			"parameters":  []any{paramRef("HistoryLimit"), paramRef("HistoryCursor")},
+			"responses":   responses(obj{"200": ok("A page of the record's history, newest first.", ref("HistoryPage"))}, 400, 401, 403, 404),
+		},
+	}
+}
+
+// historyDescription documents GET .../records/{id}/history.
+const historyDescription = "The record's audit entries, newest first: who changed what, when and through which channel. " +
+	"A deleted record keeps its history; a record that never existed (or is out of the caller's read scope) is a 404. " +
+	"Fields hidden from the caller are left out of every diff."
+
 func (d *doc) addStaticComponents() {
+	d.addRecordComponents()
+	d.addOrgComponents()
 	s := d.schemas
 	s["Label"] = obj{
 		"type":          "object",
@@ -177,7 +311,8 @@ func (d *doc) addStaticComponents() {
 			"status": obj{"type": "integer", "minimum": 400, "maximum": 599},
 			"code": obj{
 				"type": "string",
-				"enum": []any{"invalid", "unprocessable", "not_found", "conflict", "unauthorized", "forbidden", "too_large", "internal"},
+				"enum": []any{"invalid", "unprocessable", "not_found", "conflict", "unauthorized", "forbidden", "too_large",
+					"too_many", "method_not_allowed", "internal"},
 			},
 			"detail": str("What went wrong, in the caller's locale."),
 			"errors": arrayOf(ref("ProblemField")),
@@ -187,6 +322,53 @@ func (d *doc) addStaticComponents() {
 			"detail": "The input is not valid.",
 			"errors": []any{obj{"field": "name", "code": "required", "message": "This field is required."}},
 		}},
+	}
+	s["Token"] = obj{
+		"type":        "object",
+		"description": "A personal API token, without the token itself.",
+		"required":    []any{"id", "name", "created_at", "expires_at", "last_used_at"},
+		"properties":  tokenProps(),
+	}
+	newToken := tokenProps()
+	newToken["token"] = obj{"type": "string", "description": "Send as \"Authorization: Bearer <token>\". Shown only in this reply.",
+		"examples": []any{access.TokenPrefix + "q3Vx7nF0yJ9rT2bW5kL8sD1gH4mP6cZ0aE3uY7iO9wQ"}}
+	s["NewToken"] = obj{
+		"type":        "object",
+		"description": "A new personal API token, with the token itself: store it now, it is never shown again.",
+		"required":    []any{"id", "name", "created_at", "expires_at", "last_used_at", "token"},
+		"properties":  newToken,
+	}
+	s["TokenList"] = obj{
+		"type": "object", "required": []any{"tokens"},
+		"properties": obj{"tokens": arrayOf(ref("Token"))},
+	}
+	s["TokenInput"] = obj{
+		"type":                 "object",
+		"required":             []any{"name"},
+		"additionalProperties": false,
+		"properties": obj{
+			"name": obj{"type": "string", "minLength": 1, "maxLength": access.MaxTokenName,
+				"description": "What the token is for (leading and trailing spaces are dropped)."},
+			"expires_at": obj{"type": []any{"string", "null"},
+				"description": "When the token stops working: an RFC 3339 time in the future; absent, null or \"\": never."},
+		},
+		"examples": []any{obj{"name": "CI deploy", "expires_at": "2027-01-01T00:00:00Z"}},
+	}
+	s["Session"] = obj{
+		"type":        "object",
+		"description": "A sign-in session, without its token.",
+		"required":    []any{"id", "created_at", "expires_at", "last_used_at", "current"},
+		"properties": obj{
+			"id":           uuidSchema,
+			"created_at":   dateTimeSchema,
+			"expires_at":   describe(nullDateTime(), "When the session ends."),
+			"last_used_at": describe(nullDateTime(), "When the session was last used (recorded at intervals, not on every request); null: never."),
+			"current":      obj{"type": "boolean", "description": "This request's session."},
+		},
+	}
+	s["SessionList"] = obj{
+		"type": "object", "required": []any{"sessions"},
+		"properties": obj{"sessions": arrayOf(ref("Session"))},
 	}
 	s["UserSummary"] = obj{
 		"type":        "object",
@@ -199,19 +381,9 @@ func (d *doc) addStaticComponents() {
 		},
 	}
 	s["User"] = obj{
-		"type":     "object",
-		"required": []any{"id", "email", "name", "is_admin", "disabled", "locale", "time_zone", "created_at", "updated_at"},
-		"properties": obj{
-			"id":         uuidSchema,
-			"email":      obj{"type": "string", "format": "email"},
-			"name":       obj{"type": "string"},
-			"is_admin":   obj{"type": "boolean"},
-			"disabled":   obj{"type": "boolean"},
-			"locale":     obj{"type": "string", "examples": []any{"en", "zh-CN"}},
-			"time_zone":  obj{"type": "string", "examples": []any{"Asia/Shanghai"}},
-			"created_at": dateTimeSchema,
-			"updated_at": dateTimeSchema,
-		},
+		"type":       "object",
+		"required":   stringsToAny(userKeys),
+		"properties": userProps(),
 	}
 	s["LoginRequest"] = obj{
 		"type":                 "object",
@@ -227,7 +399,9 @@ func (d *doc) addStaticComponents() {
 		"required": []any{"token", "user"},
 		"properties": obj{
 			"token": str("Send as \"Authorization: Bearer <token>\"."),
-			"user":  ref("User"),
+			"csrf_token": str("For browsers using the session cookie: send as the X-CSRF-Token header with every " +
+				"request that changes something (also set as the tessera_csrf cookie)."),
+			"user": ref("User"),
 		},
 	}
 	s["App"] = obj{
@@ -371,11 +545,21 @@ func (d *doc) addStaticComponents() {
 	}
 	d.responses["BadRequest"] = problem("The request is malformed: bad JSON, a bad query parameter (filter, sort, limit, cursor, expand), ...")
 	d.responses["Unauthorized"] = problem("Not signed in, or the session expired.")
-	d.responses["Forbidden"] = problem("Signed in, but not allowed (metadata changes need an administrator).")
-	d.responses["NotFound"] = problem("No such app, module or record.")
+	d.responses["Forbidden"] = problem("Signed in, but not allowed: the operation needs an administrator or a role " +
+		"permission the caller lacks (e.g. create on a module, or writing a field they may only read), or a request " +
+		"authenticated with the session cookie changes something without the X-CSRF-Token header.")
+	d.responses["NotFound"] = problem("No such app, module, record, user, department, role, token or session (records " +
+		"out of the caller's read scope are not found either).")
 	d.responses["Conflict"] = problem("A conflict: a stale version, a duplicate key or unique value, or a module still looked up by another.")
 	d.responses["TooLarge"] = problem("The request body is too large.")
 	d.responses["Unprocessable"] = problem("Well-formed but invalid: \"errors\" lists one problem per field.")
+	tooMany := problem("Too many failed attempts: wait as long as Retry-After says before trying again.")
+	tooMany["headers"] = obj{"Retry-After": obj{
+		"description": "Seconds to wait before the next attempt.",
+		"required":    true,
+		"schema":      obj{"type": "integer", "minimum": 1},
+	}}
+	d.responses["TooManyRequests"] = tooMany
 
 	p := d.parameters
 	p["App"] = obj{"name": "app", "in": "path", "required": true, "description": "App key.",
@@ -403,9 +587,56 @@ func (d *doc) addStaticComponents() {
 	p["Total"] = obj{"name": "total", "in": "query",
 		"description": "Also count all matching records (costs a COUNT query).",
 		"schema":      obj{"type": "boolean", "default": false}}
+	p["Expand"] = obj{"name": "expand", "in": "query",
+		"description": "Comma-separated lookup and user fields (at most 10) whose records are returned under \"expand\".",
+		"schema":      obj{"type": "string"}}
+	p["HistoryLimit"] = obj{"name": "limit", "in": "query", "description": "Page size.",
+		"schema": obj{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+	p["HistoryCursor"] = obj{"name": "cursor", "in": "query",
+		"description": "Opaque: the next_cursor of the previous page.",
+		"schema":      obj{"type": "string"}}
+	p["TokenId"] = obj{"name": "id", "in": "path", "required": true, "description": "API token id.",
+		"schema": uuidSchema}
+	p["SessionId"] = obj{"name": "id", "in": "path", "required": true, "description": "Session id.",
+		"schema": uuidSchema}
 	p["IfMatch"] = obj{"name": "If-Match", "in": "header",
 		"description": "The record version being updated (e.g. \"3\"), used when the body has no \"version\".",
 		"schema":      obj{"type": "string"}}
+}
+
+// userKeys are the members of a user as the server shows it.
+var userKeys = []string{"id", "email", "name", "is_admin", "disabled", "locale", "time_zone", "created_at", "updated_at"}
+
+// userProps are the properties of a user as the server shows it.
+func userProps() obj {
+	return obj{
+		"id":         uuidSchema,
+		"email":      obj{"type": "string", "format": "email"},
+		"name":       obj{"type": "string"},
+		"is_admin":   obj{"type": "boolean"},
+		"disabled":   obj{"type": "boolean"},
+		"locale":     obj{"type": "string", "examples": []any{"en", "zh-CN"}},
+		"time_zone":  obj{"type": "string", "examples": []any{"Asia/Shanghai"}},
+		"created_at": dateTimeSchema,
+		"updated_at": dateTimeSchema,
+	}
+}
+
+// tokenProps are the properties of an API token as the server shows it.
+func tokenProps() obj {
+	return obj{
+		"id":           uuidSchema,
+		"name":         obj{"type": "string"},
+		"created_at":   dateTimeSchema,
+		"expires_at":   describe(nullDateTime(), "When the token stops working; null: never."),
+		"last_used_at": describe(nullDateTime(), "When the token was last used (recorded at intervals, not on every request); null: never."),
+	}
+}
+
+// describe sets s's description and returns s.
+func describe(s obj, description string) obj {
+	s["description"] = description
+	return s
 }
 
 func stringsToAny(ss []string) []any {

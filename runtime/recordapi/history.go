@@ -28,7 +28,7 @@ func BindHistory(g *echo.Group, metaSvc *meta.Service, log *audit.Log) {
 				return errs.New(errs.Invalid, "http.bad_param", "name", "limit")
 			}
 		}
-		page, err := log.History(c.Request().Context(), actor(c), m, c.Param("id"), limit, c.QueryParam("cursor"))
+		page, err := log.History(c.Request().Context(), actor(c), m, recordID(c), limit, c.QueryParam("cursor"))
 		if err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func (h handler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := h.records.Get(c.Request().Context(), actor(c), m, c.Param("id"), expandParam(c))
+	rec, err := h.records.Get(c.Request().Context(), actor(c), m, recordID(c), expandParam(c))
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (h handler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := h.records.Update(c.Request().Context(), actor(c), m, c.Param("id"), version, in)
+	rec, err := h.records.Update(c.Request().Context(), actor(c), m, recordID(c), version, in)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h handler) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.records.Delete(c.Request().Context(), actor(c), m, c.Param("id")); err != nil {
+	if err := h.records.Delete(c.Request().Context(), actor(c), m, recordID(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -127,7 +127,7 @@ func (h handler) restore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := h.records.Restore(c.Request().Context(), actor(c), m, c.Param("id"))
+	rec, err := h.records.Restore(c.Request().Context(), actor(c), m, recordID(c))
 	if err != nil {
 		return err
 	}
@@ -164,3 +164,8 @@ func versionOf(c echo.Context, in map[string]any) (int64, error) {
 	}
 	return 0, nil // the service reports the missing version
 }
+
+// recordID is the :id of the path in canonical (lower-case) form: ids are
+// UUIDs, which PostgreSQL compares case-insensitively and SQLite, storing
+// text, would not.
+func recordID(c echo.Context) string { return strings.ToLower(c.Param("id")) }

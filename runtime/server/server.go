@@ -95,7 +95,7 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 		}
 		recordapi.BindHistory(private, svc.Meta, svc.Audit)
 	}
-	openapi.Bind(private, svc.Meta)
+	openapi.Bind(private, svc.Meta, svc.Access)
 	// Unknown /api paths are 404 problem documents, even unauthenticated.
 	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	return e
