@@ -29,6 +29,7 @@ func TestCSRF(t *testing.T) {
 		if !strings.Contains(r.str("detail"), "CSRF") {
 			t.Errorf("detail %q should name the CSRF token", r.str("detail"))
 		}
+		e.logged(t, "reason=csrf", "status=403")
 		e.do(t, "", "POST", "/api/auth/tokens", map[string]any{"name": "evil"}, "Cookie", cookie, "X-CSRF-Token", "forged").want(t, 403)
 		// Another session's token does not fit this session.
 		other := e.do(t, "", "POST", "/api/auth/login", map[string]string{"email": bobEmail, "password": password}).want(t, 200).str("csrf_token")

@@ -87,7 +87,11 @@ func RequireUser(svc *access.Service) echo.MiddlewareFunc {
 				return err
 			}
 			if viaCookie && !safeMethod(c.Request().Method) && !checkCSRF(c.Request(), token) {
-				return errs.New(errs.Forbidden, "http.csrf")
+				why := &access.Refusal{Reason: "csrf", Kind: access.KindSession, UserID: u.ID}
+				if sess != nil {
+					why.SessionID = sess.ID
+				}
+				return errs.Wrap(why, errs.Forbidden, "http.csrf")
 			}
 			c.Set(userKey, u)
 			c.Set(tokenKey, token)
