@@ -1,8 +1,9 @@
-// Command tessera is the one binary: serve, migrate, user.
+// Command tessera is the one binary: serve, migrate, user, jobs.
 //
 //	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
 //	tessera migrate [--data …] [--database …]
 //	tessera user create --email E --password P [--name N] [--admin]
+//	tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N]
 package main
 
 import (
@@ -37,11 +38,13 @@ const usage = `usage:
   tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
+  tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N] [--data DIR] [--database URL]
   tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres]
 
 Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
 TESSERA_DATABASE_URL. Without a database URL, Tessera uses the embedded
-SQLite database in the data directory.`
+SQLite database in the data directory. The job runner of serve is tuned
+with TESSERA_JOBS_WORKERS, TESSERA_JOBS_LEASE (5m) and TESSERA_JOBS_POLL (1s).`
 
 // Main runs one command; it returns when the command is done or ctx ends.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +56,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout)
+	case "jobs":
+		return jobsCmd(ctx, args[1:], stdout)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
 	case "user":
@@ -120,7 +125,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	h := server.New(server.NewServices(s), log)
+	svc := server.NewServices(s)
+	svc.Jobs.Log = log
+	svc.Rules.Log = log
+	if err := configureJobs(ctx, svc.Jobs, s, log); err != nil {
+		return err
+	}
+	h := server.New(svc, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -137,15 +148,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// After-commit work (durable jobs) runs once the server is up; it is
+	// stopped before the store closes.
+	svc.Jobs.Start(ctx)
 	select {
 	case err := <-errc:
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		svc.Jobs.Stop(stopCtx)
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	err = srv.Shutdown(shutdownCtx)
+	if jerr := svc.Jobs.Stop(shutdownCtx); jerr != nil {
+		log.Warn("jobs still running at shutdown were interrupted; they will run again", "err", jerr)
+	}
+	return err
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer) error {

@@ -108,7 +108,7 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 		return nil, redact(err, r)
 	}
 	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
-	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(tx *store.Tx) error {
 		owner, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		return nil, err
 	}
 	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
-	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(tx *store.Tx) error {
 		old, err := s.inReach(ctx, tx, &a, r, m, id, r.Update, false)
 		if err != nil {
 			return err
@@ -225,7 +225,7 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 		return nil, err
 	}
 	ev := &Event{Op: op, Module: m, Actor: a}
-	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(tx *store.Tx) error {
 		old, err := s.inReach(ctx, tx, &a, r, m, id, r.Delete, op == OpRestore)
 		if err != nil {
 			return err
@@ -353,6 +353,11 @@ func (s *Service) fillAutonumbers(ctx context.Context, tx *store.Tx, m *meta.Mod
 	return nil
 }
 
+// Values returns the field part of a stored record in the JSON form that
+// validation and expressions work with (numbers as json.Number, JSON
+// documents decoded).
+func Values(m *meta.Module, rec store.Record) map[string]any { return fieldValues(m, rec) }
+
 // fieldValues returns the field part of a stored record, in the JSON form
 // the validator works with.
 func fieldValues(m *meta.Module, rec store.Record) map[string]any {
@@ -373,4 +378,23 @@ func fieldValues(m *meta.Module, rec store.Record) map[string]any {
 		out[f.Key] = v
 	}
 	return out
+}
+
+type txKey struct{}
+
+// WithTx makes the record writes made with ctx join tx instead of opening
+// their own transaction. Rule actions run inside their job's transaction
+// this way, so an action's writes and the job's completion commit together
+// (exactly once) or not at all. The caller commits; on an error it must
+// roll back, as the write may have done part of its work in tx.
+func WithTx(ctx context.Context, tx *store.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// inTx runs fn in the transaction of ctx, or in a new one.
+func (s *Service) inTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*store.Tx); ok {
+		return fn(tx)
+	}
+	return s.Store.InTx(ctx, fn)
 }

@@ -203,6 +203,7 @@ func (d *doc) addStatic() {
 
 	d.addRecordPaths()
 	d.addOrg()
+	d.addRules()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
@@ -281,6 +282,7 @@ const historyDescription = "The record's audit entries, newest first: who change
 func (d *doc) addStaticComponents() {
 	d.addRecordComponents()
 	d.addOrgComponents()
+	d.addRuleComponents()
 	s := d.schemas
 	s["Label"] = obj{
 		"type":          "object",

@@ -15,12 +15,16 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/tessera-app/tessera/designer/exprapi"
 	"github.com/tessera-app/tessera/designer/metaapi"
 	"github.com/tessera-app/tessera/designer/orgapi"
+	"github.com/tessera-app/tessera/designer/ruleapi"
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/audit"
+	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
+	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/authapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
@@ -38,11 +42,17 @@ type Services struct {
 	Access  *access.Service
 	Records *record.Service
 	Audit   *audit.Log
+	// Jobs runs durable jobs (after-commit work); NewServices creates it
+	// without starting it: cmd/tessera serve starts and stops it.
+	Jobs *jobs.Runner
+	// Rules evaluates rules on record writes and runs their actions as jobs.
+	Rules *rule.Engine
 }
 
 // NewServices wires the engine services over one store.
 func NewServices(s *store.Store) *Services {
-	svc := &Services{Store: s, Meta: meta.NewService(s), Access: access.NewService(s), Records: record.New(s)}
+	svc := &Services{Store: s, Meta: meta.NewService(s), Access: access.NewService(s), Records: record.New(s),
+		Jobs: jobs.NewRunner(s, nil)}
 	svc.Records.Modules = svc.Meta      // cached module lookups for expands and lookup checks
 	svc.Records.Principals = svc.Access // roles and departments decide record access
 	// The audit log hooks into record writes, metadata changes and sign-ins.
@@ -51,6 +61,9 @@ func NewServices(s *store.Store) *Services {
 	// are audited.
 	svc.Access.Modules = svc.Meta
 	svc.Access.OnOrgChange = svc.Audit.OrgChange
+	// Rules hook into the write path (after the audit hook, so a rule's job
+	// is enqueued in the same transaction as the audited write).
+	svc.Rules = rule.New(s, svc.Meta, svc.Records, svc.Jobs, slog.Default())
 	return svc
 }
 
@@ -89,6 +102,8 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	metaapi.Bind(private, svc.Meta, svc.Access)
 	recordapi.Bind(private, svc.Meta, svc.Records)
 	orgapi.Bind(private, svc.Access)
+	exprapi.Bind(private, svc.Meta, svc.Records, svc.Access)
+	ruleapi.Bind(private, svc.Rules)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log

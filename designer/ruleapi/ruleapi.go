@@ -1,0 +1,110 @@
+// Package ruleapi serves the rule engine's API under /api/apps/:app/rules:
+// CRUD, enable/disable, the run log and a dry run. Rules change how data is
+// written, so changing them is for administrators; reading them and their
+// runs is for anyone signed in who may see the app's modules.
+package ruleapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/record"
+	"github.com/tessera-app/tessera/engine/rule"
+	"github.com/tessera-app/tessera/runtime/httpx"
+)
+
+// input is a rule as clients send it; version guards a replace.
+type input struct {
+	rule.Rule
+	Version int `json:"version"`
+}
+
+// Bind registers the routes on g.
+func Bind(g *echo.Group, e *rule.Engine) {
+	admin := httpx.RequireAdmin
+	base := "/apps/:app/rules"
+	g.GET(base, func(c echo.Context) error {
+		rules, err := e.Rules(c.Request().Context(), c.Param("app"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"rules": rules})
+	}, admin)
+	g.POST(base, func(c echo.Context) error {
+		var in input
+		in.Enabled = true
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		r, err := e.Create(c.Request().Context(), c.Param("app"), &in.Rule)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, r)
+	}, admin)
+	g.GET(base+"/:key", func(c echo.Context) error {
+		r, err := e.Rule(c.Request().Context(), c.Param("app"), c.Param("key"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, r)
+	}, admin)
+	g.PUT(base+"/:key", func(c echo.Context) error {
+		var in input
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		r, err := e.Replace(c.Request().Context(), c.Param("app"), c.Param("key"), &in.Rule, in.Version)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, r)
+	}, admin)
+	g.PATCH(base+"/:key", func(c echo.Context) error {
+		var in struct {
+			Enabled *bool `json:"enabled"`
+		}
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		if in.Enabled == nil {
+			return errs.Fields(errs.Field("enabled", "required", "rule.enabled_required"))
+		}
+		r, err := e.SetEnabled(c.Request().Context(), c.Param("app"), c.Param("key"), *in.Enabled)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, r)
+	}, admin)
+	g.DELETE(base+"/:key", func(c echo.Context) error {
+		if err := e.Delete(c.Request().Context(), c.Param("app"), c.Param("key")); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}, admin)
+	g.GET(base+"/:key/runs", func(c echo.Context) error {
+		limit, _ := strconv.Atoi(c.QueryParam("limit"))
+		runs, err := e.Runs(c.Request().Context(), c.Param("app"), c.Param("key"), limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"runs": runs})
+	}, admin)
+	g.POST(base+"/:key/dry-run", func(c echo.Context) error {
+		var in struct {
+			Record string `json:"record"`
+		}
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		actor := record.Actor{User: httpx.User(c), Via: "api"}
+		res, err := e.DryRun(c.Request().Context(), actor, c.Param("app"), c.Param("key"), in.Record)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, res)
+	}, admin)
+}

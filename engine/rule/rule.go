@@ -1,0 +1,87 @@
+// Package rule is Tessera's if-then automation: when (a trigger) if (a
+// condition in the shared expression language) then (actions). Rules hook
+// into the one write path without it knowing them: before-save rules run
+// inside the write's transaction and may set fields or reject the write;
+// all others are evaluated in the transaction and, when they apply, leave a
+// durable job (the outbox) that runs their actions after commit, with
+// retries, inside the job's own transaction so each takes effect once.
+package rule
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/store"
+)
+
+// Rule is one automation of an app, on one module.
+type Rule struct {
+	ID         string     `json:"id"`
+	App        string     `json:"app"`
+	Key        string     `json:"key"`
+	Label      meta.Label `json:"label"`
+	Module     string     `json:"module"`
+	Enabled    bool       `json:"enabled"`
+	BeforeSave bool       `json:"before_save"`
+	Trigger    Trigger    `json:"trigger"`
+	Condition  string     `json:"condition,omitempty"`
+	Actions    []Action   `json:"actions"`
+	Version    int        `json:"version"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// Trigger says when a rule runs. Which keys apply depends on Type.
+type Trigger struct {
+	Type string `json:"type"` // created, updated, deleted, field_changed, …
+	// field_changed: the field, and optionally the values it changed from
+	// and to (nil: any).
+	Field string `json:"field,omitempty"`
+	From  any    `json:"from,omitempty"`
+	To    any    `json:"to,omitempty"`
+	// date_relative: when, relative to Field's date: "-60d", "2h", "-30m".
+	Offset string `json:"offset,omitempty"`
+	// schedule: a standard five-field cron expression ("0 9 * * 1-5", UTC).
+	Cron string `json:"cron,omitempty"`
+}
+
+// Action is one step of a rule. Which keys apply depends on Type.
+type Action struct {
+	Type string `json:"type"`
+	// set, create, task: field → expression.
+	Values map[string]string `json:"values,omitempty"`
+	// create, task: the target module (same app).
+	Module string `json:"module,omitempty"`
+	// reject, notify: the message (a template: {field} is replaced by the
+	// record's value).
+	Message meta.Label `json:"message,omitempty"`
+	// notify: who ("owner", "manager" or a user-id expression).
+	To string `json:"to,omitempty"`
+	// webhook: where to POST, and the secret for the HMAC signature.
+	URL    string `json:"url,omitempty"`
+	Secret string `json:"secret,omitempty"`
+}
+
+func fromRow(r *store.RuleRow) (*Rule, error) {
+	out := &Rule{ID: r.ID, App: r.App, Key: r.Key, Module: r.Module, Enabled: r.Enabled, BeforeSave: r.BeforeSave,
+		Condition: r.Condition, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if err := json.Unmarshal(r.Label, &out.Label); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(r.Trigger, &out.Trigger); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(r.Actions, &out.Actions); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (r *Rule) row(appID string) *store.RuleRow {
+	label, _ := json.Marshal(r.Label)
+	trig, _ := json.Marshal(r.Trigger)
+	acts, _ := json.Marshal(r.Actions)
+	return &store.RuleRow{ID: r.ID, AppID: appID, App: r.App, Key: r.Key, Label: label, Module: r.Module, Enabled: r.Enabled,
+		BeforeSave: r.BeforeSave, Trigger: trig, Condition: r.Condition, Actions: acts, Version: r.Version}
+}

@@ -1,0 +1,54 @@
+package rule
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/tessera-app/tessera/engine/i18n"
+	"github.com/tessera-app/tessera/engine/meta"
+)
+
+// messageOf renders a rule's own message in both languages, with {field}
+// replaced by the record's value of field.
+func messageOf(l meta.Label, rec map[string]any) i18n.Msg {
+	fill := func(s string) string {
+		for k, v := range rec {
+			if v != nil {
+				s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(v))
+			}
+		}
+		return s
+	}
+	return i18n.M("rule.message", "en", fill(l.In(i18n.EN)), "zh", fill(l.In(i18n.ZhCN)))
+}
+
+// normalize makes JSON-form values comparable: numbers as float64, lists
+// as []any.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x.String()
+		}
+		return f
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	case []string:
+		out := make([]any, len(x))
+		for i, s := range x {
+			out[i] = s
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalize(e)
+		}
+		return out
+	}
+	return v
+}
