@@ -225,6 +225,10 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if err := benchCreates(ctx, env, cfg, rep); err != nil {
 		return err
 	}
+	progress("creating %d records with and without %d active rules", cfg.creates, ruleCount)
+	if err := benchRules(ctx, env, cfg, rep); err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
 	progress("loading %d rows for the list pages", cfg.rows)
 	if err := benchLists(ctx, env, cfg, rep, progress); err != nil {
 		return err

@@ -17,10 +17,11 @@ const (
 	ActImport   = "import"
 	ActTransfer = "transfer" // change a record's owner
 	ActManage   = "manage"   // change the module's metadata
+	ActClaim    = "claim"    // take a record without owner from the public pool
 )
 
 // Actions lists every grantable action.
-var Actions = []string{ActCreate, ActRead, ActUpdate, ActDelete, ActExport, ActImport, ActTransfer, ActManage}
+var Actions = []string{ActCreate, ActRead, ActUpdate, ActDelete, ActExport, ActImport, ActTransfer, ActManage, ActClaim}
 
 // Built-in record scopes; any other scope string is an expression in the
 // shared expression language (e.g. `owner == user.id || amount < 10000`).

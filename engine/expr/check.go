@@ -34,18 +34,18 @@ import (
 //     user.id/departments/roles, now, today — and renames it to its
 //     environment key ("$amount", "$old.amount", "$!now", …: names users
 //     cannot write, so fields never collide with function names or with
-//     each other), checks
-//     function names and argument counts, and passes the evaluation
-//     state to the functions that count work. Every problem found is
-//     reported, each with its position;
+//     each other); it also checks function names and argument counts and
+//     passes the evaluation state to the functions that count work. Every
+//     problem found is reported, each with its position;
 //  3. expr-lang's type checker over the typed environment, then the
 //     required result kind;
 //  4. expr-lang's optimizer;
 //  5. harden: ordering comparisons and arithmetic become nil-safe
-//     functions ($lt, $add, …), text + counts its bytes, every loop body
+//     operators ($!lt, $!add, …), text + counts its bytes, every loop body
 //     ticks the step counter, and typed == is compiled generically so a
 //     nil value compares instead of failing;
-//  6. expr-lang's compiler.
+//  6. expr-lang's compiler;
+//  7. bindSlots: environment reads become reads of VM variables.
 
 // Problem is one error in an expression. Line and Column are 1-based
 // (columns count characters); Pos is the 1-based character offset.
@@ -587,40 +587,41 @@ func (r *resolver) ident(node *ast.Node, n *ast.IdentifierNode, sc *scope) {
 	}
 }
 
-// member resolves old.<field> and user.<id|departments|roles>; any other
-// member access is left to the checker (json values, list items).
+// member resolves old.<field> and user.<id|departments|roles> (even
+// when a field is named old or user: member syntax means the variables);
+// any other member access is left to the checker (json values, lists).
 func (r *resolver) member(node *ast.Node, n *ast.MemberNode, sc *scope) {
-	if id, ok := n.Node.(*ast.IdentifierNode); ok && !sc.has(id.Value) {
-		if _, isField := r.kinds[id.Value]; !isField {
-			switch id.Value {
-			case "old":
-				prop, ok := n.Property.(*ast.StringNode)
-				if !ok {
-					r.fail(n, "expr.x.old_dynamic")
-					return
-				}
-				k, ok := r.kinds[prop.Value]
-				if !ok {
-					r.fail(n, "expr.x.unknown_name", "name", "old."+prop.Value)
-					return
-				}
-				r.use(node, slot{key: "$old." + prop.Value, name: prop.Value, src: fromOld, kind: k})
-				return
-			case "user":
-				prop, ok := n.Property.(*ast.StringNode)
-				src := map[string]slotSource{"id": fromUserID, "departments": fromUserDepts, "roles": fromUserRoles}
-				if s, known := src[propValue(prop, ok)]; known {
-					r.use(node, slot{key: "$user." + prop.Value, src: s})
-					return
-				}
-				r.fail(n, "expr.x.user_member", "name", propValue(prop, ok))
+	id, ok := n.Node.(*ast.IdentifierNode)
+	if ok && !sc.has(id.Value) {
+		switch id.Value {
+		case "old":
+			prop, ok := n.Property.(*ast.StringNode)
+			if !ok {
+				r.fail(n, "expr.x.old_dynamic")
 				return
 			}
+			k, ok := r.kinds[prop.Value]
+			if !ok {
+				r.fail(n, "expr.x.unknown_name", "name", "old."+prop.Value)
+				return
+			}
+			r.use(node, slot{key: "$old." + prop.Value, name: prop.Value, src: fromOld, kind: k})
+			return
+		case "user":
+			prop, ok := n.Property.(*ast.StringNode)
+			if s, known := userProps[propValue(prop, ok)]; known {
+				r.use(node, slot{key: "$user." + prop.Value, src: s})
+				return
+			}
+			r.fail(n, "expr.x.user_member", "name", propValue(prop, ok))
+			return
 		}
 	}
 	r.walk(&n.Node, sc)
 	r.walk(&n.Property, sc)
 }
+
+var userProps = map[string]slotSource{"id": fromUserID, "departments": fromUserDepts, "roles": fromUserRoles}
 
 func propValue(p *ast.StringNode, ok bool) string {
 	if !ok {

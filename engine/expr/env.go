@@ -36,7 +36,6 @@ var (
 	timeType     = reflect.TypeOf(time.Time{})
 	durationType = reflect.TypeOf(time.Duration(0))
 	anyType      = reflect.TypeOf((*any)(nil)).Elem()
-	stateType    = reflect.TypeOf((*state)(nil))
 )
 
 // typ is the type the checker gives a variable of this kind.

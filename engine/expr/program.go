@@ -22,8 +22,8 @@ package expr
 // nil on create, so `old == nil` tells a create); user.id,
 // user.departments and user.roles describe who acts; now is the clock
 // and today its date (at 00:00 UTC); now() and today() work too. A field
-// named like one of these wins as a bare name (the others stay reachable
-// as now(), today(), old.x, user.x).
+// named now, today or old wins as a bare name; now(), today(), old.<field>
+// and user.<…> always mean the variables.
 //
 // Empty values: an ordering comparison (< > <= >=) with nil is false, as
 // in filters, and its negation true; arithmetic with nil gives nil; text +
@@ -40,9 +40,13 @@ package expr
 // endOfMonth, startOfDay, year, month, day, hour, minute, weekday, date,
 // datetime, format; text: upper, lower, trim, len, concat, left, right,
 // replace, split, join, string, and the operators contains, startsWith,
-// endsWith, matches; numbers: round, floor, ceil, abs, min, max, sum,
-// mean, median, int, float; values: coalesce, isBlank, changed; lists:
-// all, any, none, one, filter, map, find…, count, first, last, …).
+// endsWith, matches; numbers: round, floor, ceil, abs, mod (and %), min,
+// max, sum, mean, median, int, float; values: coalesce, isBlank, changed;
+// lists: all, any, none, one, filter, map, find…, count, first, last,
+// take, reverse, sort, keys, values). Weekdays are ISO (Monday 1 … Sunday
+// 7); daysBetween counts calendar days between UTC dates;
+// businessDaysBetween(a, b) counts Monday–Friday days from a (included) to
+// b (excluded); addMonths keeps the day or uses the month's last day.
 //
 // Limits and evaluation: see limits.go.
 
@@ -129,7 +133,8 @@ func Compile(src string, m *meta.Module, want string) (*Program, error) {
 		err = compileError(probs)
 	}
 	if cacheable {
-		cache.put(k, cacheEntry{p: p, err: err})
+		e := cache.put(k, cacheEntry{p: p, err: err})
+		return e.p, e.err
 	}
 	return p, err
 }
@@ -185,14 +190,15 @@ func (c *lru) get(k cacheKey) (cacheEntry, bool) {
 	return el.Value.(*lruItem).val, true
 }
 
-func (c *lru) put(k cacheKey, v cacheEntry) {
+// put stores v under k and returns what k holds: when another goroutine
+// compiled the same program meanwhile, the first one stays, so that
+// every caller gets the same *Program.
+func (c *lru) put(k cacheKey, v cacheEntry) cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {
-		// Another goroutine compiled the same program meanwhile: keep the
-		// first, so every caller gets the same *Program.
 		c.order.MoveToFront(el)
-		return
+		return el.Value.(*lruItem).val
 	}
 	c.items[k] = c.order.PushFront(&lruItem{key: k, val: v})
 	for c.order.Len() > c.max {
@@ -200,6 +206,7 @@ func (c *lru) put(k cacheKey, v cacheEntry) {
 		c.order.Remove(last)
 		delete(c.items, last.Value.(*lruItem).key)
 	}
+	return v
 }
 
 func (c *lru) len() int {

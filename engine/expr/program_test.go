@@ -594,3 +594,46 @@ func TestEvalContext(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// Fields may be named like variables and functions: a bare name is the
+// field, a call is the function, old.x and user.x are the variables.
+func TestNameCollisions(t *testing.T) {
+	p, err := meta.ParseSchema([]byte(`{"type":"object","properties":{
+		"now":   {"x-field":{"type":"text"}},
+		"today": {"x-field":{"type":"date"}},
+		"old":   {"x-field":{"type":"number"}},
+		"user":  {"x-field":{"type":"user"}},
+		"upper": {"x-field":{"type":"text"}},
+		"len":   {"x-field":{"type":"integer"}},
+		"st":    {"x-field":{"type":"text"}},
+		"tick":  {"x-field":{"type":"text"}}
+	}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &meta.Module{ID: "collide", Version: 1, Fields: p.Fields}
+	v := Vars{
+		Record: map[string]any{"now": "n", "today": "2020-01-01", "old": 5, "user": "u9", "upper": "abc", "len": 7, "st": "s", "tick": "t"},
+		Old:    map[string]any{"old": 4, "upper": "x"},
+		User:   UserVars{ID: "u1"},
+		Now:    clockNow,
+	}
+	for src, want := range map[string]any{
+		"now":                           "n",
+		"now()":                         "2026-03-18T15:04:05Z",
+		"today":                         "2020-01-01",
+		"today()":                       "2026-03-18",
+		"old":                           num("5"),
+		"old.old":                       num("4"),
+		"old.upper":                     "x",
+		"user":                          "u9",
+		"user.id":                       "u1",
+		"upper(upper)":                  "ABC",
+		"len(upper) + len":              num("10"),
+		`concat(st, tick, upper(tick))`: "stT",
+		`changed("old")`:                true,
+		`filter([1, 2], # > 1)`:         []any{num("2")},
+	} {
+		eq(t, m, v, src, want)
+	}
+}

@@ -38,3 +38,19 @@ func init() {
 		"meta.bad_rename":        {i18n.EN: "Field \"{field}\": renamedFrom \"{from}\" must name a field of the current version that the new version no longer has.", i18n.ZhCN: "字段“{field}”：renamedFrom“{from}”必须是当前版本中存在、而新版本中不再保留的字段。"},
 	})
 }
+
+func init() {
+	i18n.RegisterAll(map[string]map[string]string{
+		"meta.bad_formula_result": {i18n.EN: "Field \"{field}\": a formula needs a result: number, integer, decimal, text, boolean, date or datetime.", i18n.ZhCN: "字段“{field}”：公式需要结果类型：number、integer、decimal、text、boolean、date 或 datetime。"},
+		"meta.formula_required":   {i18n.EN: "Field \"{field}\": the formula is empty.", i18n.ZhCN: "字段“{field}”：公式为空。"},
+		"meta.bad_formula":        {i18n.EN: "Field \"{field}\": the formula is not valid: {detail}", i18n.ZhCN: "字段“{field}”：公式无效：{detail}"},
+		"meta.formula_cycle":      {i18n.EN: "Field \"{field}\": the formula depends on itself (directly or through other formulas).", i18n.ZhCN: "字段“{field}”：公式直接或通过其他公式引用了自身。"},
+		"meta.bad_default_expr":   {i18n.EN: "Field \"{field}\": the default expression is not valid: {detail}", i18n.ZhCN: "字段“{field}”：默认值表达式无效：{detail}"},
+		"meta.bad_rule":           {i18n.EN: "{path}: the validation rule is not a valid condition: {detail}", i18n.ZhCN: "{path}：校验规则不是有效的条件：{detail}"},
+		"meta.unknown_rule_field": {i18n.EN: "{path}: \"{name}\" is not a field.", i18n.ZhCN: "{path}：“{name}”不是字段。"},
+		"meta.bad_rollup_op":      {i18n.EN: "Field \"{field}\": a rollup needs op sum, count, min, max or avg.", i18n.ZhCN: "字段“{field}”：汇总需要 op：sum、count、min、max 或 avg。"},
+		"meta.bad_rollup_via":     {i18n.EN: "Field \"{field}\": \"{via}\" must be a lookup field of module \"{module}\" pointing to this module.", i18n.ZhCN: "字段“{field}”：“{via}”必须是模块“{module}”中指向本模块的关联字段。"},
+		"meta.bad_rollup_field":   {i18n.EN: "Field \"{field}\": \"{of}\" must be a number field of module \"{module}\".", i18n.ZhCN: "字段“{field}”：“{of}”必须是模块“{module}”中的数字字段。"},
+		"meta.bad_rollup_filter":  {i18n.EN: "Field \"{field}\": the rollup filter is not valid: {detail}", i18n.ZhCN: "字段“{field}”：汇总筛选条件无效：{detail}"},
+	})
+}

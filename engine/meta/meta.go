@@ -56,6 +56,10 @@ type Module struct {
 	Fields    []*Field        `json:"-"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
+
+	// Validations are the module's x-validations: rules every record must
+	// meet (parsed from Schema).
+	Validations []Validation `json:"-"`
 }
 
 // Field returns the field with key, or nil.
@@ -101,6 +105,17 @@ type Field struct {
 	Digits      int    // autonumber zero padding
 	RenamedFrom string
 	Schema      map[string]any // the property's whole schema, x-field included
+
+	// Computed fields (field_formula.go, field_rollup.go) and default
+	// expressions.
+	Formula     string   // formula: the expression
+	Result      string   // formula: number, integer, decimal, text, boolean, date, datetime
+	Via         string   // rollup: the lookup field of Module pointing back here
+	Op          string   // rollup: sum, count, min, max, avg
+	Of          string   // rollup: the child field aggregated (x-field.field)
+	Filter      string   // rollup: which children count (a filter on the child)
+	DefaultExpr string   // x-field.default {"expr": "…"}: evaluated on create
+	Deps        []string // formula: the formulas of the module it reads
 }
 
 // Column is how a field is stored, in dialect-neutral terms.

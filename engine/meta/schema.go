@@ -76,8 +76,9 @@ func (p Problem) fieldError() errs.FieldError {
 
 // Parsed is a checked and normalized module schema.
 type Parsed struct {
-	Doc    json.RawMessage // normalized document, properties in declared order
-	Fields []*Field
+	Doc         json.RawMessage // normalized document, properties in declared order
+	Fields      []*Field
+	Validations []Validation // x-validations
 }
 
 // ParseSchema checks a module document against the meta-schema and the
@@ -136,6 +137,10 @@ func ParseSchema(raw []byte) (*Parsed, error) {
 		probs = append(probs, fp...)
 		p.Fields = append(p.Fields, f)
 		normProps = append(normProps, prop)
+	}
+	if len(probs) == 0 {
+		p.Validations, probs = parseValidations(doc["x-validations"], p.Fields)
+		probs = append(probs, checkExpressions(p.Fields, p.Validations)...)
 	}
 	if len(probs) > 0 {
 		return nil, problemsError(probs)
@@ -226,6 +231,15 @@ func buildField(key string, prop map[string]any) (*Field, []Problem) {
 	f.Prefix, _ = xf["prefix"].(string)
 	f.Digits = toInt(xf["digits"])
 	f.RenamedFrom, _ = xf["renamedFrom"].(string)
+	f.Formula, _ = xf["formula"].(string)
+	f.Result, _ = xf["result"].(string)
+	f.Via, _ = xf["via"].(string)
+	f.Op, _ = xf["op"].(string)
+	f.Of, _ = xf["field"].(string)
+	f.Filter, _ = xf["filter"].(string)
+	if src, ok := defaultExpr(xf["default"]); ok && ft.Name() != "json" {
+		f.DefaultExpr, f.Default = src, nil
+	}
 	if opts, ok := xf["options"].([]any); ok {
 		for _, o := range opts {
 			om := o.(map[string]any)
@@ -273,7 +287,7 @@ func buildField(key string, prop map[string]any) (*Field, []Problem) {
 func encodeDoc(doc map[string]any, order []string, props []map[string]any, required map[string]bool) json.RawMessage {
 	var b bytes.Buffer
 	b.WriteString(`{"$schema":"` + Draft2020 + `","type":"object"`)
-	for _, k := range []string{"title", "description"} {
+	for _, k := range []string{"title", "description", "x-validations"} {
 		if v, ok := doc[k]; ok {
 			enc, _ := json.Marshal(v)
 			fmt.Fprintf(&b, ",%q:%s", k, enc)
@@ -449,4 +463,47 @@ func WithoutFields(doc json.RawMessage, hide map[string]bool) json.RawMessage {
 		required[f.Key] = f.Required
 	}
 	return encodeDoc(full, order, kept, required)
+}
+
+// Validation is one x-validations rule: Rule must hold for every record
+// written (a boolean expression over the record, see engine/expr), else
+// the write is refused with Message on Field ("" for the record as a
+// whole).
+type Validation struct {
+	Rule    string `json:"rule"`
+	Field   string `json:"field,omitempty"`
+	Message Label  `json:"message"`
+}
+
+// parseValidations reads x-validations (its shape was checked by the
+// meta-schema); each rule's field must be a field of the module.
+func parseValidations(v any, fields []*Field) ([]Validation, []Problem) {
+	list, _ := v.([]any)
+	var out []Validation
+	var probs []Problem
+	for i, item := range list {
+		obj, _ := item.(map[string]any)
+		var val Validation
+		val.Rule, _ = obj["rule"].(string)
+		val.Field, _ = obj["field"].(string)
+		val.Message = toLabel(obj["message"])
+		if val.Field != "" && (&Module{Fields: fields}).Field(val.Field) == nil {
+			probs = append(probs, Problem{Path: fmt.Sprintf("x-validations.%d.field", i), Code: "unknown_field", Key: "meta.unknown_rule_field", Args: []any{"name", val.Field}})
+		}
+		out = append(out, val)
+	}
+	return out, probs
+}
+
+// defaultExpr reports whether an x-field.default is an expression:
+// {"expr": "addDays(today, 30)"}, an object with the one key "expr". Any
+// other value is a literal default (and so is every default of a json
+// field, whose values may be objects).
+func defaultExpr(v any) (string, bool) {
+	obj, ok := v.(map[string]any)
+	if !ok || len(obj) != 1 {
+		return "", false
+	}
+	src, ok := obj["expr"].(string)
+	return src, ok && strings.TrimSpace(src) != ""
 }

@@ -36,7 +36,8 @@ type Repo interface {
 type Service struct {
 	Repo  Repo
 	mu    sync.RWMutex
-	cache map[string]*Module // "app/module"
+	cache map[string]*Module   // "app/module"
+	lists map[string][]*Module // app → its modules (AppModules)
 
 	// OnChange, when set, is told of every successful app and module
 	// change after it has committed (it cannot roll the change back); the
@@ -190,7 +191,7 @@ func (s *Service) DeleteModule(ctx context.Context, appKey, key string) error {
 			continue
 		}
 		for _, f := range other.Fields {
-			if f.Column().RefModule == key {
+			if f.Column().RefModule == key || (f.Type.Name() == "rollup" && f.Module == key) {
 				refs = append(refs, other.Key+"."+f.Key)
 			}
 		}
@@ -223,6 +224,28 @@ func (s *Service) Module(ctx context.Context, appKey, key string) (*Module, erro
 	return m, nil
 }
 
+// AppModules returns the modules of an app, cached like Module (the
+// record path uses it to find the rollups that aggregate a module).
+func (s *Service) AppModules(ctx context.Context, appKey string) ([]*Module, error) {
+	s.mu.RLock()
+	mods, ok := s.lists[appKey]
+	s.mu.RUnlock()
+	if ok {
+		return mods, nil
+	}
+	mods, err := s.Repo.Modules(ctx, appKey)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.lists == nil {
+		s.lists = map[string][]*Module{}
+	}
+	s.lists[appKey] = mods
+	s.mu.Unlock()
+	return mods, nil
+}
+
 // Versions lists a module's stored versions, newest first.
 func (s *Service) Versions(ctx context.Context, appKey, key string) ([]ModuleVersion, error) {
 	m, err := s.Repo.Module(ctx, appKey, key)
@@ -240,6 +263,7 @@ func (s *Service) forget(appKey string) {
 			delete(s.cache, k)
 		}
 	}
+	delete(s.lists, appKey)
 }
 
 // build parses the schema and checks references against the app's modules.
@@ -267,7 +291,10 @@ func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput)
 			return nil, errs.Fields(errs.Field(f.Key+".x-field.module", "lookup_target", "meta.lookup_missing", "field", f.Key, "module", t))
 		}
 	}
-	return &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key)}, nil
+	if probs := checkRollups(key, p.Fields, mods); len(probs) > 0 {
+		return nil, problemsError(probs)
+	}
+	return &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key), Validations: p.Validations}, nil
 }
 
 // checkRenames makes sure each renamedFrom names a field of the old

@@ -171,31 +171,36 @@ func redact(err error, r *access.ModuleRights) error {
 	return &errs.Error{Code: e.Code, Msg: e.Msg, Fields: kept}
 }
 
-// ownerChange returns the new owner a write asks for ("" when none), and
-// refuses it without the transfer permission.
-func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.ModuleRights, a *Actor, m *meta.Module, input map[string]any, current any) (string, error) {
+// ownerChange returns the owner a write asks for: an active user's id, or
+// nil to release the record to the public pool (no owner). changed is false
+// when the write leaves the owner alone. Changing the owner needs the
+// transfer permission (creating a record for oneself does not).
+func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.ModuleRights, a *Actor, m *meta.Module, input map[string]any, current any) (owner any, changed bool, err error) {
 	v, ok := input["owner"]
 	if !ok || reflect.DeepEqual(v, current) {
-		return "", nil
+		return nil, false, nil
 	}
-	owner, isString := v.(string)
-	if !isString {
-		return "", errs.Fields(errs.Field("owner", "type", "record.bad_owner"))
+	id, isString := v.(string)
+	if v != nil && !isString {
+		return nil, false, errs.Fields(errs.Field("owner", "type", "record.bad_owner"))
 	}
-	if current == nil && owner == a.User.ID {
-		return owner, nil // creating a record for oneself is no transfer
+	if current == nil && id == a.User.ID {
+		return id, true, nil
 	}
 	if !r.Can(access.ActTransfer) {
-		return "", errs.New(errs.Forbidden, "record.forbidden", "action", access.ActTransfer, "module", m.Key)
+		return nil, false, errs.New(errs.Forbidden, "record.forbidden", "action", access.ActTransfer, "module", m.Key)
 	}
-	live, err := s.Store.LiveIDs(ctx, tx, "users", []string{owner})
+	if v == nil {
+		return nil, true, nil
+	}
+	live, err := s.Store.LiveIDs(ctx, tx, "users", []string{id})
 	if err != nil {
-		return "", err
+		return nil, false, err
 	}
-	if !live[owner] {
-		return "", errs.Fields(errs.Field("owner", "not_found", "record.bad_owner"))
+	if !live[id] {
+		return nil, false, errs.Fields(errs.Field("owner", "not_found", "record.bad_owner"))
 	}
-	return owner, nil
+	return id, true, nil
 }
 
 // nonNull is input without its null values.

@@ -12,6 +12,7 @@ func init() {
 		"record.field_forbidden":  {i18n.EN: "You may not write \"{field}\".", i18n.ZhCN: "你无权写入“{field}”。"},
 		"record.field_read_only":  {i18n.EN: "\"{field}\" is read-only for you.", i18n.ZhCN: "“{field}”对你是只读的。"},
 		"record.hidden_invalid":   {i18n.EN: "A field you cannot see is missing or invalid; ask an administrator.", i18n.ZhCN: "某个你无权查看的字段缺失或无效，请联系管理员。"},
+		"record.claimed":          {i18n.EN: "Someone else owns this record already.", i18n.ZhCN: "该记录已有负责人。"},
 		"record.bad_owner":        {i18n.EN: "owner must be the id of an active user.", i18n.ZhCN: "owner 必须是有效用户的 ID。"},
 		"record.bad_expand":       {i18n.EN: "Cannot expand \"{field}\": only lookup and user fields can be expanded (at most 10).", i18n.ZhCN: "无法展开“{field}”：只能展开关联和用户字段（最多 10 个）。"},
 	})

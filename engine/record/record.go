@@ -103,18 +103,20 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 	if err := checkWrites(r, m, input, nonNull(input)); err != nil {
 		return nil, err
 	}
+	input = s.withDefaults(ctx, &a, m, input) // computed.go
 	values, err := v.Create(input)
 	if err != nil {
 		return nil, redact(err, r)
 	}
 	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
 	err = s.inTx(ctx, func(tx *store.Tx) error {
-		owner, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
+		asked, changed, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
 		if err != nil {
 			return err
 		}
-		if owner == "" {
-			owner = a.userID()
+		owner := a.userID()
+		if changed {
+			owner, _ = asked.(string) // nil: created straight into the pool
 		}
 		if err := s.checkLookups(ctx, tx, &a, m, ev.Changes); err != nil {
 			return err
@@ -124,6 +126,9 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 		}
 		if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
 			return err
+		}
+		if err := s.computed(ctx, tx, &a, m, nil, ev.Changes); err != nil {
+			return redact(err, r) // formulas and validation rules, computed.go
 		}
 		rec, err := s.Store.InsertRecord(ctx, tx, m, ev.Changes, owner, a.userID())
 		if err != nil {
@@ -175,11 +180,11 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		if err := checkWrites(r, m, patch, changes); err != nil {
 			return err
 		}
-		owner, err := s.ownerChange(ctx, tx, r, &a, m, patch, old["owner"])
+		owner, changed, err := s.ownerChange(ctx, tx, r, &a, m, patch, old["owner"])
 		if err != nil {
 			return err
 		}
-		if owner != "" {
+		if changed {
 			changes["owner"] = owner
 		}
 		ev.Old, ev.Changes = old, changes
@@ -189,7 +194,48 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
 			return err
 		}
+		if err := s.computed(ctx, tx, &a, m, old, ev.Changes); err != nil {
+			return redact(err, r) // formulas and validation rules, computed.go
+		}
 		rec, err := s.Store.UpdateRecord(ctx, tx, m, id, version, ev.Changes, a.userID())
+		if err != nil {
+			return err
+		}
+		ev.New = rec
+		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.afterCommit(ctx, ev)
+	return s.out(r, m, ev.New), nil
+}
+
+// Claim makes the actor the owner of a record in the public pool (a
+// visible record without owner). It needs the claim permission; of two
+// claims at once, one wins and the other is a conflict.
+func (s *Service) Claim(ctx context.Context, a Actor, m *meta.Module, id string) (store.Record, error) {
+	r, err := s.rights(ctx, &a, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := require(r, m, access.ActClaim); err != nil {
+		return nil, err
+	}
+	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
+	err = s.inTx(ctx, func(tx *store.Tx) error {
+		old, err := s.Store.RecordInTx(ctx, tx, m, id, scope(a.Principal, r.Read))
+		if err != nil {
+			return err
+		}
+		if old["owner"] != nil {
+			return errs.New(errs.Conflict, "record.claimed")
+		}
+		ev.Old, ev.Changes = old, map[string]any{"owner": a.userID()}
+		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
+			return err
+		}
+		rec, err := s.Store.UpdateRecord(ctx, tx, m, id, old["version"].(int64), ev.Changes, a.userID())
 		if err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ type Engine struct {
 	Meta    *meta.Service
 	Records *record.Service
 	Jobs    *jobs.Runner
+	Access  *access.Service // managers and department members (notify, assign)
 	Log     *slog.Logger
 	Now     func() time.Time
 
@@ -64,6 +65,7 @@ func New(s *store.Store, m *meta.Service, recs *record.Service, runner *jobs.Run
 	recs.Hooks.InTx = append(recs.Hooks.InTx, e.enqueue)
 	runner.Handle(jobRun, e.runJob)
 	runner.HandleExternal(jobWebhook, e.webhookJob)
+	runner.HandleExternal(jobEmail, e.emailJob)
 	runner.Handle(jobDate, e.dateJob)
 	runner.Handle(jobSchedule, e.scheduleJob)
 	runner.Handle(jobPlan, e.planJob)
@@ -245,11 +247,14 @@ func (e *Engine) enqueue(ctx context.Context, tx *store.Tx, ev *record.Event) er
 		return err
 	}
 	depth := depthOf(ctx)
+	var now, before map[string]any // built once per write, for every rule
 	for _, r := range rules {
 		if r.BeforeSave {
 			continue
 		}
-		now, before := current(ev), old(ev)
+		if now == nil {
+			now, before = current(ev), old(ev)
+		}
 		ok, err := e.applies(ctx, r, ev, now, before)
 		if err != nil {
 			// A broken condition must not block users' writes: log it

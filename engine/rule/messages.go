@@ -8,6 +8,8 @@ func init() {
 		"rule.not_date":           {i18n.EN: "\"{field}\" is not a date or date-time field.", i18n.ZhCN: "“{field}”不是日期或日期时间字段。"},
 		"rule.bad_offset":         {i18n.EN: "Offset \"{offset}\" must look like -60d, 2h or -30m.", i18n.ZhCN: "偏移量“{offset}”的格式应为 -60d、2h 或 -30m。"},
 		"rule.bad_cron":           {i18n.EN: "\"{cron}\" is not a valid cron expression (minute hour day month weekday): {detail}.", i18n.ZhCN: "“{cron}”不是有效的 cron 表达式（分 时 日 月 周）：{detail}。"},
+		"rule.assignees_required": {i18n.EN: "Name who to assign to: users, a department or criteria.", i18n.ZhCN: "请指定分配对象：用户、部门或分配规则表。"},
+		"rule.bad_strategy":       {i18n.EN: "strategy must be round_robin, least_open or criteria.", i18n.ZhCN: "strategy 必须是 round_robin、least_open 或 criteria。"},
 		"rule.message":            {i18n.EN: "{en}", i18n.ZhCN: "{zh}"},
 		"rule.exists":             {i18n.EN: "A rule with key \"{key}\" already exists in this app.", i18n.ZhCN: "此应用中已存在标识为“{key}”的规则。"},
 		"rule.stale":              {i18n.EN: "Rule \"{key}\" was changed by someone else; reload it and try again.", i18n.ZhCN: "规则“{key}”已被他人修改，请刷新后重试。"},

@@ -61,6 +61,28 @@ type Action struct {
 	// webhook: where to POST, and the secret for the HMAC signature.
 	URL    string `json:"url,omitempty"`
 	Secret string `json:"secret,omitempty"`
+	// assign: how (round_robin, least_open, criteria) among whom (user
+	// ids, or the members of a department by key); least_open counts the
+	// candidates' records matching Open (a filter); criteria picks the
+	// first entry whose When holds, else Users[0].
+	Strategy   string      `json:"strategy,omitempty"`
+	Users      []string    `json:"users,omitempty"`
+	Department string      `json:"department,omitempty"`
+	Open       string      `json:"open,omitempty"`
+	Criteria   []Criterion `json:"criteria,omitempty"`
+	// update_related: the child module and its lookup to this record (Via),
+	// or this record's lookup field (Field) to update its target.
+	Via   string `json:"via,omitempty"`
+	Field string `json:"field,omitempty"`
+	// email: the subject (Message is the body).
+	Subject meta.Label `json:"subject,omitempty"`
+}
+
+// Criterion is one row of an assignment table: when the expression holds,
+// the record goes to User.
+type Criterion struct {
+	When string `json:"when"`
+	User string `json:"user"`
 }
 
 func fromRow(r *store.RuleRow) (*Rule, error) {

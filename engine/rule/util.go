@@ -12,15 +12,17 @@ import (
 // messageOf renders a rule's own message in both languages, with {field}
 // replaced by the record's value of field.
 func messageOf(l meta.Label, rec map[string]any) i18n.Msg {
-	fill := func(s string) string {
-		for k, v := range rec {
-			if v != nil {
-				s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(v))
-			}
+	return i18n.M("rule.message", "en", fillIn(l.In(i18n.EN), rec), "zh", fillIn(l.In(i18n.ZhCN), rec))
+}
+
+// fillIn replaces {field} with the record's value of field.
+func fillIn(s string, rec map[string]any) string {
+	for k, v := range rec {
+		if v != nil {
+			s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(v))
 		}
-		return s
 	}
-	return i18n.M("rule.message", "en", fill(l.In(i18n.EN)), "zh", fill(l.In(i18n.ZhCN)))
+	return s
 }
 
 // normalize makes JSON-form values comparable: numbers as float64, lists

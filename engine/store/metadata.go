@@ -262,7 +262,7 @@ func scanModule(r scanner) (*meta.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored schema of module %s no longer parses: %w", m.Key, err)
 	}
-	m.Schema, m.Fields = p.Doc, p.Fields
+	m.Schema, m.Fields, m.Validations = p.Doc, p.Fields, p.Validations
 	return &m, nil
 }
 

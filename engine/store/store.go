@@ -130,7 +130,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if s.D.Name() == "postgres" {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, s.W, sub)
+	// Out-of-order migrations are applied too: parallel branches of work may
+	// number theirs so that an older one lands after a newer one.
+	p, err := goose.NewProvider(dialect, s.W, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return err
 	}

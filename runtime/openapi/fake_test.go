@@ -109,7 +109,8 @@ const (
 	    "extra":       {"x-field": {"type": "json", "label": {"en": "Extra data"}}},
 	    "sku":         {"type": "string", "title": "SKU", "pattern": "^[A-Z]{3}-[0-9]{4}$", "x-field": {"type": "text"}},
 	    "region":      {"type": "string", "examples": ["East China"], "x-field": {"type": "text", "label": {"en": "Region", "zh-CN": "区域"}}},
-	    "code":        {"x-field": {"type": "autonumber", "prefix": "D-{YYYY}-", "digits": 5, "label": {"en": "Deal no.", "zh-CN": "商机编号"}}}
+	    "code":        {"x-field": {"type": "autonumber", "prefix": "D-{YYYY}-", "digits": 5, "label": {"en": "Deal no.", "zh-CN": "商机编号"}}},
+	    "weighted":    {"x-field": {"type": "formula", "formula": "amount * quantity", "result": "decimal", "label": {"en": "Weighted amount"}}}
 	  },
 	  "required": ["title", "stage", "amount"]
 	}`
@@ -120,7 +121,8 @@ const (
 	    "email":   {"x-field": {"type": "email", "unique": true, "label": {"en": "Email", "zh-CN": "邮箱"}}},
 	    "hired":   {"x-field": {"type": "date", "label": {"en": "Hired on", "zh-CN": "入职日期"}}},
 	    "level":   {"exclusiveMinimum": 0, "maximum": 10, "x-field": {"type": "integer", "label": {"en": "Level", "zh-CN": "职级"}}},
-	    "manager": {"x-field": {"type": "lookup", "module": "employee", "label": {"en": "Manager", "zh-CN": "上级"}}}
+	    "manager": {"x-field": {"type": "lookup", "module": "employee", "label": {"en": "Manager", "zh-CN": "上级"}}},
+	    "reports": {"x-field": {"type": "rollup", "module": "employee", "via": "manager", "op": "count", "label": {"en": "Direct reports", "zh-CN": "直接下属"}}}
 	  },
 	  "required": ["name", "email"]
 	}`

@@ -172,6 +172,15 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 			"responses": responses(obj{"200": ok("The restored record.", ref(recordName(app, mod)))}, 401, 403, 404, 409),
 		},
 	}
+	d.paths[base+"/{id}/claim"] = obj{
+		"parameters": []any{paramRef("RecordId")},
+		"post": obj{
+			"tags": []any{tag}, "operationId": id + "claim",
+			"summary":     title + ": claim a record from the public pool",
+			"description": claimDescription,
+			"responses":   responses(obj{"200": ok("The record, now yours.", ref(recordName(app, mod)))}, 401, 403, 404, 409),
+		},
+	}
 	d.paths[base+"/{id}/history"] = obj{
 		"parameters": []any{paramRef("RecordId")},
 		"get": obj{

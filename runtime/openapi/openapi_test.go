@@ -442,7 +442,7 @@ func TestDocumentContent(t *testing.T) {
 	}
 	// The role body as the brief spells it.
 	perm := comps["schemas"].(map[string]any)["Permission"].(map[string]any)["properties"].(map[string]any)
-	if got := fmt.Sprint(perm["actions"].(map[string]any)["items"].(map[string]any)["enum"]); got != "[create read update delete export import transfer manage]" {
+	if got := fmt.Sprint(perm["actions"].(map[string]any)["items"].(map[string]any)["enum"]); got != "[create read update delete export import transfer manage claim]" {
 		t.Errorf("permission actions = %s", got)
 	}
 	if got := fmt.Sprint(perm["fields"].(map[string]any)["additionalProperties"].(map[string]any)["enum"]); got != "[hidden read write]" {
@@ -532,7 +532,7 @@ func TestDocumentContent(t *testing.T) {
 	dp := deal["properties"].(map[string]any)
 	wantOrder := []string{"id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner", "deleted_at",
 		"title", "notes", "amount", "probability", "quantity", "score", "weight", "won", "close_date", "closed_at",
-		"stage", "tags", "account", "sales_rep", "extra", "sku", "region", "code", "expand"}
+		"stage", "tags", "account", "sales_rep", "extra", "sku", "region", "code", "weighted", "expand"}
 	if got := propertyOrder(t, raw, "crm.deal"); !reflect.DeepEqual(got, wantOrder) {
 		t.Errorf("record property order =\n%v\nwant\n%v", got, wantOrder)
 	}

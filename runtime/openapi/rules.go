@@ -63,6 +63,27 @@ func (d *doc) addRules() {
 			"responses": responses(obj{"200": ok("The outcome.", ref("DryRun"))}, 400, 401, 403, 404, 422),
 		},
 	}
+	d.paths["/api/notifications"] = obj{
+		"get": obj{
+			"tags": []any{"notifications"}, "operationId": "notifications.list", "summary": "Your in-app notifications",
+			"description": "Newest first; ?unread=true for the unread ones only.",
+			"parameters": []any{obj{"name": "unread", "in": "query", "schema": obj{"type": "boolean"}},
+				obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}},
+			"responses": responses(obj{"200": ok("Notifications.", obj{"type": "object", "properties": obj{"notifications": arrayOf(obj{
+				"type": "object", "properties": obj{
+					"id": obj{"type": "string", "format": "uuid"}, "title": obj{"type": "string"}, "app": obj{"type": "string"},
+					"module": obj{"type": "string"}, "record_id": obj{"type": "string"}, "source": obj{"type": "string"},
+					"created_at": obj{"type": "string", "format": "date-time"}, "read_at": obj{"type": "string", "format": "date-time"},
+				}})}})}, 401),
+		},
+	}
+	d.paths["/api/notifications/{id}/read"] = obj{
+		"parameters": []any{obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "format": "uuid"}}},
+		"post": obj{
+			"tags": []any{"notifications"}, "operationId": "notifications.read", "summary": "Mark a notification read",
+			"responses": responses(obj{"204": noContent("Marked read.")}, 401, 404),
+		},
+	}
 	d.paths["/api/apps/{app}/expr/check"] = obj{
 		"parameters": []any{paramRef("App")},
 		"post": obj{
@@ -104,7 +125,7 @@ func (d *doc) addRuleComponents() {
 	s["RuleAction"] = obj{
 		"type": "object", "required": []any{"type"},
 		"properties": obj{
-			"type":    obj{"type": "string", "enum": []any{"set", "reject", "create", "task", "webhook"}},
+			"type":    obj{"type": "string", "enum": []any{"set", "reject", "create", "task", "webhook", "notify", "email", "assign", "pool", "update_related"}},
 			"values":  exprMap,
 			"module":  obj{"type": "string", "description": "create, task: the target module."},
 			"message": ref("Label"),

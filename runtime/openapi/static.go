@@ -204,6 +204,7 @@ func (d *doc) addStatic() {
 	d.addRecordPaths()
 	d.addOrg()
 	d.addRules()
+	d.addFormulas()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
@@ -260,6 +261,15 @@ func (d *doc) addRecordPaths() {
 			"tags": tag, "operationId": "records.restore",
 			"summary":   "Restore a deleted record",
 			"responses": responses(obj{"200": ok("The restored record.", ref("Record"))}, 401, 403, 404, 409),
+		},
+	}
+	d.paths[base+"/{id}/claim"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
+		"post": obj{
+			"tags": tag, "operationId": "records.claim",
+			"summary":     "Claim a record from the public pool",
+			"description": claimDescription,
+			"responses":   responses(obj{"200": ok("The record, now yours.", ref("Record"))}, 401, 403, 404, 409),
 		},
 	}
 	d.paths[base+"/{id}/history"] = obj{
@@ -648,3 +658,6 @@ func stringsToAny(ss []string) []any {
 	}
 	return out
 }
+
+const claimDescription = "A record without owner (in the public pool) that you may read becomes yours. " +
+	"Needs the claim permission; a record someone owns already is a 409."

@@ -31,6 +31,7 @@ func Bind(g *echo.Group, metaSvc *meta.Service, recs *record.Service) {
 	g.PATCH(base+"/:id", h.update)
 	g.DELETE(base+"/:id", h.delete)
 	g.POST(base+"/:id/restore", h.restore)
+	g.POST(base+"/:id/claim", h.claim)
 }
 
 func (h handler) module(c echo.Context) (*meta.Module, error) {
@@ -128,6 +129,19 @@ func (h handler) restore(c echo.Context) error {
 		return err
 	}
 	rec, err := h.records.Restore(c.Request().Context(), actor(c), m, recordID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+// claim takes a record from the public pool.
+func (h handler) claim(c echo.Context) error {
+	m, err := h.module(c)
+	if err != nil {
+		return err
+	}
+	rec, err := h.records.Claim(c.Request().Context(), actor(c), m, recordID(c))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tessera-app/tessera/designer/exprapi"
+	"github.com/tessera-app/tessera/designer/formulaapi"
 	"github.com/tessera-app/tessera/designer/metaapi"
 	"github.com/tessera-app/tessera/designer/orgapi"
 	"github.com/tessera-app/tessera/designer/ruleapi"
@@ -28,6 +29,7 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/authapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
+	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
 )
@@ -64,6 +66,22 @@ func NewServices(s *store.Store) *Services {
 	// Rules hook into the write path (after the audit hook, so a rule's job
 	// is enqueued in the same transaction as the audited write).
 	svc.Rules = rule.New(s, svc.Meta, svc.Records, svc.Jobs, slog.Default())
+	svc.Rules.Access = svc.Access
+	// Formulas, rollups and validation rules (engine/record/computed.go):
+	// rollups follow child writes in their transaction; a schema change
+	// that makes stored formulas or rollups stale recomputes the rows in
+	// batches, as jobs.
+	svc.Records.Hooks.InTx = append(svc.Records.Hooks.InTx, svc.Records.Rollups)
+	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
+	onChange := svc.Meta.OnChange
+	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
+		if onChange != nil {
+			onChange(ctx, c)
+		}
+		if err := svc.Records.ModuleChanged(ctx, c); err != nil {
+			slog.Default().Error("formula recompute not enqueued", "app", c.App, "err", err)
+		}
+	}
 	return svc
 }
 
@@ -104,6 +122,8 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	orgapi.Bind(private, svc.Access)
 	exprapi.Bind(private, svc.Meta, svc.Records, svc.Access)
 	ruleapi.Bind(private, svc.Rules)
+	formulaapi.Bind(private, svc.Meta, svc.Records)
+	notifyapi.Bind(private, svc.Store)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
