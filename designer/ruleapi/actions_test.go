@@ -165,3 +165,47 @@ func TestNotifyUpdateRelatedAndEmail(t *testing.T) {
 		}
 	})
 }
+
+func TestInboundWebhookDeletedTriggerAndRecordRuns(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		r := e.do(t, "POST", "/api/apps/crm/rules", map[string]any{"key": "inbound", "label": label("In"), "module": "lead",
+			"trigger": map[string]any{"type": "webhook"},
+			"actions": []any{map[string]any{"type": "set", "values": map[string]string{"code": `"WEB"`}}}}).want(t, 201)
+		token := r.doc["trigger"].(map[string]any)["token"].(string)
+		if len(token) < 40 {
+			t.Fatalf("webhook token %q is too short to be a secret", token)
+		}
+		admin := e.token
+		e.token = "" // no sign-in: the URL is the secret
+		created := e.do(t, "POST", "/api/hooks/"+token, map[string]any{"name": "from the web", "amount": 12}).want(t, 201)
+		id := created.str("id")
+		e.do(t, "POST", "/api/hooks/"+token, map[string]any{"id": id, "amount": 13}).want(t, 200)
+		e.do(t, "POST", "/api/hooks/not-the-token", map[string]any{"name": "x"}).want(t, 404)
+		e.do(t, "POST", "/api/hooks/"+token, map[string]any{"amount": "not a number"}).want(t, 422)
+		e.token = admin
+		e.runJobs(t)
+		got := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+id, nil).want(t, 200)
+		if got.doc["amount"].(float64) != 13 || got.doc["code"] != "WEB" {
+			t.Errorf("webhook record = %v", got.doc)
+		}
+		h := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+id+"/history", nil).want(t, 200)
+		if !strings.Contains(string(h.body), `"via":"webhook"`) {
+			t.Errorf("history lacks the webhook write: %s", h.body)
+		}
+
+		// deleted trigger, and the runs of one record across rules.
+		e.rule(t, map[string]any{"key": "gone", "label": label("Gone"), "module": "lead",
+			"trigger": map[string]any{"type": "deleted"},
+			"actions": []any{map[string]any{"type": "task", "module": "task", "values": map[string]string{"title": `concat("Deleted ", name)`}}}})
+		e.do(t, "DELETE", "/api/apps/crm/modules/lead/records/"+id, nil).want(t, 204)
+		e.runJobs(t)
+		tasks := e.list(t, "task", "")
+		if len(tasks) != 1 || tasks[0].(map[string]any)["title"] != "Deleted from the web" {
+			t.Errorf("deleted trigger: tasks = %v", tasks)
+		}
+		runs := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+id+"/rule-runs", nil).want(t, 200)
+		if n := len(runs.doc["runs"].([]any)); n < 3 {
+			t.Errorf("record runs = %d, want the webhook runs and the delete run: %s", n, runs.body)
+		}
+	})
+}

@@ -22,6 +22,26 @@ type input struct {
 	Version int `json:"version"`
 }
 
+// BindPublic registers the inbound webhook URL, POST /hooks/:token, which
+// needs no sign-in: the token in the URL is the secret.
+func BindPublic(g *echo.Group, e *rule.Engine) {
+	g.POST("/hooks/:token", func(c echo.Context) error {
+		var body map[string]any
+		if err := httpx.Decode(c, &body, false); err != nil {
+			return err
+		}
+		rec, created, err := e.Inbound(c.Request().Context(), c.Param("token"), body)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		return c.JSON(status, map[string]any{"id": rec["id"], "version": rec["version"]})
+	})
+}
+
 // Bind registers the routes on g.
 func Bind(g *echo.Group, e *rule.Engine) {
 	admin := httpx.RequireAdmin
@@ -88,6 +108,15 @@ func Bind(g *echo.Group, e *rule.Engine) {
 	g.GET(base+"/:key/runs", func(c echo.Context) error {
 		limit, _ := strconv.Atoi(c.QueryParam("limit"))
 		runs, err := e.Runs(c.Request().Context(), c.Param("app"), c.Param("key"), limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"runs": runs})
+	}, admin)
+	// The rule runs on one record, newest first (any rule of the app).
+	g.GET("/apps/:app/modules/:module/records/:id/rule-runs", func(c echo.Context) error {
+		limit, _ := strconv.Atoi(c.QueryParam("limit"))
+		runs, err := e.RecordRuns(c.Request().Context(), c.Param("app"), c.Param("module"), c.Param("id"), limit)
 		if err != nil {
 			return err
 		}

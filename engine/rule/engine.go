@@ -347,7 +347,11 @@ func (e *Engine) load(ctx context.Context, tx *store.Tx, p payload) (*Rule, *met
 	}
 	var rec map[string]any
 	if p.Record != "" {
-		stored, err := e.Store.RecordInTx(ctx, tx, m, p.Record)
+		read := e.Store.RecordInTx
+		if p.Trigger == string(record.OpDelete) {
+			read = e.Store.DeletedRecordInTx // a deleted trigger acts on what was deleted
+		}
+		stored, err := read(ctx, tx, m, p.Record)
 		if err != nil && !errs.Is(err, errs.NotFound) {
 			return nil, nil, nil, err
 		}

@@ -44,6 +44,9 @@ type Trigger struct {
 	Offset string `json:"offset,omitempty"`
 	// schedule: a standard five-field cron expression ("0 9 * * 1-5", UTC).
 	Cron string `json:"cron,omitempty"`
+	// webhook: the secret of the inbound URL POST /api/hooks/{token},
+	// generated when the rule is created (shown to administrators only).
+	Token string `json:"token,omitempty"`
 }
 
 // Action is one step of a rule. Which keys apply depends on Type.

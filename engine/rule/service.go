@@ -53,6 +53,9 @@ func (e *Engine) Create(ctx context.Context, app string, r *Rule) (*Rule, error)
 	if err := e.check(ctx, r); err != nil {
 		return nil, err
 	}
+	if r.Trigger.Type == "webhook" {
+		r.Trigger.Token = newToken()
+	}
 	row := r.row(a.ID)
 	if err := e.Store.CreateRule(ctx, row); err != nil {
 		return nil, err
@@ -78,6 +81,17 @@ func (e *Engine) Replace(ctx context.Context, app, key string, r *Rule, version 
 	r.ID, r.App, r.Key = cur.ID, app, key
 	if err := e.check(ctx, r); err != nil {
 		return nil, err
+	}
+	if r.Trigger.Type == "webhook" {
+		// The URL stays the same across edits; a new one comes with a new rule.
+		prev, err := fromRow(cur)
+		if err != nil {
+			return nil, err
+		}
+		r.Trigger.Token = prev.Trigger.Token
+		if r.Trigger.Token == "" {
+			r.Trigger.Token = newToken()
+		}
 	}
 	if err := e.Store.UpdateRule(ctx, r.row(cur.AppID), version); err != nil {
 		return nil, err
@@ -123,8 +137,12 @@ func (e *Engine) Runs(ctx context.Context, app, key string, limit int) ([]*store
 }
 
 // RecordRuns lists the rule runs on one record, newest first.
-func (e *Engine) RecordRuns(ctx context.Context, m *meta.Module, id string, limit int) ([]*store.RuleRun, error) {
-	return e.Store.RuleRuns(ctx, store.RuleRunQuery{App: m.AppKey, Module: m.Key, RecordID: id, Limit: limit})
+func (e *Engine) RecordRuns(ctx context.Context, app, module, id string, limit int) ([]*store.RuleRun, error) {
+	m, err := e.Meta.Module(ctx, app, module)
+	if err != nil {
+		return nil, err
+	}
+	return e.Store.RuleRuns(ctx, store.RuleRunQuery{App: m.AppKey, Module: m.Key, RecordID: strings.ToLower(id), Limit: limit})
 }
 
 // DryRunResult is what a rule would do to a record.

@@ -63,6 +63,29 @@ func (d *doc) addRules() {
 			"responses": responses(obj{"200": ok("The outcome.", ref("DryRun"))}, 400, 401, 403, 404, 422),
 		},
 	}
+	d.paths["/api/apps/{app}/modules/{module}/records/{id}/rule-runs"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
+		"get": obj{
+			"tags": rules, "operationId": "rules.recordRuns", "summary": "The rule runs on one record",
+			"description": "Newest first, of every rule of the app." + adminOnly,
+			"responses":   responses(obj{"200": ok("The runs.", ref("RuleRunList"))}, 401, 403, 404),
+		},
+	}
+	d.paths["/api/hooks/{token}"] = obj{
+		"parameters": []any{obj{"name": "token", "in": "path", "required": true, "schema": obj{"type": "string"},
+			"description": "The secret of a rule with trigger webhook (shown in the rule)."}},
+		"post": obj{
+			"tags": rules, "operationId": "hooks.deliver", "summary": "Inbound webhook",
+			"description": "No sign-in: the URL is the secret. The JSON body creates a record of the rule's module (or, " +
+				"with an \"id\", updates that record) as channel \"webhook\"; then the rule's actions run on it.",
+			"security":    []any{},
+			"requestBody": body(obj{"type": "object"}, ""),
+			"responses": responses(obj{
+				"201": ok("Created.", obj{"type": "object", "properties": obj{"id": obj{"type": "string"}, "version": obj{"type": "integer"}}}),
+				"200": ok("Updated.", obj{"type": "object", "properties": obj{"id": obj{"type": "string"}, "version": obj{"type": "integer"}}}),
+			}, 400, 404, 409, 413, 422),
+		},
+	}
 	d.paths["/api/notifications"] = obj{
 		"get": obj{
 			"tags": []any{"notifications"}, "operationId": "notifications.list", "summary": "Your in-app notifications",
@@ -89,8 +112,9 @@ func (d *doc) addRules() {
 		"post": obj{
 			"tags": exprs, "operationId": "expr.check", "summary": "Type-check an expression against a module",
 			"requestBody": body(obj{"type": "object", "required": []any{"module", "expr"}, "additionalProperties": false,
-				"properties": obj{"module": obj{"type": "string"}, "expr": obj{"type": "string", "maxLength": 4096}}}, ""),
-			"responses": responses(obj{"200": ok("The result type, and the errors with their positions.", ref("ExprCheck"))}, 400, 401, 403, 404),
+				"properties": obj{"module": obj{"type": "string"}, "expr": obj{"type": "string", "maxLength": 4096},
+					"want": obj{"type": "string", "enum": []any{"", "bool", "number", "string", "date", "datetime"}}}}, ""),
+			"responses": responses(obj{"200": ok("The result type, and the errors with their positions.", ref("ExprCheck"))}, 400, 401, 403, 404, 422),
 		},
 	}
 	d.paths["/api/apps/{app}/expr/eval"] = obj{
@@ -100,8 +124,11 @@ func (d *doc) addRules() {
 			"description": "\"record\" is either an object of sample field values or the id of a record you may read.",
 			"requestBody": body(obj{"type": "object", "required": []any{"module", "expr"}, "additionalProperties": false,
 				"properties": obj{"module": obj{"type": "string"}, "expr": obj{"type": "string", "maxLength": 4096},
-					"record": obj{"oneOf": []any{obj{"type": "object"}, obj{"type": "string", "format": "uuid"}}}}}, ""),
-			"responses": responses(obj{"200": ok("The value.", obj{"type": "object", "properties": obj{"value": obj{}}})}, 400, 401, 403, 404, 422),
+					"record": obj{"oneOf": []any{obj{"type": "object"}, obj{"type": "string", "format": "uuid"}}},
+					"old":    obj{"oneOf": []any{obj{"type": "object"}, obj{"type": "string", "format": "uuid"}}},
+					"want":   obj{"type": "string", "enum": []any{"", "bool", "number", "string", "date", "datetime"}},
+					"now":    obj{"type": "string", "format": "date-time"}}}, ""),
+			"responses": responses(obj{"200": ok("The value and its type.", obj{"type": "object", "properties": obj{"value": obj{}, "type": obj{"type": "string"}}})}, 400, 401, 403, 404, 422),
 		},
 	}
 }
@@ -114,12 +141,13 @@ func (d *doc) addRuleComponents() {
 	s["RuleTrigger"] = obj{
 		"type": "object", "required": []any{"type"},
 		"properties": obj{
-			"type":   obj{"type": "string", "enum": []any{"created", "updated", "saved", "deleted", "field_changed", "date_relative", "schedule"}},
+			"type":   obj{"type": "string", "enum": []any{"created", "updated", "saved", "deleted", "field_changed", "date_relative", "schedule", "webhook"}},
 			"field":  obj{"type": "string", "description": "field_changed, date_relative: the field."},
 			"from":   obj{"description": "field_changed: only when it changed from this value."},
 			"to":     obj{"description": "field_changed: only when it changed to this value."},
 			"offset": obj{"type": "string", "pattern": "^[+-]?[0-9]{1,5}[mhd]$", "description": "date_relative: e.g. -60d, 2h."},
 			"cron":   obj{"type": "string", "description": "schedule: five-field cron, UTC.", "examples": []any{"0 9 * * 1-5"}},
+			"token":  obj{"type": "string", "readOnly": true, "description": "webhook: the secret of POST /api/hooks/{token}."},
 		},
 	}
 	s["RuleAction"] = obj{

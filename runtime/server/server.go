@@ -115,6 +115,7 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 
 	api := e.Group("/api")
 	authapi.BindPublic(api, svc.Access)
+	ruleapi.BindPublic(api, svc.Rules)
 	private := api.Group("", httpx.RequireUser(svc.Access))
 	authapi.Bind(private, svc.Access)
 	metaapi.Bind(private, svc.Meta, svc.Access)
