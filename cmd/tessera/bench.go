@@ -229,6 +229,9 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if err := benchRules(ctx, env, cfg, rep); err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	if err := benchExpr(ctx, env, rep); err != nil {
+		return fmt.Errorf("expressions: %w", err)
+	}
 	progress("loading %d rows for the list pages", cfg.rows)
 	if err := benchLists(ctx, env, cfg, rep, progress); err != nil {
 		return err

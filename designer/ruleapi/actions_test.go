@@ -63,11 +63,15 @@ func TestAssignRoundRobinLeastOpenAndCriteria(t *testing.T) {
 			t.Errorf("least open: %s then %s, want one each of %s, %s", o1, o2, a, b)
 		}
 
-		// criteria: an assignment table.
+		// criteria: an assignment table, to a user or to a department's members in turn.
+		e.do(t, "POST", "/api/departments", map[string]any{"key": "east", "label": label("East")}).want(t, 201)
+		e.do(t, "PATCH", "/api/users/"+b, map[string]any{"departments": []string{"east"}}).want(t, 200)
 		e.rule(t, map[string]any{"key": "table", "label": label("Table"), "module": "lead",
 			"trigger": map[string]any{"type": "created"}, "condition": `status == "lost"`,
 			"actions": []any{map[string]any{"type": "assign", "strategy": "criteria", "users": []string{a},
-				"criteria": []any{map[string]any{"when": "amount > 1000", "user": c}}}}})
+				"criteria": []any{map[string]any{"when": "amount > 1000", "user": c},
+					map[string]any{"when": `name == "east"`, "department": "east"}}}}})
+		east := e.create(t, "lead", map[string]any{"name": "east", "status": "lost"})
 		big := e.create(t, "lead", map[string]any{"name": "big", "status": "lost", "amount": 5000})
 		small := e.create(t, "lead", map[string]any{"name": "small", "status": "lost", "amount": 5})
 		e.runJobs(t)
@@ -76,6 +80,9 @@ func TestAssignRoundRobinLeastOpenAndCriteria(t *testing.T) {
 		}
 		if got := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+small["id"].(string), nil).want(t, 200).str("owner"); got != a {
 			t.Errorf("criteria fallback → %s, want %s", got, a)
+		}
+		if got := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+east["id"].(string), nil).want(t, 200).str("owner"); got != b {
+			t.Errorf("criteria department → %s, want its member %s", got, b)
 		}
 	})
 }

@@ -170,28 +170,29 @@ func assign(ctx context.Context, rc *runContext, a Action) error {
 			if err != nil {
 				return err
 			}
-			if ok {
-				owner = c.User
-				break
+			if !ok {
+				continue
 			}
+			owner = c.User
+			if c.Department != "" {
+				users, err := rc.candidates(ctx, Action{Department: c.Department})
+				if err != nil {
+					return err
+				}
+				if owner, err = rc.roundRobin(ctx, "criteria:"+c.Department, users); err != nil {
+					return err
+				}
+			}
+			break
 		}
 	case "round_robin":
 		users, err := rc.candidates(ctx, a)
-		if err != nil || len(users) == 0 {
+		if err != nil {
 			return err
 		}
-		pos := 0
-		if !rc.dryRun {
-			cur, err := rc.e.Store.RuleState(ctx, rc.tx, rc.rule.ID, "round_robin")
-			if err != nil {
-				return err
-			}
-			pos, _ = strconv.Atoi(cur)
-			if err := rc.e.Store.SetRuleState(ctx, rc.tx, rc.rule.ID, "round_robin", strconv.Itoa(pos+1)); err != nil {
-				return err
-			}
+		if owner, err = rc.roundRobin(ctx, "round_robin", users); err != nil {
+			return err
 		}
-		owner = users[pos%len(users)]
 	case "least_open":
 		users, err := rc.candidates(ctx, a)
 		if err != nil || len(users) == 0 {
@@ -215,6 +216,26 @@ func assign(ctx context.Context, rc *runContext, a Action) error {
 	}
 	rc.effects = append(rc.effects, "assign to "+owner)
 	return rc.setOwner(ctx, owner)
+}
+
+// roundRobin picks the next of users, keeping the position per rule (and
+// name) in the job's transaction.
+func (rc *runContext) roundRobin(ctx context.Context, name string, users []string) (string, error) {
+	if len(users) == 0 {
+		return "", nil
+	}
+	pos := 0
+	if !rc.dryRun {
+		cur, err := rc.e.Store.RuleState(ctx, rc.tx, rc.rule.ID, name)
+		if err != nil {
+			return "", err
+		}
+		pos, _ = strconv.Atoi(cur)
+		if err := rc.e.Store.SetRuleState(ctx, rc.tx, rc.rule.ID, name, strconv.Itoa(pos+1)); err != nil {
+			return "", err
+		}
+	}
+	return users[pos%len(users)], nil
 }
 
 // Users0 is the fallback assignee of an assignment table.

@@ -180,7 +180,12 @@ func (e *Engine) applies(ctx context.Context, r *Rule, ev *record.Event, now, be
 	if err != nil {
 		return false, err
 	}
-	return p.Bool(ctx, e.vars(ev.Module, now, before, ev.Actor))
+	// Conditions run on every write of the module, inside its transaction:
+	// evaluated directly (no pool hand-off), still bounded by the
+	// expression budgets (steps, memory, text), which make every
+	// evaluation finish.
+	v, err := p.Run(e.vars(ev.Module, now, before, ev.Actor))
+	return v == true, err
 }
 
 // beforeSave runs the before-save rules inside the write's transaction:

@@ -82,10 +82,11 @@ type Action struct {
 }
 
 // Criterion is one row of an assignment table: when the expression holds,
-// the record goes to User.
+// the record goes to User, or in turn to the members of Department.
 type Criterion struct {
-	When string `json:"when"`
-	User string `json:"user"`
+	When       string `json:"when"`
+	User       string `json:"user,omitempty"`
+	Department string `json:"department,omitempty"`
 }
 
 func fromRow(r *store.RuleRow) (*Rule, error) {
