@@ -109,39 +109,29 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 		return nil, redact(err, r)
 	}
 	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
-	err = s.inTx(ctx, func(tx *store.Tx) error {
-		asked, changed, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
-		if err != nil {
-			return err
-		}
-		owner := a.userID()
-		if changed {
-			owner, _ = asked.(string) // nil: created straight into the pool
-		}
-		if err := s.checkLookups(ctx, tx, &a, m, ev.Changes); err != nil {
-			return err
-		}
-		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
-			return err
-		}
-		if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
-			return err
-		}
-		if err := s.computed(ctx, tx, &a, m, nil, ev.Changes); err != nil {
-			return redact(err, r) // formulas and validation rules, computed.go
-		}
-		rec, err := s.Store.InsertRecord(ctx, tx, m, ev.Changes, owner, a.userID())
-		if err != nil {
-			return err
-		}
-		ev.New = rec
-		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	var owner string
+	return s.write(ctx, r, ev, steps{
+		prepare: func(tx *store.Tx) error {
+			asked, changed, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
+			if err != nil {
+				return err
+			}
+			owner = a.userID()
+			if changed {
+				owner, _ = asked.(string) // nil: created straight into the pool
+			}
+			return s.checkLookups(ctx, tx, &a, m, ev.Changes)
+		},
+		finish: func(tx *store.Tx) error {
+			if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
+				return err
+			}
+			return redact(s.computed(ctx, tx, &a, m, nil, ev.Changes), r) // formulas and validation rules, computed.go
+		},
+		row: func(tx *store.Tx) (store.Record, error) {
+			return s.Store.InsertRecord(ctx, tx, m, ev.Changes, owner, a.userID())
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, ev)
-	return s.out(r, m, ev.New), nil
 }
 
 // Update applies a partial update if version is still current. A stale
@@ -162,53 +152,42 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		return nil, err
 	}
 	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
-	err = s.inTx(ctx, func(tx *store.Tx) error {
-		old, err := s.inReach(ctx, tx, &a, r, m, id, r.Update, false)
-		if err != nil {
-			return err
-		}
-		if cur := old["version"].(int64); cur != version {
-			return errs.New(errs.Conflict, "store.stale_version", "id", id)
-		}
-		if err := checkWrites(r, m, patch, nil); err != nil {
-			return err // hidden fields, before validation describes them
-		}
-		changes, err := v.Update(fieldValues(m, old), patch)
-		if err != nil {
-			return redact(err, r)
-		}
-		if err := checkWrites(r, m, patch, changes); err != nil {
-			return err
-		}
-		owner, changed, err := s.ownerChange(ctx, tx, r, &a, m, patch, old["owner"])
-		if err != nil {
-			return err
-		}
-		if changed {
-			changes["owner"] = owner
-		}
-		ev.Old, ev.Changes = old, changes
-		if err := s.checkLookups(ctx, tx, &a, m, changes); err != nil {
-			return err
-		}
-		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
-			return err
-		}
-		if err := s.computed(ctx, tx, &a, m, old, ev.Changes); err != nil {
-			return redact(err, r) // formulas and validation rules, computed.go
-		}
-		rec, err := s.Store.UpdateRecord(ctx, tx, m, id, version, ev.Changes, a.userID())
-		if err != nil {
-			return err
-		}
-		ev.New = rec
-		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	return s.write(ctx, r, ev, steps{
+		prepare: func(tx *store.Tx) error {
+			old, err := s.inReach(ctx, tx, &a, r, m, id, r.Update, false)
+			if err != nil {
+				return err
+			}
+			if cur := old["version"].(int64); cur != version {
+				return errs.New(errs.Conflict, "store.stale_version", "id", id)
+			}
+			if err := checkWrites(r, m, patch, nil); err != nil {
+				return err // hidden fields, before validation describes them
+			}
+			changes, err := v.Update(fieldValues(m, old), patch)
+			if err != nil {
+				return redact(err, r)
+			}
+			if err := checkWrites(r, m, patch, changes); err != nil {
+				return err
+			}
+			owner, changed, err := s.ownerChange(ctx, tx, r, &a, m, patch, old["owner"])
+			if err != nil {
+				return err
+			}
+			if changed {
+				changes["owner"] = owner
+			}
+			ev.Old, ev.Changes = old, changes
+			return s.checkLookups(ctx, tx, &a, m, changes)
+		},
+		finish: func(tx *store.Tx) error {
+			return redact(s.computed(ctx, tx, &a, m, ev.Old, ev.Changes), r) // formulas and validation rules, computed.go
+		},
+		row: func(tx *store.Tx) (store.Record, error) {
+			return s.Store.UpdateRecord(ctx, tx, m, id, version, ev.Changes, a.userID())
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, ev)
-	return s.out(r, m, ev.New), nil
 }
 
 // Claim makes the actor the owner of a record in the public pool (a
@@ -223,30 +202,22 @@ func (s *Service) Claim(ctx context.Context, a Actor, m *meta.Module, id string)
 		return nil, err
 	}
 	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
-	err = s.inTx(ctx, func(tx *store.Tx) error {
-		old, err := s.Store.RecordInTx(ctx, tx, m, id, scope(a.Principal, r.Read))
-		if err != nil {
-			return err
-		}
-		if old["owner"] != nil {
-			return errs.New(errs.Conflict, "record.claimed")
-		}
-		ev.Old, ev.Changes = old, map[string]any{"owner": a.userID()}
-		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
-			return err
-		}
-		rec, err := s.Store.UpdateRecord(ctx, tx, m, id, old["version"].(int64), ev.Changes, a.userID())
-		if err != nil {
-			return err
-		}
-		ev.New = rec
-		return s.run(ctx, tx, ev, s.Hooks.InTx)
+	return s.write(ctx, r, ev, steps{
+		prepare: func(tx *store.Tx) error {
+			old, err := s.Store.RecordInTx(ctx, tx, m, id, scope(a.Principal, r.Read))
+			if err != nil {
+				return err
+			}
+			if old["owner"] != nil {
+				return errs.New(errs.Conflict, "record.claimed")
+			}
+			ev.Old, ev.Changes = old, map[string]any{"owner": a.userID()}
+			return nil
+		},
+		row: func(tx *store.Tx) (store.Record, error) {
+			return s.Store.UpdateRecord(ctx, tx, m, id, ev.Old["version"].(int64), ev.Changes, a.userID())
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, ev)
-	return s.out(r, m, ev.New), nil
 }
 
 // Delete soft-deletes a record.
@@ -271,16 +242,44 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 		return nil, err
 	}
 	ev := &Event{Op: op, Module: m, Actor: a}
-	err = s.inTx(ctx, func(tx *store.Tx) error {
-		old, err := s.inReach(ctx, tx, &a, r, m, id, r.Delete, op == OpRestore)
-		if err != nil {
+	return s.write(ctx, r, ev, steps{
+		prepare: func(tx *store.Tx) error {
+			old, err := s.inReach(ctx, tx, &a, r, m, id, r.Delete, op == OpRestore)
+			ev.Old = old
+			return err
+		},
+		row: func(tx *store.Tx) (store.Record, error) {
+			return s.Store.SetDeleted(ctx, tx, m, id, op == OpDelete, a.userID())
+		},
+	})
+}
+
+// steps are what differs between writes; write runs them in the order
+// every write shares.
+type steps struct {
+	prepare func(tx *store.Tx) error                 // read, check, fill ev.Old and ev.Changes
+	finish  func(tx *store.Tx) error                 // after the before-save hooks: autonumbers, formulas, validation rules
+	row     func(tx *store.Tx) (store.Record, error) // the statement itself
+}
+
+// write is the one write path's shape: in one transaction, prepare, the
+// before-save hooks, finish, the row and the in-transaction hooks (audit,
+// rule jobs); after commit, the after-commit hooks. It returns the written
+// record as the actor may see it.
+func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, st steps) (store.Record, error) {
+	err := s.inTx(ctx, func(tx *store.Tx) error {
+		if err := st.prepare(tx); err != nil {
 			return err
 		}
-		ev.Old = old
 		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
 			return err
 		}
-		rec, err := s.Store.SetDeleted(ctx, tx, m, id, op == OpDelete, a.userID())
+		if st.finish != nil {
+			if err := st.finish(tx); err != nil {
+				return err
+			}
+		}
+		rec, err := st.row(tx)
 		if err != nil {
 			return err
 		}
@@ -291,7 +290,7 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 		return nil, err
 	}
 	s.afterCommit(ctx, ev)
-	return s.out(r, m, ev.New), nil
+	return s.out(r, ev.Module, ev.New), nil
 }
 
 // inReach reads a record the actor may see (else not found) and checks it
