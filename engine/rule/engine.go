@@ -17,6 +17,10 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 )
 
+// RuleCacheTTL is how long a process trusts its cached rules: rules that
+// another process changed take effect here within this time.
+var RuleCacheTTL = 5 * time.Second
+
 // MaxDepth bounds rule chains: a rule whose actions write records that
 // fire rules that write records … stops at this depth with a logged error.
 const MaxDepth = 5
@@ -37,8 +41,9 @@ type Engine struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 
-	mu    sync.RWMutex
-	rules map[string][]*Rule // "app/module" → enabled rules; nil = reload
+	mu       sync.RWMutex
+	rules    map[string][]*Rule // "app/module" → enabled rules; nil = reload
+	loadedAt time.Time
 
 	logs sync.WaitGroup // failure logs written after their transaction ends
 }
@@ -82,9 +87,11 @@ func (e *Engine) forget() {
 // rulesFor returns the enabled rules on a module, cached per process.
 func (e *Engine) rulesFor(ctx context.Context, app, module string) ([]*Rule, error) {
 	e.mu.RLock()
-	cache := e.rules
+	cache, age := e.rules, time.Since(e.loadedAt)
 	e.mu.RUnlock()
-	if cache == nil {
+	// Local changes drop the cache at once; the TTL picks up rules changed
+	// by other processes sharing the database.
+	if cache == nil || age > RuleCacheTTL {
 		rows, err := e.Store.Rules(ctx, "")
 		if err != nil {
 			return nil, err
@@ -99,7 +106,7 @@ func (e *Engine) rulesFor(ctx context.Context, app, module string) ([]*Rule, err
 			cache[k] = append(cache[k], r)
 		}
 		e.mu.Lock()
-		e.rules = cache
+		e.rules, e.loadedAt = cache, time.Now()
 		e.mu.Unlock()
 	}
 	return cache[app+"/"+module], nil
