@@ -281,21 +281,3 @@ func rowArgs(d store.Dialect, at time.Time, userID string, fields []any) []any {
 	now := store.TimeArg(d, at)
 	return append([]any{store.NewID(), 1, now, now, userID, userID, userID}, fields...)
 }
-
-// rebind turns "?" placeholders into the dialect's ($1, $2… on PostgreSQL).
-func rebind(d store.Dialect, q string) string {
-	if d.Name() == "sqlite" {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			b.WriteString(d.Placeholder(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}

@@ -208,8 +208,8 @@ func listCases(d store.Dialect, table string) []listCase {
 		},
 	}
 	for i := range cases {
-		cases[i].page = rebind(d, cases[i].page)
-		cases[i].count = rebind(d, cases[i].count)
+		cases[i].page = store.Rebind(d, cases[i].page)
+		cases[i].count = store.Rebind(d, cases[i].count)
 	}
 	return cases
 }

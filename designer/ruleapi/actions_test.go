@@ -152,11 +152,20 @@ func TestNotifyUpdateRelatedAndEmail(t *testing.T) {
 		e.runJobs(t)
 		e.runJobs(t) // the email job: no SMTP configured, skipped with a logged reason
 		e.as(annTok, func() {
-			r := e.do(t, "GET", "/api/notifications", nil).want(t, 200)
-			if !strings.Contains(string(r.body), "acme") {
-				t.Errorf("notification missing: %s", r.body)
+			r := e.do(t, "GET", "/api/notifications?unread=true", nil).want(t, 200)
+			list := r.doc["notifications"].([]any)
+			if len(list) != 1 || !strings.Contains(string(r.body), "acme") {
+				t.Fatalf("notification missing: %s", r.body)
+			}
+			id := list[0].(map[string]any)["id"].(string)
+			e.do(t, "POST", "/api/notifications/"+id+"/read", nil).want(t, 204)
+			e.do(t, "POST", "/api/notifications/"+id+"/read", nil).want(t, 404) // already read
+			if r := e.do(t, "GET", "/api/notifications?unread=true", nil).want(t, 200); len(r.doc["notifications"].([]any)) != 0 {
+				t.Errorf("read notification still unread: %s", r.body)
 			}
 		})
+		// Someone else's notification is not theirs to mark.
+		e.do(t, "POST", "/api/notifications/"+"01a20200-0000-7000-8000-000000000000"+"/read", nil).want(t, 404)
 		hot := 0
 		for _, x := range e.list(t, "task", "") {
 			if strings.HasPrefix(x.(map[string]any)["title"].(string), "HOT: acme") {

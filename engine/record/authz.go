@@ -78,16 +78,11 @@ func ownerIn(depts []string) store.Cond {
 		return store.Never
 	}
 	args := make([]any, len(depts))
-	marks := make([]byte, 0, 3*len(depts))
 	for i, d := range depts {
 		args[i] = d
-		if i > 0 {
-			marks = append(marks, ", "...)
-		}
-		marks = append(marks, '?')
 	}
 	return store.Cond{
-		SQL:  `"owner_id" IN (SELECT "user_id" FROM "user_departments" WHERE "department_id" IN (` + string(marks) + `))`,
+		SQL:  `"owner_id" IN (SELECT "user_id" FROM "user_departments" WHERE "department_id" IN (` + store.Marks(len(depts)) + `))`,
 		Args: args,
 	}
 }

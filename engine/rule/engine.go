@@ -45,7 +45,7 @@ type Engine struct {
 	rules    map[string][]*Rule // "app/module" → enabled rules; nil = reload
 	loadedAt time.Time
 
-	logs sync.WaitGroup // failure logs written after their transaction ends
+	logs sync.WaitGroup // failure logs of users' writes, written after their rollback
 }
 
 // Flush waits until the failure logs of earlier runs are written.
@@ -54,12 +54,20 @@ func (e *Engine) Flush() { e.logs.Wait() }
 // logLater records a failed run once the transaction the failure happened
 // in has rolled back: written inside it, the entry would roll back too, and
 // a second transaction opened meanwhile would wait forever for SQLite's one
-// writer connection.
+// writer connection. Inside a job the runner does this (jobs.OnRollback);
+// a user's write, whose transaction no job owns, logs from a goroutine that
+// waits for the writer.
 func (e *Engine) logLater(ctx context.Context, r *Rule, m *meta.Module, recID, trigger string, err error, effects []string, d time.Duration) {
+	write := func(ctx context.Context) {
+		e.logRun(context.WithoutCancel(ctx), nil, r, m, recID, trigger, "failed", err, effects, d)
+	}
+	if jobs.OnRollback(ctx, write) {
+		return
+	}
 	e.logs.Add(1)
 	go func() {
 		defer e.logs.Done()
-		e.logRun(context.WithoutCancel(ctx), nil, r, m, recID, trigger, "failed", err, effects, d)
+		write(ctx)
 	}()
 }
 

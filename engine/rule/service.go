@@ -3,6 +3,7 @@ package rule
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -236,7 +237,7 @@ func (e *Engine) check(ctx context.Context, r *Rule) error {
 	}
 	for i, a := range r.Actions {
 		at, ok := actionTypes[a.Type]
-		prefix := "actions[" + itoa(i) + "]."
+		prefix := "actions[" + strconv.Itoa(i) + "]."
 		if !ok {
 			fes = append(fes, errs.Field(prefix+"type", "unknown", "rule.unknown_action", "type", a.Type, "types", names(actionTypes)))
 			continue
@@ -277,12 +278,4 @@ func names[T any](m map[string]T) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }

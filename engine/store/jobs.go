@@ -107,14 +107,6 @@ func scanJob(r scanner) (Job, error) {
 	return j, nil
 }
 
-// qd rewrites "?" placeholders for dialect d (static SQL only).
-func qd(d Dialect, query string) string {
-	if d.Name() == "sqlite" {
-		return query
-	}
-	return rebind(query)
-}
-
 // EnqueueJob inserts j inside tx, so it commits or rolls back with the
 // caller's change. Defaults: a new ID, RunAt tx.Now, MaxAttempts
 // DefaultJobMaxAttempts, payload {}. With a Key, a pending job with the
@@ -142,7 +134,7 @@ func EnqueueJob(ctx context.Context, tx *Tx, j *Job) error {
 		j.MaxAttempts = DefaultJobMaxAttempts
 	}
 	now := TimeArg(tx.D, tx.Now)
-	err := tx.QueryRowContext(ctx, qd(tx.D, `INSERT INTO jobs (id, kind, payload, key, status, run_at, attempts, max_attempts, created_at, updated_at)
+	err := tx.QueryRowContext(ctx, Rebind(tx.D, `INSERT INTO jobs (id, kind, payload, key, status, run_at, attempts, max_attempts, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
 		ON CONFLICT (key) WHERE status = 'pending' DO UPDATE SET kind = excluded.kind, payload = excluded.payload,
 			run_at = excluded.run_at, attempts = 0, max_attempts = excluded.max_attempts, last_error = NULL,
@@ -163,7 +155,7 @@ func CancelJobs(ctx context.Context, tx *Tx, key string) (int64, error) {
 		return 0, nil
 	}
 	now := TimeArg(tx.D, tx.Now)
-	res, err := tx.ExecContext(ctx, qd(tx.D, `UPDATE jobs SET status = 'cancelled', finished_at = ?, updated_at = ?
+	res, err := tx.ExecContext(ctx, Rebind(tx.D, `UPDATE jobs SET status = 'cancelled', finished_at = ?, updated_at = ?
 		WHERE key = ? AND status = 'pending'`), now, now, key)
 	if err != nil {
 		return 0, err
@@ -285,7 +277,7 @@ func (s *Store) BeginJob(ctx context.Context, j *Job, now time.Time, lease time.
 func FinishJob(ctx context.Context, tx *Tx, j *Job, finished time.Time) error {
 	t := TimeArg(tx.D, finished)
 	dur := finished.Sub(j.StartedAt).Milliseconds()
-	res, err := tx.ExecContext(ctx, qd(tx.D, `UPDATE jobs SET status = 'done', finished_at = ?, duration_ms = ?, lease_until = NULL, updated_at = ?
+	res, err := tx.ExecContext(ctx, Rebind(tx.D, `UPDATE jobs SET status = 'done', finished_at = ?, duration_ms = ?, lease_until = NULL, updated_at = ?
 		WHERE id = ? AND status = 'running' AND locked_by = ? AND attempts = ?`),
 		t, dur, t, j.ID, j.LockedBy, j.Attempts)
 	if err != nil {

@@ -266,27 +266,17 @@ func scanModule(r scanner) (*meta.Module, error) {
 	return &m, nil
 }
 
-// q rewrites "?" placeholders for the dialect. Only for static SQL written
-// in this package: it does not skip "?" inside string literals.
-func (s *Store) q(query string) string {
-	if s.D.Name() == "sqlite" {
+// q rewrites "?" placeholders for the store's dialect (see Rebind).
+func (s *Store) q(query string) string { return Rebind(s.D, query) }
+
+// Rebind rewrites "?" placeholders for dialect d ($1, $2, … on
+// PostgreSQL). Only for static SQL: it does not skip "?" inside string
+// literals.
+func Rebind(d Dialect, query string) string {
+	if d.Name() == "sqlite" {
 		return query
 	}
-	return rebind(query)
-}
-
-func rebind(query string) string {
-	out := make([]byte, 0, len(query)+16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			out = append(out, fmt.Sprintf("$%d", n)...)
-			continue
-		}
-		out = append(out, query[i])
-	}
-	return string(out)
+	return renumber(query, 0)
 }
 
 func nullable(s string) any {

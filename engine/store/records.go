@@ -241,7 +241,7 @@ func (s *Store) VisibleIDs(ctx context.Context, tx *Tx, m *meta.Module, ids []st
 	}
 	w := &whereBuilder{d: s.D, m: m}
 	w.add(`"deleted_at" IS NULL`)
-	w.add(`"id" IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(valid)), ", ")+`)`, valid...)
+	w.add(`"id" IN (`+Marks(len(valid))+`)`, valid...)
 	if err := w.conds(where); err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string, 
 		end := min(start+500, len(valid))
 		w := &whereBuilder{d: s.D, m: m}
 		w.add(`"deleted_at" IS NULL`)
-		w.add(`"id" IN (`+strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")+`)`, valid[start:end]...)
+		w.add(`"id" IN (`+Marks(end-start)+`)`, valid[start:end]...)
 		if err := w.conds(where); err != nil {
 			return nil, err
 		}
@@ -446,4 +446,13 @@ func valueError(f *meta.Field, err error) error {
 		return errs.Fields(errs.Field(f.Key, "precision", "store.sqlite_digits", "field", f.Key, "max", SQLiteDecimalDigits))
 	}
 	return errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
+}
+
+// Marks is n "?" placeholders separated by commas, for IN lists in
+// conditions (Cond.SQL and whereBuilder renumber them per dialect).
+func Marks(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
 }

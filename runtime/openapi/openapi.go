@@ -125,7 +125,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 			return err
 		}
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, b.Bytes())
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b.Bytes())
 	})
 }
 
