@@ -6,7 +6,10 @@ ADDR     ?= 127.0.0.1:8080
 ADMIN_EMAIL    ?= admin@example.com
 ADMIN_PASSWORD ?= tessera-admin
 
-.PHONY: run build test test-short bench fuzz vet clean
+.PHONY: run build test test-short bench fuzz vet lint clean
+
+# staticcheck is pinned so every machine and CI report the same findings.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 ## run: build and start Tessera on the embedded SQLite database in $(DATA)
 run: build
@@ -18,9 +21,17 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/tessera
 
-## test: vet and every test; PostgreSQL suites run when TESSERA_TEST_DATABASE_URL is set
-test: vet
+## test: lint and every test; PostgreSQL suites run when TESSERA_TEST_DATABASE_URL is set
+test: lint
 	$(GO) test -count=1 ./...
+
+## lint: go.mod tidy, gofmt, go vet and staticcheck must all be clean
+lint:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 vet:
 	$(GO) vet ./...

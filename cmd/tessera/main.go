@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,10 +45,18 @@ TESSERA_DATABASE_URL. Without a database URL, Tessera uses the embedded
 SQLite database in the data directory. The job runner of serve is tuned
 with TESSERA_JOBS_WORKERS, TESSERA_JOBS_LEASE (5m) and TESSERA_JOBS_POLL (1s).`
 
+// errUsage is returned for a missing or malformed command; its text is the
+// usage summary.
+var errUsage = usageError{}
+
+type usageError struct{}
+
+func (usageError) Error() string { return usage }
+
 // Main runs one command; it returns when the command is done or ctx ends.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errUsage
 	}
 	switch args[0] {
 	case "serve":
@@ -62,7 +69,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bench(ctx, args[1:], stdout, stderr)
 	case "user":
 		if len(args) < 2 || args[1] != "create" {
-			return errors.New(usage)
+			return errUsage
 		}
 		return createUser(ctx, args[2:], stdout)
 	case "help", "-h", "--help":
