@@ -145,3 +145,24 @@ func TestWithoutFields(t *testing.T) {
 		t.Error("nothing hidden should return the document as it is")
 	}
 }
+
+func TestTitleField(t *testing.T) {
+	for _, tc := range []struct{ schema, want string }{
+		{`{"properties": {"n": {"x-field": {"type": "integer"}}, "a": {"x-field": {"type": "text"}}, "b": {"x-field": {"type": "text"}}}, "required": ["b"]}`, "b"},
+		{`{"properties": {"n": {"x-field": {"type": "integer"}}, "a": {"x-field": {"type": "text"}}, "b": {"x-field": {"type": "text"}}}}`, "a"},
+		{`{"properties": {"n": {"x-field": {"type": "integer"}}}}`, ""},
+	} {
+		p, err := ParseSchema([]byte(tc.schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Module{Fields: p.Fields}
+		got := ""
+		if f := m.TitleField(); f != nil {
+			got = f.Key
+		}
+		if got != tc.want {
+			t.Errorf("%s: title = %q, want %q", tc.schema, got, tc.want)
+		}
+	}
+}
