@@ -13,6 +13,7 @@ import (
 	"math"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -36,6 +37,27 @@ type fieldInfo struct {
 	index    int
 	col      meta.Column
 	readOnly bool
+	freeText bool // required means not blank
+	trim     bool // input is trimmed of surrounding white space
+}
+
+// input is a value as the field takes it: free text trimmed unless the
+// field opts out.
+func (fi *fieldInfo) input(v any) any {
+	if s, ok := v.(string); ok && fi.trim {
+		return strings.TrimSpace(s)
+	}
+	return v
+}
+
+// blank reports whether v leaves a required field unfilled: absent, or
+// only white space in a free-text field.
+func (fi *fieldInfo) blank(v any, present bool) bool {
+	if !present {
+		return true
+	}
+	s, ok := v.(string)
+	return ok && fi.freeText && strings.TrimSpace(s) == ""
 }
 
 // Compile builds a validator for m without caching it (For caches).
@@ -66,7 +88,7 @@ func Compile(m *meta.Module) (*Validator, error) {
 		if f == nil || f.Type == nil {
 			continue
 		}
-		fi := &fieldInfo{Field: f, index: i, col: f.Column(), readOnly: f.ReadOnly()}
+		fi := &fieldInfo{Field: f, index: i, col: f.Column(), readOnly: f.ReadOnly(), freeText: f.FreeText(), trim: f.Trims()}
 		v.fields = append(v.fields, fi)
 		v.byKey[f.Key] = fi
 	}
@@ -156,7 +178,7 @@ func (v *Validator) Create(input map[string]any) (out map[string]any, err error)
 		case fi.readOnly:
 			c.add(fi.Key, "read_only", "form.read_only")
 		default:
-			doc[key] = val
+			doc[key] = fi.input(val)
 		}
 	}
 	for _, fi := range v.fields {
@@ -214,6 +236,7 @@ func (v *Validator) Update(existing, patch map[string]any) (out map[string]any, 
 				changed[key] = nil
 			}
 		default:
+			val = fi.input(val)
 			merged[key] = val
 			if !equalValue(fi.Field, val, old[key]) {
 				changed[key] = val
@@ -253,10 +276,11 @@ func (v *Validator) validate(doc map[string]any, c *collector) {
 		}
 	}
 	// Required is computed here, not parsed from library messages;
-	// read-only fields are filled by the server.
+	// read-only fields are filled by the server. For a business form
+	// required means not blank, so white space does not fill free text.
 	for _, fi := range v.fields {
 		if fi.Required && !fi.readOnly {
-			if _, ok := doc[fi.Key]; !ok {
+			if val, ok := doc[fi.Key]; fi.blank(val, ok) {
 				c.add(fi.Key, "required", "form.required")
 			}
 		}

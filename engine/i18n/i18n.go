@@ -23,9 +23,38 @@ const (
 var Locales = []string{EN, ZhCN}
 
 // Msg is a message key with named arguments, rendered later in some locale.
+// Text, when set, is the message's own template per locale (a text an
+// administrator wrote, such as a rule's notification); Key then only names
+// the kind of message.
 type Msg struct {
 	Key  string
 	Args map[string]any
+	Text Text
+}
+
+// Text is a text given in several locales: locale → text.
+type Text map[string]string
+
+// In returns the text in locale, falling back to English, then to any
+// non-empty text.
+func (t Text) In(locale string) string {
+	if s := t[locale]; s != "" {
+		return s
+	}
+	if s := t[EN]; s != "" {
+		return s
+	}
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if t[k] != "" {
+			return t[k]
+		}
+	}
+	return ""
 }
 
 // M builds a Msg from a key and alternating name, value pairs.
@@ -73,14 +102,36 @@ func Has(key string) bool {
 	return ok
 }
 
-// T renders m in locale, falling back to English, then to the key itself.
-func T(locale string, m Msg) string {
+// Catalogue returns every registered key with its templates (key → locale
+// → template), a copy: tests walk it to check that every message of every
+// package has both translations with the same placeholders.
+func Catalogue() map[string]map[string]string {
 	mu.RLock()
-	t, ok := catalogs[locale][m.Key]
-	if !ok {
-		t, ok = catalogs[EN][m.Key]
+	defer mu.RUnlock()
+	out := map[string]map[string]string{}
+	for loc, entries := range catalogs {
+		for k, t := range entries {
+			if out[k] == nil {
+				out[k] = map[string]string{}
+			}
+			out[k][loc] = t
+		}
 	}
-	mu.RUnlock()
+	return out
+}
+
+// T renders m in locale, falling back to English, then to the key itself.
+// Arguments are rendered in the same locale: a nested Msg, a localized
+// value (anything with In(locale) string, such as Text or meta.Label) and
+// lists of them. Replacement is one pass, so an argument's own text is
+// never scanned for placeholders again.
+func T(locale string, m Msg) string { return render(locale, m, 0) }
+
+// maxNesting bounds messages inside messages (a cycle would be a bug).
+const maxNesting = 8
+
+func render(locale string, m Msg, depth int) string {
+	t, ok := template(locale, m)
 	if !ok {
 		t = m.Key
 	}
@@ -94,17 +145,54 @@ func T(locale string, m Msg) string {
 	sort.Strings(names)
 	pairs := make([]string, 0, 2*len(names))
 	for _, k := range names {
-		pairs = append(pairs, "{"+k+"}", format(m.Args[k]))
+		pairs = append(pairs, "{"+k+"}", format(locale, m.Args[k], depth))
 	}
 	return strings.NewReplacer(pairs...).Replace(t)
 }
 
-func format(v any) string {
+// template is m's text in locale: its own Text when it carries one, else
+// the catalogue's, falling back to English.
+func template(locale string, m Msg) (string, bool) {
+	if len(m.Text) > 0 {
+		return m.Text.In(locale), true
+	}
+	mu.RLock()
+	defer mu.RUnlock()
+	t, ok := catalogs[locale][m.Key]
+	if !ok {
+		t, ok = catalogs[EN][m.Key]
+	}
+	return t, ok
+}
+
+// localized is a value that has a text per locale (Text, meta.Label).
+type localized interface{ In(locale string) string }
+
+func format(locale string, v any, depth int) string {
 	switch x := v.(type) {
+	case string:
+		return x
 	case []string:
 		return strings.Join(x, ", ")
 	case Msg:
-		return T(EN, x)
+		if depth >= maxNesting {
+			return x.Key
+		}
+		return render(locale, x, depth+1)
+	case localized:
+		return x.In(locale)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = format(locale, e, depth)
+		}
+		return strings.Join(parts, ", ")
+	case []Text:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = e.In(locale)
+		}
+		return strings.Join(parts, ", ")
 	default:
 		return fmt.Sprint(v)
 	}

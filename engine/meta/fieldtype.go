@@ -85,16 +85,18 @@ func TypeNames() []string {
 	return names
 }
 
-// simpleType covers types that differ only in name, JSON type, column kind
-// and default format.
+// simpleType covers types that differ only in name, JSON type, column kind,
+// default format and whether they hold free text.
 type simpleType struct {
 	name     string
 	jsonType string
 	kind     ColumnKind
 	format   string
+	text     bool
 }
 
 func (t simpleType) Name() string         { return t.name }
 func (t simpleType) JSONType() string     { return t.jsonType }
 func (t simpleType) Column(*Field) Column { return Column{Kind: t.kind} }
 func (t simpleType) Format() string       { return t.format }
+func (t simpleType) FreeText() bool       { return t.text }

@@ -98,6 +98,7 @@ type Field struct {
 	Module      string // lookup target module key (same app)
 	Unique      bool
 	Indexed     bool
+	NoTrim      bool // x-field.trim: false — keep free text as typed
 	Default     any
 	Precision   int
 	Scale       int

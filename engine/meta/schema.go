@@ -225,6 +225,7 @@ func buildField(key string, prop map[string]any) (*Field, []Problem) {
 	f.Module, _ = xf["module"].(string)
 	f.Unique, _ = xf["unique"].(bool)
 	f.Indexed, _ = xf["indexed"].(bool)
+	f.NoTrim = xf["trim"] == false
 	f.Default = xf["default"]
 	f.Precision = toInt(xf["precision"])
 	f.Scale = toInt(xf["scale"])

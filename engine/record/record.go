@@ -161,6 +161,9 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 			if cur := old["version"].(int64); cur != version {
 				return errs.New(errs.Conflict, "store.stale_version", "id", id)
 			}
+			if err := checkSystemFields(old, patch); err != nil {
+				return err
+			}
 			if err := checkWrites(r, m, patch, nil); err != nil {
 				return err // hidden fields, before validation describes them
 			}
@@ -181,6 +184,9 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 			ev.Old, ev.Changes = old, changes
 			return s.checkLookups(ctx, tx, &a, m, changes)
 		},
+		// A write that changes nothing is not a write: the record comes
+		// back as it is (same version, no history, no rules).
+		unchanged: func() bool { return len(ev.Changes) == 0 },
 		finish: func(tx *store.Tx) error {
 			return redact(s.computed(ctx, tx, &a, m, ev.Old, ev.Changes), r) // formulas and validation rules, computed.go
 		},
@@ -245,6 +251,13 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 	return s.write(ctx, r, ev, steps{
 		prepare: func(tx *store.Tx) error {
 			old, err := s.inReach(ctx, tx, &a, r, m, id, r.Delete, op == OpRestore)
+			if op == OpRestore && errs.Is(err, errs.NotFound) {
+				// Say so when the record is there and simply not deleted
+				// (to those who may see it).
+				if _, lerr := s.Store.RecordInTx(ctx, tx, m, id, scope(a.Principal, r.Read)); lerr == nil {
+					return errs.New(errs.Conflict, "record.not_deleted")
+				}
+			}
 			ev.Old = old
 			return err
 		},
@@ -257,9 +270,10 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 // steps are what differs between writes; write runs them in the order
 // every write shares.
 type steps struct {
-	prepare func(tx *store.Tx) error                 // read, check, fill ev.Old and ev.Changes
-	finish  func(tx *store.Tx) error                 // after the before-save hooks: autonumbers, formulas, validation rules
-	row     func(tx *store.Tx) (store.Record, error) // the statement itself
+	prepare   func(tx *store.Tx) error                 // read, check, fill ev.Old and ev.Changes
+	unchanged func() bool                              // after prepare: nothing to write (ev.Old is the answer)
+	finish    func(tx *store.Tx) error                 // after the before-save hooks: autonumbers, formulas, validation rules
+	row       func(tx *store.Tx) (store.Record, error) // the statement itself
 }
 
 // write is the one write path's shape: in one transaction, prepare, the
@@ -267,9 +281,14 @@ type steps struct {
 // rule jobs); after commit, the after-commit hooks. It returns the written
 // record as the actor may see it.
 func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, st steps) (store.Record, error) {
+	noop := false
 	err := s.inTx(ctx, func(tx *store.Tx) error {
 		if err := st.prepare(tx); err != nil {
 			return err
+		}
+		if st.unchanged != nil && st.unchanged() {
+			noop = true
+			return nil
 		}
 		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
 			return err
@@ -288,6 +307,9 @@ func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, 
 	})
 	if err != nil {
 		return nil, err
+	}
+	if noop {
+		return s.out(r, ev.Module, ev.Old), nil
 	}
 	s.afterCommit(ctx, ev)
 	return s.out(r, ev.Module, ev.New), nil

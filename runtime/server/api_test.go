@@ -966,7 +966,7 @@ func TestRecordLifecycle(t *testing.T) {
 				json: map[string]any{"name": "Bigger deal", "code": "D-0001"}},
 			{name: "restored is listed", method: "GET", url: recPath("crm", "deal"), as: "admin", status: 200,
 				json: map[string]any{"records.#": 1, "records.0.id": id}},
-			{name: "restore a live record", method: "POST", url: recIDPath("crm", "deal", id) + "/restore", as: "admin", status: 404},
+			{name: "restore a live record", method: "POST", url: recIDPath("crm", "deal", id) + "/restore", as: "admin", status: 409},
 			{name: "restore a missing record", method: "POST", url: recIDPath("crm", "deal", noSuchID) + "/restore", as: "admin", status: 404},
 			{name: "delete a missing record", method: "DELETE", url: recIDPath("crm", "deal", noSuchID), as: "admin", status: 404},
 		})
@@ -1072,8 +1072,8 @@ func TestRecordVersions(t *testing.T) {
 			{name: "body version wins over if-match", method: "PATCH", url: p, as: "admin", headers: []string{"If-Match", "1"},
 				body: map[string]any{"version": 3, "name": "v4"}, status: 200, json: map[string]any{"version": 4}},
 			{name: "still v4", method: "GET", url: p, as: "admin", status: 200, json: map[string]any{"name": "v4", "version": 4}},
-			{name: "no-op patch bumps nothing but version", method: "PATCH", url: p, as: "admin",
-				body: map[string]any{"version": 4}, status: 200, json: map[string]any{"name": "v4"}},
+			{name: "no-op patch changes nothing", method: "PATCH", url: p, as: "admin",
+				body: map[string]any{"version": 4}, status: 200, json: map[string]any{"name": "v4", "version": 4}},
 		})
 	})
 }
