@@ -89,7 +89,7 @@ func Bind(g *echo.Group, svc *meta.Service, records *record.Service, principals 
 		if err != nil {
 			return err
 		}
-		vars := expr.Vars{User: v.userVars(), Now: time.Now().UTC()}
+		vars := expr.Vars{User: v.userVars(), Now: time.Now().UTC(), Calendar: records.Calendar}
 		if in.Now != "" {
 			t, err := time.Parse(time.RFC3339Nano, in.Now)
 			if err != nil {

@@ -64,7 +64,7 @@ func init() {
 	def(&fnSpec{name: "addHours", min: 2, max: 2, types: []any{sigTN_T}, fn: timeDur(time.Hour)})
 	def(&fnSpec{name: "addMinutes", min: 2, max: 2, types: []any{sigTN_T}, fn: timeDur(time.Minute)})
 	def(&fnSpec{name: "daysBetween", min: 2, max: 2, types: []any{sigTT_I}, fn: twoTimes(daysBetween)})
-	def(&fnSpec{name: "businessDaysBetween", min: 2, max: 2, types: []any{sigTT_I}, fn: twoTimes(businessDaysBetween)})
+	def(&fnSpec{name: "businessDaysBetween", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, time.Time) int)}, fn: fnBusinessDays})
 	def(&fnSpec{name: "startOfMonth", min: 1, max: 1, types: []any{sigT_T}, fn: oneTime(func(t time.Time) any {
 		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 	})})
@@ -268,6 +268,18 @@ func dayNumber(t time.Time) int64 { return dateOf(t).Unix() / 86400 }
 // daysBetween is the number of calendar days from a's date to b's date
 // (UTC): negative when b is before a.
 func daysBetween(a, b time.Time) int { return int(dayNumber(b) - dayNumber(a)) }
+
+// fnBusinessDays counts working days with the evaluation's calendar
+// (Vars.Calendar: the default business calendar, with holidays and
+// make-up workdays), or Monday to Friday without one.
+func fnBusinessDays(a ...any) (any, error) {
+	st := a[0].(*state)
+	count := businessDaysBetween
+	if st.vars.Calendar != nil {
+		count = st.vars.Calendar.WorkdaysBetween
+	}
+	return twoTimes(count)(a[1:]...)
+}
 
 // businessDaysBetween counts the days Monday to Friday from a's date
 // (included) to b's date (excluded); negative when b is before a. Friday

@@ -45,8 +45,8 @@ package expr
 // lists: all, any, none, one, filter, map, find…, count, first, last,
 // take, reverse, sort, keys, values). Weekdays are ISO (Monday 1 … Sunday
 // 7); daysBetween counts calendar days between UTC dates;
-// businessDaysBetween(a, b) counts Monday–Friday days from a (included) to
-// b (excluded); addMonths keeps the day or uses the month's last day.
+// businessDaysBetween(a, b) counts the working days of Vars.Calendar (else
+// Monday–Friday) from a (included) to b (excluded); addMonths keeps the day or uses the month's last day.
 //
 // Limits and evaluation: see limits.go.
 
@@ -77,6 +77,16 @@ type Vars struct {
 	Old    map[string]any // values before the change (nil on create)
 	User   UserVars       // id, departments ([]string), roles ([]string)
 	Now    time.Time      // the clock (tests control it); today = Now's date in UTC; zero: time.Now()
+	// Calendar counts working days for businessDaysBetween (the default
+	// business calendar, engine/calendar); nil counts Monday to Friday.
+	Calendar Workdays
+}
+
+// Workdays is a business calendar as expressions see it: the number of
+// working days from a's date (included) to b's date (excluded), negative
+// when b is before a. Dates are UTC midnights, read as calendar dates.
+type Workdays interface {
+	WorkdaysBetween(a, b time.Time) int
 }
 
 // UserVars describe the acting user.

@@ -88,7 +88,7 @@ func (s *Service) withDefaults(ctx context.Context, a *Actor, m *meta.Module, in
 				out[k] = v
 			}
 		}
-		v, err := p.Eval(ctx, expr.Vars{Record: nonNull(out), User: userVars(a), Now: s.Store.Now()})
+		v, err := p.Eval(ctx, expr.Vars{Record: nonNull(out), User: userVars(a), Now: s.Store.Now(), Calendar: s.Calendar})
 		if err == nil && v != nil {
 			out[f.Key] = v
 		}
@@ -128,7 +128,7 @@ func (s *Service) computed(ctx context.Context, tx *store.Tx, a *Actor, m *meta.
 	}
 	user := userVars(a)
 	for _, f := range formulas {
-		v := evalFormula(ctx, f, m, expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now})
+		v := evalFormula(ctx, f, m, expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now, Calendar: s.Calendar})
 		merged[f.Key] = v
 		if old == nil {
 			if v != nil {
@@ -138,7 +138,7 @@ func (s *Service) computed(ctx context.Context, tx *store.Tx, a *Actor, m *meta.
 			changes[f.Key] = v
 		}
 	}
-	return validate(ctx, m, expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now})
+	return validate(ctx, m, expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now, Calendar: s.Calendar})
 }
 
 // evalFormula computes one formula; a run-time failure is null.

@@ -164,7 +164,7 @@ func (s *Service) Recompute(ctx context.Context, tx *store.Tx, job *jobs.Job) er
 	}
 	if len(meta.FormulaOrder(m)) > 0 {
 		for _, r := range batch {
-			if err := recomputeRow(ctx, tx, s.Store, m, r.id, r.version); err != nil {
+			if err := s.recomputeRow(ctx, tx, m, r.id, r.version); err != nil {
 				return err
 			}
 		}
@@ -179,7 +179,8 @@ func (s *Service) Recompute(ctx context.Context, tx *store.Tx, job *jobs.Job) er
 // recomputeRow recomputes the formulas of record id of m (live or
 // deleted) and stores the ones that changed, without bumping the version.
 // With version > 0, a row whose version moved on is left alone.
-func recomputeRow(ctx context.Context, tx *store.Tx, st *store.Store, m *meta.Module, id string, version int64) error {
+func (s *Service) recomputeRow(ctx context.Context, tx *store.Tx, m *meta.Module, id string, version int64) error {
+	st := s.Store
 	rec, err := st.RecordInTx(ctx, tx, m, id)
 	if errs.Is(err, errs.NotFound) {
 		rec, err = st.DeletedRecordInTx(ctx, tx, m, id)
@@ -204,7 +205,7 @@ func recomputeRow(ctx context.Context, tx *store.Tx, st *store.Store, m *meta.Mo
 	var sets []string
 	var args []any
 	for _, f := range meta.FormulaOrder(m) {
-		v := evalFormula(ctx, f, m, expr.Vars{Record: merged, Now: tx.Now})
+		v := evalFormula(ctx, f, m, expr.Vars{Record: merged, Now: tx.Now, Calendar: s.Calendar})
 		merged[f.Key] = v
 		if sameValue(v, before[f.Key]) {
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/form"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/store"
@@ -81,6 +82,10 @@ type Service struct {
 	Modules    ModuleSource
 	Principals PrincipalSource // nil: users have no roles (only admins reach records)
 	Hooks      Hooks
+	// Calendar is the business calendar formulas, defaults and validation
+	// rules count working days with (businessDaysBetween); nil: Monday to
+	// Friday.
+	Calendar expr.Workdays
 }
 
 // New returns a service over s with no hooks; set Principals and Modules

@@ -46,7 +46,7 @@ func (s *Service) Rollups(ctx context.Context, tx *store.Tx, ev *Event) error {
 		}
 		if len(touched) > 0 && len(meta.FormulaOrder(pm)) > 0 {
 			for id := range touched {
-				if err := recomputeRow(ctx, tx, s.Store, pm, id, 0); err != nil {
+				if err := s.recomputeRow(ctx, tx, pm, id, 0); err != nil {
 					return err
 				}
 			}

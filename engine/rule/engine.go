@@ -133,7 +133,7 @@ func depthOf(ctx context.Context) int {
 
 // vars builds what a condition or value expression sees.
 func (e *Engine) vars(m *meta.Module, now, old map[string]any, a record.Actor) expr.Vars {
-	v := expr.Vars{Record: now, Old: old, Now: e.Now()}
+	v := expr.Vars{Record: now, Old: old, Now: e.Now(), Calendar: e.Records.Calendar}
 	if a.User != nil {
 		v.User.ID = a.User.ID
 	}

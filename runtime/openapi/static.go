@@ -205,6 +205,7 @@ func (d *doc) addStatic() {
 	d.addOrg()
 	d.addRules()
 	d.addFormulas()
+	d.addCalendars()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and

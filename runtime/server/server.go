@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/tessera-app/tessera/designer/calendarapi"
 	"github.com/tessera-app/tessera/designer/exprapi"
 	"github.com/tessera-app/tessera/designer/formulaapi"
 	"github.com/tessera-app/tessera/designer/metaapi"
@@ -22,6 +23,7 @@ import (
 	"github.com/tessera-app/tessera/designer/ruleapi"
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/audit"
+	"github.com/tessera-app/tessera/engine/calendar"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
@@ -49,6 +51,8 @@ type Services struct {
 	Jobs *jobs.Runner
 	// Rules evaluates rules on record writes and runs their actions as jobs.
 	Rules *rule.Engine
+	// Calendars are the business calendars (due times, businessDaysBetween).
+	Calendars *calendar.Service
 }
 
 // NewServices wires the engine services over one store.
@@ -57,6 +61,9 @@ func NewServices(s *store.Store) *Services {
 		Jobs: jobs.NewRunner(s, nil)}
 	svc.Records.Modules = svc.Meta      // cached module lookups for expands and lookup checks
 	svc.Records.Principals = svc.Access // roles and departments decide record access
+	// Expressions count working days with the default business calendar.
+	svc.Calendars = calendar.NewService(s)
+	svc.Records.Calendar = svc.Calendars
 	// The audit log hooks into record writes, metadata changes and sign-ins.
 	svc.Audit = audit.Wire(s, svc.Meta, svc.Access, svc.Records, nil)
 	// Roles are checked against the cached modules; organisation changes
@@ -125,6 +132,7 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	ruleapi.Bind(private, svc.Rules)
 	formulaapi.Bind(private, svc.Meta, svc.Records)
 	notifyapi.Bind(private, svc.Store)
+	calendarapi.Bind(private, svc.Calendars)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
