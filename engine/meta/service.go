@@ -43,6 +43,21 @@ type Service struct {
 	// change after it has committed (it cannot roll the change back); the
 	// audit log plugs in here.
 	OnChange func(ctx context.Context, c Change)
+
+	// BeforeChange are asked before a module is replaced (next is the new
+	// version) or deleted (next is nil); an error refuses the change. Other
+	// engines whose metadata depends on a module's fields (the flow engine's
+	// pipelines on select fields) plug in here.
+	BeforeChange []func(ctx context.Context, old, next *Module) error
+}
+
+func (s *Service) beforeChange(ctx context.Context, old, next *Module) error {
+	for _, check := range s.BeforeChange {
+		if err := check(ctx, old, next); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Change describes one committed metadata change to OnChange.
@@ -168,6 +183,9 @@ func (s *Service) UpdateModule(ctx context.Context, appKey, key string, in Modul
 	if err := checkRenames(old, next); err != nil {
 		return nil, err
 	}
+	if err := s.beforeChange(ctx, old, next); err != nil {
+		return nil, err
+	}
 	defer s.forget(appKey)
 	err = s.Repo.UpdateModule(ctx, old, next, by)
 	s.changed(ctx, err, Change{Action: "module.update", App: appKey, Old: old, New: next, By: by})
@@ -198,6 +216,9 @@ func (s *Service) DeleteModule(ctx context.Context, appKey, key string) error {
 	}
 	if len(refs) > 0 {
 		return errs.New(errs.Conflict, "meta.module_referenced", "module", key, "refs", strings.Join(refs, ", "))
+	}
+	if err := s.beforeChange(ctx, m, nil); err != nil {
+		return err
 	}
 	defer s.forget(appKey)
 	err = s.Repo.DeleteModule(ctx, m)

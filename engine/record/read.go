@@ -48,6 +48,38 @@ func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.Lis
 	return page, nil
 }
 
+// Groups counts (and sums) the live records of m the actor may read per
+// value of field q.By, with the list filter: one GROUP BY inside the
+// actor's read scope. Grouping by or summing a field hidden from the
+// actor is refused like an unknown field.
+func (s *Service) Groups(ctx context.Context, a Actor, m *meta.Module, q store.GroupQuery) ([]store.Group, error) {
+	r, err := s.readRights(ctx, &a, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	q.Where = append(q.Where, scope(a.Principal, r.Read))
+	q.Hidden = hidden(r, m)
+	return s.Store.GroupRecords(ctx, m, q)
+}
+
+// Reach describes what of a module an actor may reach: their rights, and
+// the conditions admitting the records they may read and update.
+type Reach struct {
+	Rights       *access.ModuleRights
+	Read, Update store.Cond
+}
+
+// ReachOf returns the actor's reach on m (for readers of tables that refer
+// to records, such as the stage history, and for checks ahead of a write);
+// an actor who may not read m is refused.
+func (s *Service) ReachOf(ctx context.Context, a Actor, m *meta.Module) (*Reach, error) {
+	r, err := s.readRights(ctx, &a, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Reach{Rights: r, Read: scope(a.Principal, r.Read), Update: scope(a.Principal, r.Update)}, nil
+}
+
 // Readable checks that the actor may read record id of m, deleted or not,
 // and returns their rights (the audit history uses it).
 func (s *Service) Readable(ctx context.Context, a Actor, m *meta.Module, id string) (*access.ModuleRights, error) {

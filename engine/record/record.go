@@ -57,6 +57,19 @@ type Event struct {
 	New    store.Record
 	// Changes are the field values the write sets (create: all given).
 	Changes map[string]any
+	// Facts are what in-transaction hooks learned about the write, for the
+	// hooks after them: the flow engine records the stage moves it checked
+	// ("stage_changes"), which the rule engine's stage_changed trigger
+	// reads. The write path itself never looks at them.
+	Facts map[string]any
+}
+
+// Fact records something a hook learned about the write (see Facts).
+func (ev *Event) Fact(key string, v any) {
+	if ev.Facts == nil {
+		ev.Facts = map[string]any{}
+	}
+	ev.Facts[key] = v
 }
 
 // Hooks are the extension points of the write path.

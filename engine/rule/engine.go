@@ -41,6 +41,12 @@ type Engine struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 
+	// TriggerChecks are checks of trigger types that need more than the
+	// module to validate (the flow engine's stage_changed names a pipeline
+	// and its states); the wiring sets them, as engine/rule cannot import
+	// the engines that register those triggers.
+	TriggerChecks map[string]func(ctx context.Context, t Trigger, m *meta.Module) []errs.FieldError
+
 	mu       sync.RWMutex
 	rules    map[string][]*Rule // "app/module" → enabled rules; nil = reload
 	loadedAt time.Time
@@ -73,7 +79,8 @@ func (e *Engine) logLater(ctx context.Context, r *Rule, m *meta.Module, recID, t
 
 // New wires an engine into the record write path and the job runner.
 func New(s *store.Store, m *meta.Service, recs *record.Service, runner *jobs.Runner, log *slog.Logger) *Engine {
-	e := &Engine{Store: s, Meta: m, Records: recs, Jobs: runner, Log: log, Now: s.Now}
+	e := &Engine{Store: s, Meta: m, Records: recs, Jobs: runner, Log: log, Now: s.Now,
+		TriggerChecks: map[string]func(context.Context, Trigger, *meta.Module) []errs.FieldError{}}
 	recs.Hooks.BeforeSave = append(recs.Hooks.BeforeSave, e.beforeSave)
 	recs.Hooks.InTx = append(recs.Hooks.InTx, e.enqueue)
 	runner.Handle(jobRun, e.runJob)
@@ -129,6 +136,29 @@ type depthKey struct{}
 func depthOf(ctx context.Context) int {
 	d, _ := ctx.Value(depthKey{}).(int)
 	return d
+}
+
+// Depth is the rule-chain depth of the write ctx belongs to: 0 for a
+// user's write, n inside the actions of a rule n deep. Engines that run
+// rule actions from jobs of their own carry it on (see RunActions).
+func Depth(ctx context.Context) int { return depthOf(ctx) }
+
+// RunActions runs src's actions on record id of m inside tx (a job's
+// transaction) as if rule src had fired there, depth deep in a chain, and
+// logs the run under src's ID and key. The flow engine runs the on-enter
+// actions of transitions this way; src need not be a stored rule. A record
+// that is gone since is nothing to act on.
+func (e *Engine) RunActions(ctx context.Context, tx *store.Tx, src *Rule, m *meta.Module, id, trigger string, depth int) error {
+	stored, err := e.Store.RecordInTx(ctx, tx, m, id)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rec := record.Values(m, stored)
+	addSystem(rec, stored)
+	return e.act(ctx, tx, src, m, rec, payload{Record: id, Trigger: trigger, Depth: depth})
 }
 
 // vars builds what a condition or value expression sees.

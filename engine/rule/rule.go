@@ -44,6 +44,9 @@ type Trigger struct {
 	Offset string `json:"offset,omitempty"`
 	// schedule: a standard five-field cron expression ("0 9 * * 1-5", UTC).
 	Cron string `json:"cron,omitempty"`
+	// stage_changed (engine/flow): the pipeline (optional when the module
+	// has one); From and To (optional) are its states.
+	Flow string `json:"flow,omitempty"`
 	// webhook: the secret of the inbound URL POST /api/hooks/{token},
 	// generated when the rule is created (shown to administrators only).
 	Token string `json:"token,omitempty"`

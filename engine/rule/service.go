@@ -223,6 +223,9 @@ func (e *Engine) check(ctx context.Context, r *Rule) error {
 		fes = append(fes, errs.Field("trigger.type", "unknown", "rule.unknown_trigger", "type", r.Trigger.Type, "types", names(triggers)))
 	default:
 		fes = append(fes, t.Check(r.Trigger, m)...)
+		if check := e.TriggerChecks[r.Trigger.Type]; check != nil {
+			fes = append(fes, check(ctx, r.Trigger, m)...)
+		}
 		if r.BeforeSave && !t.BeforeSave {
 			fes = append(fes, errs.Field("before_save", "not_allowed", "rule.no_before_save", "type", r.Trigger.Type))
 		}
@@ -235,21 +238,7 @@ func (e *Engine) check(ctx context.Context, r *Rule) error {
 	if len(r.Actions) == 0 || len(r.Actions) > 20 {
 		fes = append(fes, errs.Field("actions", "required", "rule.actions_required"))
 	}
-	for i, a := range r.Actions {
-		at, ok := actionTypes[a.Type]
-		prefix := "actions[" + strconv.Itoa(i) + "]."
-		if !ok {
-			fes = append(fes, errs.Field(prefix+"type", "unknown", "rule.unknown_action", "type", a.Type, "types", names(actionTypes)))
-			continue
-		}
-		for _, fe := range at.Check(a, m, r.BeforeSave) {
-			fe.Field = prefix + fe.Field
-			fes = append(fes, fe)
-		}
-		if a.Type == "create" || a.Type == "task" {
-			fes = append(fes, e.checkTarget(ctx, prefix, r, a, m)...)
-		}
-	}
+	fes = append(fes, e.checkActions(ctx, r.App, m, r.Actions, r.BeforeSave)...)
 	if len(fes) > 0 {
 		err := errs.Fields(fes...)
 		err.Msg = errs.New(errs.Unprocessable, "rule.invalid").Msg
@@ -258,8 +247,35 @@ func (e *Engine) check(ctx context.Context, r *Rule) error {
 	return nil
 }
 
-func (e *Engine) checkTarget(ctx context.Context, prefix string, r *Rule, a Action, source *meta.Module) []errs.FieldError {
-	target, err := e.Meta.Module(ctx, r.App, a.Module)
+// CheckActions validates actions that run after save on records of m (the
+// flow engine's on-enter actions of transitions), with one field error per
+// problem, named "actions[i]. …".
+func (e *Engine) CheckActions(ctx context.Context, app string, m *meta.Module, acts []Action) []errs.FieldError {
+	return e.checkActions(ctx, app, m, acts, false)
+}
+
+func (e *Engine) checkActions(ctx context.Context, app string, m *meta.Module, acts []Action, beforeSave bool) []errs.FieldError {
+	var fes []errs.FieldError
+	for i, a := range acts {
+		at, ok := actionTypes[a.Type]
+		prefix := "actions[" + strconv.Itoa(i) + "]."
+		if !ok {
+			fes = append(fes, errs.Field(prefix+"type", "unknown", "rule.unknown_action", "type", a.Type, "types", names(actionTypes)))
+			continue
+		}
+		for _, fe := range at.Check(a, m, beforeSave) {
+			fe.Field = prefix + fe.Field
+			fes = append(fes, fe)
+		}
+		if a.Type == "create" || a.Type == "task" {
+			fes = append(fes, e.checkTarget(ctx, prefix, app, a, m)...)
+		}
+	}
+	return fes
+}
+
+func (e *Engine) checkTarget(ctx context.Context, prefix, app string, a Action, source *meta.Module) []errs.FieldError {
+	target, err := e.Meta.Module(ctx, app, a.Module)
 	if err != nil {
 		return []errs.FieldError{errs.Field(prefix+"module", "unknown_module", "rule.unknown_module", "module", a.Module)}
 	}

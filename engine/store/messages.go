@@ -22,6 +22,8 @@ func init() {
 		"store.duplicate":              {i18n.EN: "Another record already has this value of \"{field}\".", i18n.ZhCN: "已有其他记录使用了相同的“{field}”值。"},
 		"store.duplicate_value":        {i18n.EN: "This value of \"{field}\" is already taken.", i18n.ZhCN: "“{field}”的此值已被占用。"},
 		"store.bad_limit":              {i18n.EN: "limit must be between 1 and {max}.", i18n.ZhCN: "limit 必须在 1 到 {max} 之间。"},
+		"store.bad_group":              {i18n.EN: "Cannot group by \"{name}\": not a visible field.", i18n.ZhCN: "无法按“{name}”分组：不是可见字段。"},
+		"store.bad_sum":                {i18n.EN: "Cannot sum \"{name}\": not a visible number field.", i18n.ZhCN: "无法对“{name}”求和：不是可见的数字字段。"},
 		"store.bad_sort":               {i18n.EN: "Cannot sort by \"{name}\": not a sortable field (or repeated, or more than 5 sort keys).", i18n.ZhCN: "无法按“{name}”排序：不是可排序字段（或重复，或排序键超过 5 个）。"},
 		"store.notification_not_found": {i18n.EN: "Notification not found (or already read).", i18n.ZhCN: "通知不存在（或已读）。"},
 		"store.bad_cursor":             {i18n.EN: "The cursor is invalid or belongs to a different sort order.", i18n.ZhCN: "游标无效或与当前排序不符。"},

@@ -24,12 +24,14 @@ import (
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/calendar"
+	"github.com/tessera-app/tessera/engine/flow"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/authapi"
+	"github.com/tessera-app/tessera/runtime/flowapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
@@ -53,6 +55,8 @@ type Services struct {
 	Rules *rule.Engine
 	// Calendars are the business calendars (due times, businessDaysBetween).
 	Calendars *calendar.Service
+	// Flows checks stage pipelines on record writes and serves them.
+	Flows *flow.Service
 }
 
 // NewServices wires the engine services over one store.
@@ -74,6 +78,11 @@ func NewServices(s *store.Store) *Services {
 	// is enqueued in the same transaction as the audited write).
 	svc.Rules = rule.New(s, svc.Meta, svc.Records, svc.Jobs, slog.Default())
 	svc.Rules.Access = svc.Access
+	// Stage pipelines check every change of a stage field; their
+	// in-transaction hook goes first, so the audit entry and the rules'
+	// stage_changed trigger see the checked move.
+	svc.Flows = flow.New(s, svc.Meta, svc.Records, svc.Rules, svc.Jobs, slog.Default())
+	svc.Flows.Calendars = svc.Calendars // time in stage in business hours
 	// Formulas, rollups and validation rules (engine/record/computed.go):
 	// rollups follow child writes in their transaction; a schema change
 	// that makes stored formulas or rollups stale recomputes the rows in
@@ -133,6 +142,7 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	formulaapi.Bind(private, svc.Meta, svc.Records)
 	notifyapi.Bind(private, svc.Store)
 	calendarapi.Bind(private, svc.Calendars)
+	flowapi.Bind(private, svc.Flows, svc.Meta)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
