@@ -76,7 +76,7 @@ func (s *Service) Board(ctx context.Context, a record.Actor, m *meta.Module, q B
 	if q.Sort == "" {
 		q.Sort = "-updated_at"
 	}
-	reach, err := s.Records.ReachOf(ctx, a, m)
+	reach, err := s.Records.ReachOf(ctx, &a, m)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ func (s *Service) Stats(ctx context.Context, a record.Actor, app, key string, fr
 	if err != nil {
 		return nil, err
 	}
-	reach, err := s.Records.ReachOf(ctx, a, m)
+	reach, err := s.Records.ReachOf(ctx, &a, m)
 	if err != nil {
 		return nil, err
 	}

@@ -210,7 +210,7 @@ func (s *Service) view(ctx context.Context, a record.Actor, f *Flow) (*Flow, err
 	if err != nil {
 		return nil, err
 	}
-	reach, err := s.Records.ReachOf(ctx, a, m)
+	reach, err := s.Records.ReachOf(ctx, &a, m)
 	if err != nil {
 		return nil, err
 	}

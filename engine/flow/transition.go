@@ -33,7 +33,7 @@ type Option struct {
 // Options lists, for each pipeline of m, the transitions record id's
 // current state offers, judged for the actor against the record as it is.
 func (s *Service) Options(ctx context.Context, a record.Actor, m *meta.Module, id, locale string) ([]Option, error) {
-	reach, rec, flows, err := s.reach(ctx, a, m, id)
+	reach, rec, flows, err := s.reach(ctx, &a, m, id)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (s *Service) Options(ctx context.Context, a record.Actor, m *meta.Module, i
 // reach loads what the actor may see of record id and m's pipelines: a
 // record out of read scope is not found, a pipeline on a field hidden from
 // the actor is left out.
-func (s *Service) reach(ctx context.Context, a record.Actor, m *meta.Module, id string) (*record.Reach, store.Record, []*Flow, error) {
+func (s *Service) reach(ctx context.Context, a *record.Actor, m *meta.Module, id string) (*record.Reach, store.Record, []*Flow, error) {
 	reach, err := s.Records.ReachOf(ctx, a, m)
 	if err != nil {
 		return nil, nil, nil, err
@@ -142,7 +142,7 @@ func (s *Service) Fire(ctx context.Context, a record.Actor, m *meta.Module, id, 
 	if version <= 0 {
 		return nil, errs.Fields(errs.Field("version", "required", "record.version_required"))
 	}
-	reach, rec, flows, err := s.reach(ctx, a, m, id)
+	reach, rec, flows, err := s.reach(ctx, &a, m, id)
 	if err != nil {
 		return nil, err
 	}

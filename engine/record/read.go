@@ -71,9 +71,10 @@ type Reach struct {
 
 // ReachOf returns the actor's reach on m (for readers of tables that refer
 // to records, such as the stage history, and for checks ahead of a write);
-// an actor who may not read m is refused.
-func (s *Service) ReachOf(ctx context.Context, a Actor, m *meta.Module) (*Reach, error) {
-	r, err := s.readRights(ctx, &a, m, nil)
+// an actor who may not read m is refused. It loads a.Principal when
+// missing, so the caller can go on judging with the actor's roles.
+func (s *Service) ReachOf(ctx context.Context, a *Actor, m *meta.Module) (*Reach, error) {
+	r, err := s.readRights(ctx, a, m, nil)
 	if err != nil {
 		return nil, err
 	}

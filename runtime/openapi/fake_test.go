@@ -92,7 +92,7 @@ const (
 	                    "help": {"en": "What is being sold.", "zh-CN": "销售内容。"}}},
 	    "notes":       {"x-field": {"type": "textarea", "label": {"en": "Notes", "zh-CN": "备注"}}},
 	    "amount":      {"minimum": 0, "x-field": {"type": "currency", "label": {"en": "Amount", "zh-CN": "金额"}}},
-	    "probability": {"minimum": 0, "maximum": 100, "x-field": {"type": "percent", "label": {"en": "Probability", "zh-CN": "赢率"}}},
+	    "win_rate": {"minimum": 0, "maximum": 100, "x-field": {"type": "percent", "label": {"en": "Probability", "zh-CN": "赢率"}}},
 	    "quantity":    {"minimum": 1, "x-field": {"type": "integer", "default": 1, "label": {"en": "Quantity", "zh-CN": "数量"}}},
 	    "score":       {"exclusiveMinimum": 0, "maximum": 1, "x-field": {"type": "number", "label": {"en": "Score", "zh-CN": "评分"}}},
 	    "weight":      {"multipleOf": 0.25, "x-field": {"type": "decimal", "precision": 10, "scale": 3, "label": {"en": "Weight"}}},

@@ -141,10 +141,11 @@ func (d *doc) addRuleComponents() {
 	s["RuleTrigger"] = obj{
 		"type": "object", "required": []any{"type"},
 		"properties": obj{
-			"type":   obj{"type": "string", "enum": []any{"created", "updated", "saved", "deleted", "field_changed", "date_relative", "schedule", "webhook"}},
+			"type":   obj{"type": "string", "enum": []any{"created", "updated", "saved", "deleted", "field_changed", "date_relative", "schedule", "webhook", "stage_changed"}},
 			"field":  obj{"type": "string", "description": "field_changed, date_relative: the field."},
 			"from":   obj{"description": "field_changed: only when it changed from this value."},
 			"to":     obj{"description": "field_changed: only when it changed to this value."},
+			"flow":   obj{"type": "string", "description": "stage_changed: the pipeline (optional when the module has one); from and to are its states."},
 			"offset": obj{"type": "string", "pattern": "^[+-]?[0-9]{1,5}[mhd]$", "description": "date_relative: e.g. -60d, 2h."},
 			"cron":   obj{"type": "string", "description": "schedule: five-field cron, UTC.", "examples": []any{"0 9 * * 1-5"}},
 			"token":  obj{"type": "string", "readOnly": true, "description": "webhook: the secret of POST /api/hooks/{token}."},

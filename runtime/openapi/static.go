@@ -206,6 +206,7 @@ func (d *doc) addStatic() {
 	d.addRules()
 	d.addFormulas()
 	d.addCalendars()
+	d.addFlows()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
@@ -294,6 +295,7 @@ func (d *doc) addStaticComponents() {
 	d.addRecordComponents()
 	d.addOrgComponents()
 	d.addRuleComponents()
+	d.addFlowComponents()
 	s := d.schemas
 	s["Label"] = obj{
 		"type":          "object",

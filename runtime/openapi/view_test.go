@@ -19,11 +19,11 @@ import (
 )
 
 // repRole is what the test's sales rep may do: read and write deals, with
-// probability and sales_rep hidden and notes read-only; create accounts
+// win_rate and sales_rep hidden and notes read-only; create accounts
 // but not read them; nothing in hr.
 var repRole = &access.Role{ID: "role-rep", Key: "rep", Permissions: []access.Permission{
 	{App: "crm", Module: "deal", Actions: []string{access.ActCreate, access.ActRead, access.ActUpdate},
-		Fields: map[string]string{"probability": access.FieldHidden, "sales_rep": access.FieldHidden, "notes": access.FieldRead}},
+		Fields: map[string]string{"win_rate": access.FieldHidden, "sales_rep": access.FieldHidden, "notes": access.FieldRead}},
 	{App: "crm", Module: "account", Actions: []string{access.ActCreate}},
 }}
 
@@ -70,7 +70,7 @@ func anyKeys(m map[string]bool) map[string]any {
 func checkRepView(t *testing.T, doc map[string]any, raw []byte) {
 	t.Helper()
 	// Hidden fields are nowhere: schemas, examples, parameters, texts.
-	for _, key := range []string{"probability", "sales_rep", "赢率"} {
+	for _, key := range []string{"win_rate", "sales_rep", "赢率"} {
 		if strings.Contains(string(raw), key) {
 			t.Errorf("the rep's document mentions the hidden field %q", key)
 		}
@@ -124,7 +124,7 @@ func checkRepView(t *testing.T, doc map[string]any, raw []byte) {
 func TestViewHidesFieldsAndModules(t *testing.T) {
 	// The keys checked for are really in the unrestricted document.
 	full, fullRaw := build(t)
-	for _, s := range []string{"probability", "sales_rep", "赢率", "hr.employee", "/modules/account/", "crm.account"} {
+	for _, s := range []string{"win_rate", "sales_rep", "赢率", "hr.employee", "/modules/account/", "crm.account"} {
 		if !strings.Contains(string(fullRaw), s) {
 			t.Fatalf("the unrestricted document lacks %q: the test has no teeth", s)
 		}
@@ -213,7 +213,7 @@ func TestViewFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mv := v("crm", "deal"); !mv.Visible || !mv.Hidden("probability") || mv.Hidden("title") || !mv.ReadOnly("notes") || mv.ReadOnly("title") {
+	if mv := v("crm", "deal"); !mv.Visible || !mv.Hidden("win_rate") || mv.Hidden("title") || !mv.ReadOnly("notes") || mv.ReadOnly("title") {
 		t.Errorf("rep's deal view is wrong")
 	}
 	if v("crm", "account").Visible || v("hr", "employee").Visible {
