@@ -281,7 +281,9 @@ func (s *Service) judge(m *meta.Module, f *Flow, tr *Transition, a record.Actor,
 	if st := f.State(tr.To); st != nil {
 		v.missing = missingFields(st, now)
 	}
-	if changes != nil && tr.ReasonRequired != "" && blank(changes[tr.ReasonRequired]) {
+	// The reason must be there when the move is made (with it, or
+	// before); a listing (changes nil) names the field instead.
+	if changes != nil && tr.ReasonRequired != "" && blank(now[tr.ReasonRequired]) {
 		v.reason = tr.ReasonRequired
 	}
 	if tr.Guard != "" {

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -192,8 +191,6 @@ const (
 )
 
 func dealPath(id string) string { return deals + "/" + id }
-
-func q(s string) string { return url.QueryEscape(s) }
 
 // stageOptions are the options of deal.stage, one per state of pipeline().
 const stageOptions = `[{"value":"lead"},{"value":"qualified"},{"value":"proposal"},{"value":"negotiation"},{"value":"won"},{"value":"lost"}]`
