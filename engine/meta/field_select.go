@@ -1,5 +1,10 @@
 package meta
 
+import (
+	"fmt"
+	"strings"
+)
+
 func init() {
 	Register(selectType{})
 	Register(multiselectType{})
@@ -49,4 +54,94 @@ func checkOptions(f *Field) []Problem {
 		seen[o.Value] = true
 	}
 	return nil
+}
+
+// enumDeriver is a field type whose options may be given as a standard
+// JSON Schema enum instead (select: "enum", multiselect: "items.enum").
+type enumDeriver interface {
+	DeriveOptions(prop, xf map[string]any, prev *Field) []Problem
+}
+
+func (selectType) DeriveOptions(prop, xf map[string]any, prev *Field) []Problem {
+	enum, ok := prop["enum"]
+	return deriveOptions(enum, ok, "enum", xf, prev)
+}
+
+func (multiselectType) DeriveOptions(prop, xf map[string]any, prev *Field) []Problem {
+	items, _ := prop["items"].(map[string]any)
+	enum, ok := items["enum"]
+	return deriveOptions(enum, ok, "items.enum", xf, prev)
+}
+
+// deriveOptions reconciles a field's enum (at path) with its x-field
+// options: a module is a JSON Schema, so an enum alone defines the options
+// (labels are the values); an enum beside options must name the same
+// values, unless this is a change that edited only the enum (the options
+// are those of the previous version): then the options follow the enum,
+// keeping the labels and colours of values that stay.
+func deriveOptions(enum any, hasEnum bool, path string, xf map[string]any, prev *Field) []Problem {
+	if !hasEnum {
+		return nil
+	}
+	list, _ := enum.([]any)
+	values := make([]string, 0, len(list))
+	seen := map[string]bool{}
+	for _, v := range list {
+		s, ok := v.(string)
+		if !ok || s == "" || seen[s] {
+			return []Problem{{Path: path, Code: "bad_option", Key: "meta.bad_enum", Args: []any{"value", fmt.Sprint(v)}}}
+		}
+		seen[s] = true
+		values = append(values, s)
+	}
+	given, _ := xf["options"].([]any)
+	var prevOpts any
+	if prev != nil {
+		if pxf, ok := prev.Schema["x-field"].(map[string]any); ok {
+			prevOpts = pxf["options"]
+		}
+	}
+	switch {
+	case len(given) == 0:
+		xf["options"] = optionsFor(values, nil)
+	case prev != nil && sameJSON(xf["options"], prevOpts):
+		xf["options"] = optionsFor(values, given)
+	default:
+		have := parseOptions(given)
+		same := len(have) == len(values)
+		for _, o := range have {
+			same = same && seen[o.Value]
+		}
+		if !same {
+			vals := make([]string, len(have))
+			for i, o := range have {
+				vals[i] = o.Value
+			}
+			return []Problem{{Path: path, Code: "enum_mismatch", Key: "meta.enum_mismatch",
+				Args: []any{"enum", strings.Join(values, ", "), "options", strings.Join(vals, ", ")}}}
+		}
+	}
+	return nil
+}
+
+// optionsFor makes the x-field options of values, keeping what was said
+// of a value in old (its label and colour).
+func optionsFor(values []string, old []any) []any {
+	byValue := map[string]any{}
+	for _, o := range old {
+		if om, ok := o.(map[string]any); ok {
+			if v, ok := om["value"].(string); ok {
+				byValue[v] = om
+			}
+		}
+	}
+	out := make([]any, len(values))
+	for i, v := range values {
+		if o, ok := byValue[v]; ok {
+			out[i] = o
+		} else {
+			out[i] = map[string]any{"value": v}
+		}
+	}
+	return out
 }

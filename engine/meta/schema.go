@@ -85,37 +85,64 @@ type Parsed struct {
 // field rules, and returns it normalized: "type", "format", enums from
 // options and additionalProperties:false filled in, so that the stored
 // document alone validates records. Errors are *errs.Error with one
-// FieldError per problem.
+// FieldError per problem, all problems of the document at once.
 func ParseSchema(raw []byte) (*Parsed, error) {
+	p, probs, err := parseSchema(raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, problemsError(probs)
+	}
+	return p, nil
+}
+
+// parseSchema is ParseSchema collecting problems instead of failing on the
+// first kind: key and type problems, the meta-schema's, the field rules',
+// the expressions' — everything that can be checked is, so a document is
+// fixed in one round. prev is the module's current version on a change (nil
+// on create): values that version's normalization derived (a field's JSON
+// type, format, enum from options) count as derived again, so changing a
+// field's x-field.type re-derives them instead of contradicting them.
+// p.Fields holds every field whose key and type are valid (for the
+// caller's own checks) even when there are problems; p.Doc only when there
+// are none.
+func parseSchema(raw []byte, prev *Module) (*Parsed, []Problem, error) {
 	if len(raw) > MaxSchemaBytes {
-		return nil, errs.New(errs.TooLarge, "meta.schema_too_large", "max", MaxSchemaBytes)
+		return nil, nil, errs.New(errs.TooLarge, "meta.schema_too_large", "max", MaxSchemaBytes)
 	}
 	var doc map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return nil, errs.Fields(errs.Field("schema", "malformed", "meta.schema_malformed"))
+		return nil, nil, errs.Fields(errs.Field("schema", "malformed", "meta.schema_malformed"))
 	}
 	order, err := propertyOrder(raw)
 	if dup, ok := err.(errDuplicate); ok {
-		return nil, problemsError([]Problem{{Field: string(dup), Code: "duplicate", Key: "meta.duplicate_field"}})
+		return nil, []Problem{{Field: string(dup), Code: "duplicate", Key: "meta.duplicate_field"}}, nil
 	}
 	if err != nil {
-		return nil, errs.Fields(errs.Field("schema", "malformed", "meta.schema_malformed"))
+		return nil, nil, errs.Fields(errs.Field("schema", "malformed", "meta.schema_malformed"))
 	}
 	props, _ := doc["properties"].(map[string]any)
 
 	// Key and field-type problems first: they are the most common mistakes
-	// and read better than the meta-schema's generic messages.
+	// and read better than the meta-schema's generic messages, which are
+	// left out for those fields.
 	var probs []Problem
+	broken := map[string]bool{}
 	for _, key := range order {
-		probs = append(probs, checkKeyAndType(key, props[key])...)
+		if kp := checkKeyAndType(key, props[key]); len(kp) > 0 {
+			probs = append(probs, kp...)
+			broken[key] = true
+		}
 	}
-	if len(probs) == 0 {
-		probs = metaProblems(doc)
-	}
-	if len(probs) > 0 {
-		return nil, problemsError(probs)
+	metaPaths := map[string]bool{}
+	for _, mp := range metaProblems(doc) {
+		if !broken[mp.Field] {
+			probs = append(probs, mp)
+			metaPaths[mp.Field+"."+mp.Path] = true
+		}
 	}
 
 	p := &Parsed{}
@@ -129,27 +156,54 @@ func ParseSchema(raw []byte) (*Parsed, error) {
 			required[name] = true
 		}
 	}
+	var kept []string
 	normProps := make([]map[string]any, 0, len(order))
 	for _, key := range order {
+		if broken[key] {
+			continue
+		}
 		prop := props[key].(map[string]any)
-		f, fp := buildField(key, prop)
+		f, fp := buildField(key, prop, prevField(prev, key, prop))
 		f.Required = required[key]
-		probs = append(probs, fp...)
+		for _, q := range fp {
+			// The meta-schema may have said it already, in its words.
+			if !metaPaths[q.Field+"."+q.Path] {
+				probs = append(probs, q)
+			}
+		}
 		p.Fields = append(p.Fields, f)
+		kept = append(kept, key)
 		normProps = append(normProps, prop)
 	}
-	if len(probs) == 0 {
-		p.Validations, probs = parseValidations(doc["x-validations"], p.Fields)
-		probs = append(probs, checkExpressions(p.Fields, p.Validations)...)
-	}
+	var vprobs []Problem
+	p.Validations, vprobs = parseValidations(doc["x-validations"], p.Fields)
+	probs = append(probs, vprobs...)
+	probs = append(probs, checkExpressions(p.Fields, p.Validations)...)
 	if len(probs) > 0 {
-		return nil, problemsError(probs)
+		return p, probs, nil
 	}
-	p.Doc = encodeDoc(doc, order, normProps, required)
+	p.Doc = encodeDoc(doc, kept, normProps, required)
 	if err := compileCheck(p.Doc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p, nil
+	return p, nil, nil
+}
+
+// prevField is the field of the previous version that the property of key
+// continues: the same key, or the field it is renamed from.
+func prevField(prev *Module, key string, prop map[string]any) *Field {
+	if prev == nil {
+		return nil
+	}
+	if f := prev.Field(key); f != nil {
+		return f
+	}
+	if xf, ok := prop["x-field"].(map[string]any); ok {
+		if from, ok := xf["renamedFrom"].(string); ok {
+			return prev.Field(from)
+		}
+	}
+	return nil
 }
 
 func checkKeyAndType(key string, v any) []Problem {
@@ -217,10 +271,34 @@ func splitLocation(loc string) (field, path string) {
 	return "", strings.Join(parts, ".")
 }
 
-func buildField(key string, prop map[string]any) (*Field, []Problem) {
+// buildField reads one property into a Field, checks the field type's
+// rules and normalizes the property in place. prev is the field's previous
+// version on a change (nil otherwise). The property passed the key and type
+// checks but maybe not the meta-schema, so nothing here may assume its
+// shape beyond that.
+func buildField(key string, prop map[string]any, prev *Field) (*Field, []Problem) {
 	xf := prop["x-field"].(map[string]any)
 	ft, _ := LookupType(xf["type"].(string))
+	if prev != nil {
+		// What the previous version derived is derived again (from the
+		// new type), so a changed x-field.type never contradicts it.
+		for k, v := range derivedProps(prev) {
+			if sameJSON(prop[k], v) {
+				delete(prop, k)
+			}
+		}
+	}
 	f := &Field{Key: key, Type: ft, Schema: prop}
+	var probs []Problem
+	add := func(ps []Problem) {
+		for _, p := range ps {
+			p.Field = key
+			probs = append(probs, p)
+		}
+	}
+	if d, ok := ft.(enumDeriver); ok {
+		add(d.DeriveOptions(prop, xf, prev))
+	}
 	f.Label = toLabel(xf["label"])
 	f.Module, _ = xf["module"].(string)
 	f.Unique, _ = xf["unique"].(bool)
@@ -241,31 +319,10 @@ func buildField(key string, prop map[string]any) (*Field, []Problem) {
 	if src, ok := defaultExpr(xf["default"]); ok && ft.Name() != "json" {
 		f.DefaultExpr, f.Default = src, nil
 	}
-	if opts, ok := xf["options"].([]any); ok {
-		for _, o := range opts {
-			om := o.(map[string]any)
-			v, _ := om["value"].(string)
-			c, _ := om["color"].(string)
-			f.Options = append(f.Options, Option{Value: v, Label: toLabel(om["label"]), Color: c})
-		}
-	}
-
-	var probs []Problem
-	add := func(ps []Problem) {
-		for _, p := range ps {
-			p.Field = key
-			probs = append(probs, p)
-		}
-	}
+	f.Options = parseOptions(xf["options"])
 	if jt := ft.JSONType(); jt != "" {
 		if t, ok := prop["type"]; ok && t != jt {
 			add([]Problem{{Path: "type", Code: "type_mismatch", Key: "meta.type_mismatch", Args: []any{"type", fmt.Sprint(t), "want", jt, "fieldtype", ft.Name()}}})
-		}
-		prop["type"] = jt
-	}
-	if fm, ok := ft.(formatter); ok && fm.Format() != "" {
-		if _, set := prop["format"]; !set {
-			prop["format"] = fm.Format()
 		}
 	}
 	if f.RenamedFrom != "" && !ValidKey(f.RenamedFrom, MaxFieldKey) {
@@ -277,10 +334,59 @@ func buildField(key string, prop map[string]any) (*Field, []Problem) {
 	if c, ok := ft.(checker); ok {
 		add(c.Check(f))
 	}
-	if n, ok := ft.(normalizer); ok {
+	normalize(f, prop)
+	return f, probs
+}
+
+// normalize fills in what a field's type derives: the JSON type, the
+// default format and the type's own normalization (enum from options).
+func normalize(f *Field, prop map[string]any) {
+	if jt := f.Type.JSONType(); jt != "" {
+		prop["type"] = jt
+	}
+	if fm, ok := f.Type.(formatter); ok && fm.Format() != "" {
+		if _, set := prop["format"]; !set {
+			prop["format"] = fm.Format()
+		}
+	}
+	if n, ok := f.Type.(normalizer); ok {
 		n.Normalize(f, prop)
 	}
-	return f, probs
+}
+
+// derivedProps are the schema keywords normalization derives for f.
+func derivedProps(f *Field) map[string]any {
+	prop := map[string]any{}
+	normalize(f, prop)
+	return prop
+}
+
+// parseOptions reads x-field.options, skipping entries that are not
+// objects (the meta-schema reports them).
+func parseOptions(v any) []Option {
+	opts, _ := v.([]any)
+	var out []Option
+	for _, o := range opts {
+		om, ok := o.(map[string]any)
+		if !ok {
+			continue
+		}
+		v, _ := om["value"].(string)
+		c, _ := om["color"].(string)
+		out = append(out, Option{Value: v, Label: toLabel(om["label"]), Color: c})
+	}
+	return out
+}
+
+// sameJSON reports whether two decoded JSON values are equal (numbers by
+// their text, as json.Number keeps it).
+func sameJSON(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ea, erra := json.Marshal(a)
+	eb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && bytes.Equal(ea, eb)
 }
 
 // encodeDoc writes the normalized document with properties in declared
@@ -340,10 +446,18 @@ func CompileSchema(doc json.RawMessage) (*jsonschema.Schema, error) {
 	return c.Compile("tessera:module")
 }
 
+// problemsError reports probs as one 422, at most one error per place
+// (the first: checks that overlap say the same thing twice otherwise).
 func problemsError(probs []Problem) error {
-	fes := make([]errs.FieldError, len(probs))
-	for i, p := range probs {
-		fes[i] = p.fieldError()
+	fes := make([]errs.FieldError, 0, len(probs))
+	seen := map[string]bool{}
+	for _, p := range probs {
+		fe := p.fieldError()
+		if seen[fe.Field] && fe.Field != "" {
+			continue
+		}
+		seen[fe.Field] = true
+		fes = append(fes, fe)
 	}
 	e := errs.Fields(fes...)
 	e.Msg = i18n.M("meta.schema_rejected")

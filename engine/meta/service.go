@@ -147,7 +147,7 @@ func (s *Service) CreateModule(ctx context.Context, appKey string, in ModuleInpu
 	if !ValidKey(in.Key, MaxModuleKey) {
 		return nil, errs.Fields(errs.Field("key", "bad_key", "meta.bad_module_key", "max", MaxModuleKey))
 	}
-	m, err := s.build(ctx, a, in.Key, in)
+	m, err := s.build(ctx, a, in.Key, in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *Service) UpdateModule(ctx context.Context, appKey, key string, in Modul
 	if in.Version != 0 && in.Version != old.Version {
 		return nil, errs.New(errs.Conflict, "store.module_stale", "key", key)
 	}
-	next, err := s.build(ctx, a, key, in)
+	next, err := s.build(ctx, a, key, in, old)
 	if err != nil {
 		return nil, err
 	}
@@ -287,17 +287,22 @@ func (s *Service) forget(appKey string) {
 	delete(s.lists, appKey)
 }
 
-// build parses the schema and checks references against the app's modules.
-func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput) (*Module, error) {
+// build parses the schema and checks references against the app's
+// modules, reporting every problem of the document at once. prev is the
+// module's current version when it is being replaced.
+func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput, prev *Module) (*Module, error) {
 	if err := checkLabel(in.Label); err != nil {
 		return nil, err
 	}
 	if len(in.Schema) == 0 {
 		return nil, errs.Fields(errs.Field("schema", "required", "meta.schema_required"))
 	}
-	p, err := ParseSchema(in.Schema)
+	p, probs, err := parseSchema(in.Schema, prev)
 	if err != nil {
 		return nil, err
+	}
+	if p == nil {
+		return nil, problemsError(probs)
 	}
 	mods, err := s.Repo.Modules(ctx, a.Key)
 	if err != nil {
@@ -308,11 +313,12 @@ func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput)
 		exists[m.Key] = true
 	}
 	for _, f := range p.Fields {
-		if t := f.Column().RefModule; t != "" && !exists[t] {
-			return nil, errs.Fields(errs.Field(f.Key+".x-field.module", "lookup_target", "meta.lookup_missing", "field", f.Key, "module", t))
+		if t := f.Column().RefModule; t != "" && ValidKey(t, MaxModuleKey) && !exists[t] {
+			probs = append(probs, Problem{Field: f.Key, Path: "x-field.module", Code: "lookup_target", Key: "meta.lookup_missing", Args: []any{"module", t}})
 		}
 	}
-	if probs := checkRollups(key, p.Fields, mods); len(probs) > 0 {
+	probs = append(probs, checkRollups(key, p.Fields, mods)...)
+	if len(probs) > 0 {
 		return nil, problemsError(probs)
 	}
 	return &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key), Validations: p.Validations}, nil
