@@ -17,7 +17,7 @@ type selectType struct{}
 func (selectType) Name() string             { return "select" }
 func (selectType) JSONType() string         { return "string" }
 func (selectType) Column(*Field) Column     { return Column{Kind: ColText} }
-func (selectType) Check(f *Field) []Problem { return checkOptions(f) }
+func (selectType) Check(f *Field) []Problem { return append(checkColors(f), checkOptions(f)...) }
 func (selectType) Normalize(f *Field, prop map[string]any) {
 	prop["enum"] = optionValues(f)
 }
@@ -28,7 +28,7 @@ type multiselectType struct{}
 func (multiselectType) Name() string             { return "multiselect" }
 func (multiselectType) JSONType() string         { return "array" }
 func (multiselectType) Column(*Field) Column     { return Column{Kind: ColJSON} }
-func (multiselectType) Check(f *Field) []Problem { return checkOptions(f) }
+func (multiselectType) Check(f *Field) []Problem { return append(checkColors(f), checkOptions(f)...) }
 func (multiselectType) Normalize(f *Field, prop map[string]any) {
 	prop["items"] = map[string]any{"type": "string", "enum": optionValues(f)}
 	prop["uniqueItems"] = true

@@ -65,12 +65,14 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 	if z := m.Label[i18n.ZhCN]; z != title {
 		zh = z
 	}
+	// Descriptions are Markdown: the user's texts in them are escaped
+	// (markdown.go); titles and summaries are plain text.
 	var more string
 	if top.Title != "" && top.Title != title {
-		more = top.Title
+		more = mdText(top.Title)
 	}
-	more = joinText(more, top.Description)
-	desc := joinText(zh, more)
+	more = joinText(more, mdText(top.Description))
+	desc := joinText(mdText(zh), more)
 
 	d.schemas[recordName(app, mod)] = recordSchema(app, mod, title, desc, fields, known, ro)
 	d.schemas[inputName(app, mod)] = inputSchema(title, desc, fields, ro)
@@ -102,15 +104,15 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 	}
 
 	tag := recordName(app, mod)
-	caption := title
+	caption := mdText(title)
 	if zh != "" {
-		caption += " · " + zh
+		caption += " · " + mdText(zh)
 	}
 	appName := labelTitle(a.Label)
 	if appName == "" {
 		appName = app
 	}
-	caption += ": records of module \"" + mod + "\" in app \"" + appName + "\"."
+	caption += ": records of module \"" + mod + "\" in app \"" + mdText(appName) + "\"."
 	d.tags = append(d.tags, obj{"name": tag, "description": joinText(caption, more)})
 
 	expand := expandParam(fields)
@@ -346,6 +348,7 @@ func fieldSchema(f *meta.Field) obj {
 		}
 	}
 	title, desc := labelTexts(f.Label, help)
+	mdSchema(s)
 	if _, ok := s["title"]; !ok && title != "" {
 		s["title"] = title
 	}
@@ -355,18 +358,18 @@ func fieldSchema(f *meta.Field) obj {
 	return s
 }
 
-// labelTexts turns a label into a title (see labelTitle) and a
-// description (the Chinese label when it differs, then the help text in
-// English and Chinese).
+// labelTexts turns a label into a title (see labelTitle; plain text) and
+// a Markdown description (the Chinese label when it differs, then the help
+// text in English and Chinese, escaped).
 func labelTexts(l, help meta.Label) (title, desc string) {
 	title = labelTitle(l)
 	if zh := l[i18n.ZhCN]; zh != "" && zh != title {
-		desc = zh
+		desc = mdText(zh)
 	}
 	if h := labelTitle(help); h != "" {
-		desc = joinText(desc, h)
+		desc = joinText(desc, mdText(h))
 		if zh := help[i18n.ZhCN]; zh != "" && zh != h {
-			desc = joinText(desc, zh)
+			desc = joinText(desc, mdText(zh))
 		}
 	}
 	return title, desc

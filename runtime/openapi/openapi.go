@@ -237,7 +237,7 @@ func (d *doc) finish() map[string]any {
 			"securitySchemes": obj{
 				"bearer": obj{
 					"type": "http", "scheme": "bearer",
-					"description": "The token from POST /api/auth/login, as \"Authorization: Bearer <token>\".",
+					"description": "The token from POST /api/auth/login, as `Authorization: Bearer <token>`.",
 				},
 				"cookie": obj{
 					"type": "apiKey", "in": "cookie", "name": "tessera_session",

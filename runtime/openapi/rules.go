@@ -158,7 +158,7 @@ func (d *doc) addRuleComponents() {
 			"values":  exprMap,
 			"module":  obj{"type": "string", "description": "create, task: the target module."},
 			"message": ref("Label"),
-			"url":     obj{"type": "string", "format": "uri", "description": "webhook: POSTed JSON, signed X-Tessera-Signature: t=<unix>,v1=<HMAC-SHA256>."},
+			"url":     obj{"type": "string", "format": "uri", "description": "webhook: POSTed JSON, signed `X-Tessera-Signature: t=<unix>,v1=<HMAC-SHA256>`."},
 			"secret":  obj{"type": "string"},
 		},
 	}

@@ -76,7 +76,7 @@ func (d *doc) addStatic() {
 			"tags": []any{"auth"}, "operationId": "auth.tokens.create",
 			"summary": "Create an API token",
 			"description": "A personal API token acts as you, like a session, until it expires or is revoked; send it as " +
-				"\"Authorization: Bearer <token>\". The reply holds the token this once: the server keeps only its hash. " +
+				"`Authorization: Bearer <token>`. The reply holds the token this once: the server keeps only its hash. " +
 				"A request authenticated with an API token cannot create tokens (403). At most " + itoa(access.MaxTokens) +
 				" live tokens per user (409).",
 			"requestBody": body(ref("TokenInput"), ""),
@@ -345,7 +345,7 @@ func (d *doc) addStaticComponents() {
 		"properties":  tokenProps(),
 	}
 	newToken := tokenProps()
-	newToken["token"] = obj{"type": "string", "description": "Send as \"Authorization: Bearer <token>\". Shown only in this reply.",
+	newToken["token"] = obj{"type": "string", "description": "Send as `Authorization: Bearer <token>`. Shown only in this reply.",
 		"examples": []any{access.TokenPrefix + "q3Vx7nF0yJ9rT2bW5kL8sD1gH4mP6cZ0aE3uY7iO9wQ"}}
 	s["NewToken"] = obj{
 		"type":        "object",
@@ -413,7 +413,7 @@ func (d *doc) addStaticComponents() {
 		"type":     "object",
 		"required": []any{"token", "user"},
 		"properties": obj{
-			"token": str("Send as \"Authorization: Bearer <token>\"."),
+			"token": str("Send as `Authorization: Bearer <token>`."),
 			"csrf_token": str("For browsers using the session cookie: send as the X-CSRF-Token header with every " +
 				"request that changes something (also set as the tessera_csrf cookie)."),
 			"user": ref("User"),
