@@ -172,10 +172,14 @@ func open(c echo.Context, svc *meta.Service, principals Principals, key string) 
 	if v.principal == nil {
 		return nil, errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
 	}
-	r := v.principal.Rights(m.AppKey, m.Key)
-	if r.Can(access.ActManage) {
+	if v.principal.Rights(m.AppKey, m.Key).Can(access.ActManage) {
 		return v, nil
 	}
+	mods, err := svc.AppModules(ctx, m.AppKey)
+	if err != nil {
+		return nil, err
+	}
+	r := v.principal.EffectiveRights(m, mods) // computed fields as hidden as what they read
 	if !r.Can(access.ActRead) {
 		return nil, errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
 	}

@@ -108,7 +108,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		}
 		shown := []*meta.Module{}
 		for _, m := range mods {
-			v, err := viewOf(c, principals, m)
+			v, err := viewOf(c, svc, principals, m)
 			if err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		if err != nil {
 			return err
 		}
-		v, err := viewOf(c, principals, m)
+		v, err := viewOf(c, svc, principals, m)
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		if err != nil {
 			return err
 		}
-		hide, err := hiddenFor(c, principals, m)
+		hide, err := hiddenFor(c, svc, principals, m)
 		if err != nil {
 			return err
 		}
@@ -201,8 +201,8 @@ func canManage(c echo.Context, principals Principals, app, module string) error 
 // viewOf is module m as the signed-in user may see it: whole for
 // administrators and managers of the module, without the fields hidden
 // from the user for readers, nil for those who may not read it.
-func viewOf(c echo.Context, principals Principals, m *meta.Module) (*meta.Module, error) {
-	hide, err := hiddenFor(c, principals, m)
+func viewOf(c echo.Context, svc *meta.Service, principals Principals, m *meta.Module) (*meta.Module, error) {
+	hide, err := hiddenFor(c, svc, principals, m)
 	if err != nil || hide == nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func viewOf(c echo.Context, principals Principals, m *meta.Module) (*meta.Module
 
 // hiddenFor returns the fields of m hidden from the user (empty: none), or
 // nil when the user may not see the module at all.
-func hiddenFor(c echo.Context, principals Principals, m *meta.Module) (map[string]bool, error) {
+func hiddenFor(c echo.Context, svc *meta.Service, principals Principals, m *meta.Module) (map[string]bool, error) {
 	u := httpx.User(c)
 	if u != nil && u.IsAdmin {
 		return map[string]bool{}, nil
@@ -228,10 +228,14 @@ func hiddenFor(c echo.Context, principals Principals, m *meta.Module) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	r := p.Rights(m.AppKey, m.Key)
-	if r.Can(access.ActManage) {
+	if p.Rights(m.AppKey, m.Key).Can(access.ActManage) {
 		return map[string]bool{}, nil
 	}
+	mods, err := svc.AppModules(c.Request().Context(), m.AppKey)
+	if err != nil {
+		return nil, err
+	}
+	r := p.EffectiveRights(m, mods) // computed fields as hidden as what they read
 	if !r.Can(access.ActRead) {
 		return nil, nil
 	}

@@ -945,7 +945,7 @@ func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]P
 			if m == nil {
 				continue // the module error says it all
 			}
-			fe, err := s.checkScope(m, src, q.Fields, wild)
+			fe, err := s.checkScope(ctx, m, src, q.Fields, wild, scopeRole(perms, i))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -959,10 +959,21 @@ func (s *Service) CheckPermissions(ctx context.Context, perms []Permission) ([]P
 	return out, fes, nil
 }
 
+// scopeRole is the role of perms as a principal, for checking the scope
+// of permission i: that permission also counts as a read grant, since
+// its field levels are what the scope must respect.
+func scopeRole(perms []Permission, i int) *Principal {
+	ps := slices.Clone(perms)
+	ps[i].Actions = append(slices.Clone(ps[i].Actions), ActRead)
+	return &Principal{User: &User{}, Roles: []*Role{{Permissions: ps}}}
+}
+
 // checkScope translates a scope expression and makes sure it reads no
-// field that levels hides. wild: m stands for every module of a wildcard
+// field that levels hides, nor a computed field that is hidden from the
+// role (role: see scopeRole) because of what it reads (a formula over a
+// hidden field, say). wild: m stands for every module of a wildcard
 // permission.
-func (s *Service) checkScope(m *meta.Module, src string, levels map[string]string, wild bool) ([]errs.FieldError, error) {
+func (s *Service) checkScope(ctx context.Context, m *meta.Module, src string, levels map[string]string, wild bool, role *Principal) ([]errs.FieldError, error) {
 	inner := s.Resolve(m)
 	var read []string
 	rec := func(name string) (expr.Column, bool) {
@@ -983,12 +994,32 @@ func (s *Service) checkScope(m *meta.Module, src string, levels map[string]strin
 		return []errs.FieldError{{Code: "bad_expression", Msg: e.Msg}}, nil
 	}
 	var fes []errs.FieldError
+	var eff *ModuleRights
 	for _, name := range read {
 		if levels[name] == FieldHidden {
 			fes = append(fes, errs.Field("", "hidden_field", "access.scope_hidden_field", "field", name))
+			continue
+		}
+		if f := m.Field(name); wild || f == nil || !computed(f) {
+			continue
+		}
+		if eff == nil {
+			app, err := s.appModules(ctx, m.AppKey)
+			if err != nil {
+				return nil, err
+			}
+			eff = role.EffectiveRights(m, app)
+		}
+		if eff.Hidden(name) {
+			fes = append(fes, errs.Field("", "hidden_field", "access.scope_hidden_computed", "field", name))
 		}
 	}
 	return fes, nil
+}
+
+// appModules lists the modules of an app (meta.ListModules over Modules).
+func (s *Service) appModules(ctx context.Context, app string) ([]*meta.Module, error) {
+	return meta.ListModules(ctx, s.Modules, app)
 }
 
 // ---- users ----

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"sort"
@@ -114,7 +115,13 @@ func Check(src string, m *meta.Module) CheckResult { return CheckLocale(src, m, 
 // CheckLocale is Check requiring result kind want ("" for any) and
 // rendering messages in locale.
 func CheckLocale(src string, m *meta.Module, want, locale string) CheckResult {
-	p, probs := build(src, m, want)
+	return CheckLookups(src, m, want, locale, nil)
+}
+
+// CheckLookups is CheckLocale with reads through lookup fields (see
+// Lookups), as formulas have them.
+func CheckLookups(src string, m *meta.Module, want, locale string, lk Lookups) CheckResult {
+	p, probs := build(src, m, want, lk)
 	res := CheckResult{Errors: []Problem{}}
 	if p != nil {
 		res.Type = p.kind
@@ -186,8 +193,9 @@ var allowedBuiltins = map[string]bool{
 }
 
 // newConfig is the expr-lang configuration for module kinds: the typed
-// environment, our functions, and every other builtin disabled.
-func newConfig(kinds map[string]vkind) *conf.Config {
+// environment, our functions, and every other builtin disabled. The
+// environment is returned too, for lookup reads to join it once resolved.
+func newConfig(kinds map[string]vkind) (*conf.Config, types.Map) {
 	c := conf.CreateNew()
 	c.MaxNodes = MaxNodes
 	env := types.Map{
@@ -209,12 +217,12 @@ func newConfig(kinds map[string]vkind) *conf.Config {
 			delete(c.Builtins, b.Name)
 		}
 	}
-	return c
+	return c, env
 }
 
 // build compiles src for m requiring result kind want. It returns the
 // program, or nil and the problems found.
-func build(src string, m *meta.Module, want string) (p *Program, probs []problem) {
+func build(src string, m *meta.Module, want string, lk Lookups) (p *Program, probs []problem) {
 	defer func() {
 		// expr-lang is third-party code fed hostile input: a panic in it
 		// is a refusal, not a crashed request.
@@ -232,21 +240,34 @@ func build(src string, m *meta.Module, want string) (p *Program, probs []problem
 		return nil, []problem{{key: "expr.x.too_deep", args: []any{"max", MaxDepth}, line: 1, col: 1, pos: 1}}
 	}
 	kinds := fieldKinds(m)
-	cfg := newConfig(kinds)
+	cfg, env := newConfig(kinds)
 	tree, err := parser.ParseWithConfig(src, cfg)
 	if err != nil {
 		return nil, []problem{fromFileError(src, err, "expr.x.syntax")}
 	}
-	r := &resolver{src: src, kinds: kinds, used: map[string]slot{}}
+	r := &resolver{src: src, kinds: kinds, used: map[string]slot{}, reads: map[string]bool{}, lookups: lookupTargets(m, lk)}
 	r.walk(&tree.Node, nil)
 	if len(r.probs) > 0 {
 		return nil, r.probs
+	}
+	all := kinds // field kinds and the lookup reads resolved, for the checker and kindOf
+	for _, s := range r.used {
+		if s.src == fromRecord && strings.Contains(s.name, ".") {
+			if len(all) == len(kinds) {
+				all = maps.Clone(kinds)
+			}
+			all[s.name] = s.kind
+			env[s.key] = s.kind.typ()
+		}
+	}
+	if len(all) > len(kinds) {
+		cfg.WithEnv(env)
 	}
 	t, err := checker.Check(tree, cfg)
 	if err != nil {
 		return nil, []problem{fromFileError(src, err, "expr.x.type")}
 	}
-	kind := kindOf(t, tree.Node, kinds)
+	kind := kindOf(t, tree.Node, all)
 	if !fits(kind, want) {
 		// The whole expression is at fault: point at its start.
 		start := len([]rune(src)) - len([]rune(strings.TrimLeftFunc(src, unicode.IsSpace)))
@@ -261,7 +282,7 @@ func build(src string, m *meta.Module, want string) (p *Program, probs []problem
 	if err != nil {
 		return nil, []problem{fromFileError(src, err, "expr.x.type")}
 	}
-	p = &Program{src: src, want: want, kind: kind, prog: prog, kinds: kinds, state: r.state || h.state}
+	p = &Program{src: src, want: want, kind: kind, prog: prog, kinds: kinds, state: r.state || h.state, reads: sortedKeys(r.reads)}
 	for _, s := range r.used {
 		p.slots = append(p.slots, s)
 	}
@@ -457,11 +478,47 @@ const (
 )
 
 type resolver struct {
-	src   string
-	kinds map[string]vkind
-	used  map[string]slot
-	state bool
-	probs []problem
+	src     string
+	kinds   map[string]vkind
+	used    map[string]slot
+	reads   map[string]bool // see Program.Reads
+	lookups map[string]*lookupTarget
+	state   bool
+	probs   []problem
+}
+
+// lookupTarget is what a lookup field of the module reads through.
+type lookupTarget struct {
+	kinds map[string]vkind // nil: the target is unknown, reads are any
+}
+
+// lookupTargets maps m's lookup fields to their targets under lk (nil
+// without lookups).
+func lookupTargets(m *meta.Module, lk Lookups) map[string]*lookupTarget {
+	if lk == nil || m == nil {
+		return nil
+	}
+	out := map[string]*lookupTarget{}
+	for _, f := range m.Fields {
+		if f.Type == nil || f.Type.Name() != "lookup" {
+			continue
+		}
+		lt := &lookupTarget{}
+		if t := lk(f.Module); t != nil {
+			lt.kinds = fieldKinds(t)
+		}
+		out[f.Key] = lt
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 const maxProblems = 20
@@ -562,6 +619,7 @@ func (r *resolver) ident(node *ast.Node, n *ast.IdentifierNode, sc *scope) {
 		return
 	}
 	if k, ok := r.kinds[name]; ok {
+		r.reads[name] = true
 		r.use(node, slot{key: "$" + name, name: name, src: fromRecord, kind: k})
 		return
 	}
@@ -571,6 +629,7 @@ func (r *resolver) ident(node *ast.Node, n *ast.IdentifierNode, sc *scope) {
 	case "today":
 		r.use(node, slot{key: keyToday, src: fromToday})
 	case "old":
+		r.reads["*"] = true
 		r.use(node, slot{key: keyOld, src: fromOldMap})
 	case "user":
 		r.fail(n, "expr.x.user_bare")
@@ -605,6 +664,7 @@ func (r *resolver) member(node *ast.Node, n *ast.MemberNode, sc *scope) {
 				r.fail(n, "expr.x.unknown_name", "name", "old."+prop.Value)
 				return
 			}
+			r.reads[prop.Value] = true
 			r.use(node, slot{key: "$old." + prop.Value, name: prop.Value, src: fromOld, kind: k})
 			return
 		case "user":
@@ -616,9 +676,33 @@ func (r *resolver) member(node *ast.Node, n *ast.MemberNode, sc *scope) {
 			r.fail(n, "expr.x.user_member", "name", propValue(prop, ok))
 			return
 		}
+		if lt := r.lookups[id.Value]; lt != nil {
+			r.lookup(node, n, id.Value, lt)
+			return
+		}
 	}
 	r.walk(&n.Node, sc)
 	r.walk(&n.Property, sc)
+}
+
+// lookup resolves <lookup>.<field>: the field of the record the lookup
+// points to (a system key too), read from Vars.Record["<lookup>.<field>"].
+func (r *resolver) lookup(node *ast.Node, n *ast.MemberNode, field string, lt *lookupTarget) {
+	prop, ok := n.Property.(*ast.StringNode)
+	if !ok || n.Optional {
+		r.fail(n, "expr.x.lookup_dynamic", "name", field)
+		return
+	}
+	name := field + "." + prop.Value
+	k := kAny
+	if lt.kinds != nil {
+		if k, ok = lt.kinds[prop.Value]; !ok {
+			r.fail(n, "expr.x.unknown_name", "name", name)
+			return
+		}
+	}
+	r.reads[name] = true
+	r.use(node, slot{key: "$" + name, name: name, src: fromRecord, kind: k})
 }
 
 var userProps = map[string]slotSource{"id": fromUserID, "departments": fromUserDepts, "roles": fromUserRoles}
@@ -684,6 +768,7 @@ func (r *resolver) call(node *ast.Node, n *ast.CallNode, sc *scope) {
 			r.fail(n.Arguments[0], "expr.x.changed_arg")
 			return
 		}
+		r.reads[s.Value] = true
 	case "date", "datetime":
 		if s, ok := n.Arguments[0].(*ast.StringNode); ok {
 			if _, valid := parseTime(s.Value); !valid {

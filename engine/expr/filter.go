@@ -44,6 +44,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -745,4 +746,75 @@ func (t *translator) constValue(n ast.Node) (any, bool) {
 		return int64(v), true
 	}
 	return nil, false
+}
+
+// FilterReads lists, sorted, the names a filter reads: its identifiers
+// (fields, system keys, now, today) and dotted member reads such as
+// "account.region" (user.* constants excluded). Only the syntax is looked
+// at; Filter decides whether the names resolve.
+func FilterReads(src string) ([]string, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, nil
+	}
+	if len(src) > MaxLen {
+		return nil, errs.New(errs.Invalid, "expr.too_long", "len", len(src), "max", MaxLen)
+	}
+	if err := checkNesting(src); err != nil {
+		return nil, err
+	}
+	root, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.IdentifierNode:
+			seen[n.Value] = true
+			return
+		case *ast.MemberNode:
+			if name, ok := constName(n); ok {
+				if !strings.HasPrefix(name, "user.") {
+					seen[name] = true
+				}
+				return
+			}
+		}
+		for _, c := range children(n) {
+			walk(c)
+		}
+	}
+	walk(root)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// children are the direct sub-nodes of n that can hold names.
+func children(n ast.Node) []ast.Node {
+	switch n := n.(type) {
+	case *ast.UnaryNode:
+		return []ast.Node{n.Node}
+	case *ast.BinaryNode:
+		return []ast.Node{n.Left, n.Right}
+	case *ast.MemberNode:
+		return []ast.Node{n.Node, n.Property}
+	case *ast.ChainNode:
+		return []ast.Node{n.Node}
+	case *ast.CallNode:
+		return append([]ast.Node{n.Callee}, n.Arguments...)
+	case *ast.BuiltinNode:
+		return n.Arguments
+	case *ast.ArrayNode:
+		return n.Nodes
+	case *ast.ConditionalNode:
+		return []ast.Node{n.Cond, n.Exp1, n.Exp2}
+	case *ast.SliceNode:
+		return []ast.Node{n.Node, n.From, n.To}
+	}
+	return nil
 }

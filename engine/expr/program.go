@@ -108,8 +108,15 @@ type Program struct {
 	base  int  // VM variable of the first slot
 	nvars int  // VM variables: let variables, slots, the state
 	kinds map[string]vkind
+	reads []string
 	pool  sync.Pool // *runner
 }
+
+// Reads lists, sorted, what the expression reads of the record: field and
+// system keys (old.<field> and changed("field") read the field), dotted
+// lookup reads ("account.region"), and "*" when it reads the whole old
+// record (bare old).
+func (p *Program) Reads() []string { return p.reads }
 
 // Source is the expression's text.
 func (p *Program) Source() string { return p.src }
@@ -124,10 +131,32 @@ func (p *Program) Kind() string { return p.kind }
 // are not cached. A failure is an *errs.Error (Invalid) naming the first
 // problem and its position, wrapping a *CompileError with all of them.
 func Compile(src string, m *meta.Module, want string) (*Program, error) {
+	return CompileLookups(src, m, want, nil)
+}
+
+// Lookups lets an expression read a field of the record a lookup field
+// points to, one step away: `account.region`, `account.owner`. Formulas
+// use it; the write path puts those values into Vars.Record under the
+// same dotted name ("account.region"). It returns the module a lookup
+// field's target key names, or nil when that module is not at hand (a
+// schema being parsed on its own): such a read is then typed any, and is
+// checked against the real module when the schema is saved. A nil
+// Lookups reads no lookup: `account.region` is then an error, as member
+// access on a text value.
+type Lookups func(module string) *meta.Module
+
+// Unknown is the Lookups of a module parsed without its app: every lookup
+// read is typed any.
+func Unknown(string) *meta.Module { return nil }
+
+// CompileLookups is Compile with reads through lookup fields (see
+// Lookups). The compile cache tells programs apart by the versions of the
+// target modules, so a change of a target compiles anew.
+func CompileLookups(src string, m *meta.Module, want string, lk Lookups) (*Program, error) {
 	if !wants[want] {
 		return nil, fmt.Errorf("expr: unknown result kind %q", want) // a programming error
 	}
-	k := cacheKey{src: src, want: want}
+	k := cacheKey{src: src, want: want, lookups: lookupSig(m, lk)}
 	if m != nil {
 		k.id, k.version = m.ID, m.Version
 	}
@@ -137,7 +166,7 @@ func Compile(src string, m *meta.Module, want string) (*Program, error) {
 			return e.p, e.err
 		}
 	}
-	p, probs := build(src, m, want)
+	p, probs := build(src, m, want, lk)
 	var err error
 	if p == nil {
 		err = compileError(probs)
@@ -168,6 +197,40 @@ type cacheKey struct {
 	version int
 	src     string
 	want    string
+	lookups string // lookupSig
+}
+
+// lookupSig names the lookup targets lk gives m's lookup fields, with
+// their versions: "" without lookups, "account=<id>@3;…", "account=?" for
+// an unknown target.
+func lookupSig(m *meta.Module, lk Lookups) string {
+	if lk == nil || m == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('+')
+	for _, f := range m.Fields {
+		if f.Type == nil || f.Type.Name() != "lookup" {
+			continue
+		}
+		b.WriteString(f.Key)
+		if t := lk(f.Module); t != nil {
+			fmt.Fprintf(&b, "=%s@%d;", t.ID, t.Version)
+		} else {
+			b.WriteString("=?;")
+		}
+	}
+	return b.String()
+}
+
+// Reads lists what an expression over m reads (see Program.Reads), with
+// lookup targets unknown: enough to decide who may see what it computes.
+func Reads(src string, m *meta.Module) ([]string, error) {
+	p, err := CompileLookups(src, m, "", Unknown)
+	if err != nil {
+		return nil, err
+	}
+	return p.reads, nil
 }
 
 type cacheEntry struct {
@@ -333,6 +396,9 @@ func (p *Program) value(r *runner, s *slot, v *Vars) (any, error) {
 		}
 		m := make(map[string]any, len(p.kinds))
 		for k, vk := range p.kinds {
+			if strings.Contains(k, ".") {
+				continue // a lookup read, not a field
+			}
 			if val, ok := envValue(vk, v.Old[k]); ok {
 				m[k] = val
 			}

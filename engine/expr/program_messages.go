@@ -69,6 +69,10 @@ func init() {
 			i18n.EN:   "Fields of old must be named, as in old.amount.",
 			i18n.ZhCN: "old 的字段必须直接写出名称，例如 old.amount。",
 		},
+		"expr.x.lookup_dynamic": {
+			i18n.EN:   "Fields of the record {name} points to must be named, as in {name}.name.",
+			i18n.ZhCN: "{name} 所关联记录的字段必须直接写出名称，例如 {name}.name。",
+		},
 		"expr.x.user_member": {
 			i18n.EN:   "user has id, departments and roles; \"{name}\" is not one of them.",
 			i18n.ZhCN: "user 只有 id、departments 和 roles；没有“{name}”。",

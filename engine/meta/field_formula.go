@@ -117,8 +117,16 @@ func FormulaWant(f *Field) string { return formulaResults[f.Result].want }
 var (
 	// CheckExpr compiles src against m requiring result kind want.
 	CheckExpr func(src string, m *Module, want string) error
+	// CheckFormula compiles a formula, which may also read fields of the
+	// records its lookups point to (`account.region`): targets returns the
+	// module a lookup's target key names; with nil targets (a schema parsed
+	// on its own) such reads are not checked.
+	CheckFormula func(src string, m *Module, want string, targets func(module string) *Module) error
 	// CheckFilter translates src to SQL against m (a rollup filter).
 	CheckFilter func(src string, m *Module) error
+	// ExprReads lists what an expression over m reads: field keys,
+	// "lookup.field" reads and "*" for the whole old record.
+	ExprReads func(src string, m *Module) ([]string, error)
 )
 
 // checkExpressions compiles the module's formulas, default expressions
@@ -149,7 +157,7 @@ func checkExpressions(fields []*Field, vals []Validation) []Problem {
 			continue
 		}
 		want := FormulaWant(f)
-		if err := CheckExpr(f.Formula, prov, want); err != nil {
+		if err := CheckFormula(f.Formula, prov, want, nil); err != nil {
 			bad(f.Key, "x-field.formula", "bad_formula", "meta.bad_formula", err)
 			delete(formulas, f.Key)
 			continue
@@ -162,7 +170,7 @@ func checkExpressions(fields []*Field, vals []Validation) []Problem {
 			if g.Type.Name() != "formula" || !strings.Contains(f.Formula, g.Key) {
 				continue
 			}
-			if CheckExpr(f.Formula, &Module{Fields: without(fields, g)}, want) != nil {
+			if CheckFormula(f.Formula, &Module{Fields: without(fields, g)}, want, nil) != nil {
 				f.Deps = append(f.Deps, g.Key)
 			}
 		}
@@ -246,6 +254,48 @@ func cycles(formulas map[string]*Field) []string {
 		}
 	}
 	return out
+}
+
+// checkFormulaLookups compiles the formulas of module key (fields) with
+// the app's modules at hand, so that reads through lookups name fields
+// the target modules have (ParseSchema alone cannot tell). Formulas known
+// already reports as bad are not reported twice.
+func checkFormulaLookups(key string, fields []*Field, mods []*Module, known []Problem) []Problem {
+	if CheckFormula == nil {
+		return nil
+	}
+	self := &Module{Key: key, Fields: fields}
+	targets := func(k string) *Module {
+		if k == key {
+			return self
+		}
+		for _, m := range mods {
+			if m.Key == k {
+				return m
+			}
+		}
+		return nil
+	}
+	var probs []Problem
+	for _, f := range fields {
+		if f.Type.Name() != "formula" || f.Formula == "" || reported(known, f.Key, "x-field.formula") {
+			continue
+		}
+		if err := CheckFormula(f.Formula, self, FormulaWant(f), targets); err != nil {
+			probs = append(probs, Problem{Field: f.Key, Path: "x-field.formula", Code: "bad_formula", Key: "meta.bad_formula", Args: []any{"detail", errDetail(err)}})
+		}
+	}
+	return probs
+}
+
+// reported reports whether probs already hold a problem at field.path.
+func reported(probs []Problem, field, path string) bool {
+	for _, p := range probs {
+		if p.Field == field && p.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 // FormulaOrder returns m's formula fields in evaluation order: every

@@ -546,9 +546,11 @@ type errDuplicate string
 
 func (e errDuplicate) Error() string { return "duplicate property " + string(e) }
 
-// WithoutFields returns a module document without the named fields (in
-// "properties" and "required"), for showing a schema to someone from whom
-// those fields are hidden. Property order is kept.
+// WithoutFields returns a module document as someone from whom the fields
+// hide names are hidden may see it: without those fields (in "properties"
+// and "required"), and without the text that would describe them — the
+// validation rules and default expressions that read one of them, and an
+// x-title naming one. Property order is kept.
 func WithoutFields(doc json.RawMessage, hide map[string]bool) json.RawMessage {
 	if len(hide) == 0 {
 		return doc
@@ -565,6 +567,8 @@ func WithoutFields(doc json.RawMessage, hide map[string]bool) json.RawMessage {
 	if err := dec.Decode(&full); err != nil {
 		return doc
 	}
+	m := &Module{Fields: p.Fields}
+	hidden := func(key string) bool { return hide[key] }
 	props, _ := full["properties"].(map[string]any)
 	var order []string
 	var kept []map[string]any
@@ -573,11 +577,61 @@ func WithoutFields(doc json.RawMessage, hide map[string]bool) json.RawMessage {
 		if hide[f.Key] {
 			continue
 		}
+		prop := props[f.Key].(map[string]any)
+		if f.DefaultExpr != "" && m.ExprHidden(f.DefaultExpr, hidden) {
+			if xf, ok := prop["x-field"].(map[string]any); ok {
+				delete(xf, "default")
+			}
+		}
 		order = append(order, f.Key)
-		kept = append(kept, props[f.Key].(map[string]any))
+		kept = append(kept, prop)
 		required[f.Key] = f.Required
 	}
+	if vals, ok := full["x-validations"].([]any); ok {
+		var shown []any
+		for i, v := range p.Validations {
+			if !hide[v.Field] && !m.ExprHidden(v.Rule, hidden) {
+				shown = append(shown, vals[i])
+			}
+		}
+		if len(shown) == 0 {
+			delete(full, "x-validations")
+		} else {
+			full["x-validations"] = shown
+		}
+	}
+	if t, _ := full["x-title"].(string); hide[t] {
+		delete(full, "x-title")
+	}
 	return encodeDoc(full, order, kept, required)
+}
+
+// ExprHidden reports whether expression src over m reads a field hidden
+// says is hidden. When what it reads cannot be told (no ExprReads, or src
+// does not compile), it is taken to read every field of m.
+func (m *Module) ExprHidden(src string, hidden func(key string) bool) bool {
+	var reads []string
+	var err error
+	if ExprReads != nil {
+		reads, err = ExprReads(src, m)
+	}
+	if ExprReads == nil || err != nil {
+		reads = []string{"*"}
+	}
+	for _, r := range reads {
+		if r != "*" {
+			if hidden(r) {
+				return true
+			}
+			continue
+		}
+		for _, f := range m.Fields {
+			if hidden(f.Key) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Validation is one x-validations rule: Rule must hold for every record

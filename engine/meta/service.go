@@ -267,6 +267,23 @@ func (s *Service) AppModules(ctx context.Context, appKey string) ([]*Module, err
 	return mods, nil
 }
 
+// ListModules lists an app's modules through src: its AppModules when it
+// has one (Service, cached), else its Modules (a Repo); nil when it has
+// neither.
+func ListModules(ctx context.Context, src any, app string) ([]*Module, error) {
+	switch src := src.(type) {
+	case interface {
+		AppModules(ctx context.Context, app string) ([]*Module, error)
+	}:
+		return src.AppModules(ctx, app)
+	case interface {
+		Modules(ctx context.Context, app string) ([]*Module, error)
+	}:
+		return src.Modules(ctx, app)
+	}
+	return nil, nil
+}
+
 // Versions lists a module's stored versions, newest first.
 func (s *Service) Versions(ctx context.Context, appKey, key string) ([]ModuleVersion, error) {
 	m, err := s.Repo.Module(ctx, appKey, key)
@@ -318,6 +335,7 @@ func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput,
 		}
 	}
 	probs = append(probs, checkRollups(key, p.Fields, mods)...)
+	probs = append(probs, checkFormulaLookups(key, p.Fields, mods, probs)...)
 	if len(probs) > 0 {
 		return nil, problemsError(probs)
 	}

@@ -23,7 +23,9 @@ type PrincipalSource interface {
 	Principal(ctx context.Context, u *access.User) (*access.Principal, error)
 }
 
-// rights returns the actor's rights on m, loading the principal once.
+// rights returns the actor's effective rights on m (computed fields as
+// hidden as what they read, engine/access/effective.go), loading the
+// principal once.
 func (s *Service) rights(ctx context.Context, a *Actor, m *meta.Module) (*access.ModuleRights, error) {
 	if a.User == nil || a.User.Disabled {
 		return nil, errs.New(errs.Unauthorized, "access.signin_required")
@@ -38,7 +40,14 @@ func (s *Service) rights(ctx context.Context, a *Actor, m *meta.Module) (*access
 			a.Principal = p
 		}
 	}
-	return a.Principal.Rights(m.AppKey, m.Key), nil
+	if a.User.IsAdmin {
+		return a.Principal.Rights(m.AppKey, m.Key), nil
+	}
+	mods, err := s.appModules(ctx, m.AppKey)
+	if err != nil {
+		return nil, err
+	}
+	return a.Principal.EffectiveRights(m, mods), nil
 }
 
 // require checks a module-level action.
@@ -196,6 +205,14 @@ func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.Modul
 		return nil, false, errs.Fields(errs.Field("owner", "not_found", "record.bad_owner"))
 	}
 	return id, true, nil
+}
+
+// nullable is id, or nil for "" (no user).
+func nullable(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
 }
 
 // nonNull is input without its null values.

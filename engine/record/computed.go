@@ -28,9 +28,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/i18n"
@@ -45,6 +47,15 @@ func init() {
 		_, err := expr.Compile(src, m, want)
 		return err
 	}
+	meta.CheckFormula = func(src string, m *meta.Module, want string, targets func(string) *meta.Module) error {
+		lk := expr.Unknown
+		if targets != nil {
+			lk = targets
+		}
+		_, err := expr.CompileLookups(src, m, want, lk)
+		return err
+	}
+	meta.ExprReads = expr.Reads
 	meta.CheckFilter = func(src string, m *meta.Module) error {
 		_, err := expr.Filter(src, store.Resolver(m), expr.Dialect("sqlite"), 0)
 		return err
@@ -100,13 +111,19 @@ func (s *Service) withDefaults(ctx context.Context, a *Actor, m *meta.Module, in
 }
 
 // computed evaluates the formulas of m into changes and checks the
-// module's validation rules. old is the stored record (nil on create).
-func (s *Service) computed(ctx context.Context, tx *store.Tx, a *Actor, m *meta.Module, old store.Record, changes map[string]any) error {
+// module's validation rules. old is the stored record (nil on create; sys
+// then holds the system keys the new record will have, such as owner); r
+// are the actor's rights (hidden fields stay out of rule messages).
+func (s *Service) computed(ctx context.Context, tx *store.Tx, a *Actor, r *access.ModuleRights, m *meta.Module, old, sys store.Record, changes map[string]any) error {
+	hidden := r.Hidden
 	formulas := meta.FormulaOrder(m)
 	if len(formulas) == 0 && len(m.Validations) == 0 && old != nil {
 		return nil
 	}
 	merged := map[string]any{}
+	for k, v := range sys {
+		merged[k] = v
+	}
 	var before map[string]any
 	if old != nil {
 		for k, v := range old {
@@ -127,9 +144,8 @@ func (s *Service) computed(ctx context.Context, tx *store.Tx, a *Actor, m *meta.
 		merged[k] = v
 	}
 	user := userVars(a)
-	for _, f := range formulas {
-		v := evalFormula(ctx, f, m, expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now, Calendar: s.Calendar})
-		merged[f.Key] = v
+	vars := expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now, Calendar: s.Calendar}
+	if err := s.evalFormulas(ctx, tx, m, vars, func(f *meta.Field, v any) {
 		if old == nil {
 			if v != nil {
 				changes[f.Key] = v
@@ -137,21 +153,112 @@ func (s *Service) computed(ctx context.Context, tx *store.Tx, a *Actor, m *meta.
 		} else if !sameValue(v, before[f.Key]) {
 			changes[f.Key] = v
 		}
+	}); err != nil {
+		return err
 	}
-	return validate(ctx, m, expr.Vars{Record: merged, Old: before, User: user, Now: tx.Now, Calendar: s.Calendar})
+	return validate(ctx, m, vars, hidden)
 }
 
-// evalFormula computes one formula; a run-time failure is null.
-func evalFormula(ctx context.Context, f *meta.Field, m *meta.Module, vars expr.Vars) any {
-	p, err := expr.Compile(f.Formula, m, meta.FormulaWant(f))
-	if err != nil {
-		return nil
+// evalFormulas computes m's formulas in dependency order over
+// vars.Record, which it updates, and tells set each value. The records
+// that formulas read through lookups (`account.region`) are read in tx,
+// whatever the actor's scope: a formula is the module's, not the reader's
+// (who may see its value is decided by the effective field levels,
+// engine/access/effective.go).
+func (s *Service) evalFormulas(ctx context.Context, tx *store.Tx, m *meta.Module, vars expr.Vars, set func(f *meta.Field, v any)) error {
+	lk := s.lookups(ctx, m)
+	type compiled struct {
+		f *meta.Field
+		p *expr.Program
 	}
-	v, err := p.Eval(ctx, vars)
-	if err != nil {
-		return nil
+	var progs []compiled
+	through := map[string][]string{} // lookup field → target fields read
+	for _, f := range meta.FormulaOrder(m) {
+		p, err := expr.CompileLookups(f.Formula, m, meta.FormulaWant(f), lk)
+		if err != nil {
+			p = nil // checked when saved; a target changed since: the formula stores null
+		}
+		progs = append(progs, compiled{f, p})
+		if p == nil {
+			continue
+		}
+		for _, r := range p.Reads() {
+			if l, x, ok := strings.Cut(r, "."); ok {
+				through[l] = append(through[l], x)
+			}
+		}
 	}
-	return coerce(f.Column(), v)
+	for l, xs := range through {
+		vals, err := s.lookupRecord(ctx, tx, m, l, vars.Record[l])
+		if err != nil {
+			return err
+		}
+		for _, x := range xs {
+			vars.Record[l+"."+x] = vals[x]
+		}
+	}
+	for _, c := range progs {
+		var v any
+		if c.p != nil {
+			if out, err := c.p.Eval(ctx, vars); err == nil {
+				v = coerce(c.f.Column(), out)
+			}
+		}
+		vars.Record[c.f.Key] = v
+		set(c.f, v)
+	}
+	for l, xs := range through {
+		for _, x := range xs {
+			delete(vars.Record, l+"."+x)
+		}
+	}
+	return nil
+}
+
+// lookups are the modules m's lookup fields point to, for formulas.
+func (s *Service) lookups(ctx context.Context, m *meta.Module) expr.Lookups {
+	return func(key string) *meta.Module {
+		if key == m.Key {
+			return m
+		}
+		t, err := s.Modules.Module(ctx, m.AppKey, key)
+		if err != nil {
+			return nil
+		}
+		return t
+	}
+}
+
+// lookupRecord reads, in tx, the live record lookup field l of m points
+// to (id), as formulas see it: its field values and system keys; nil when
+// it points nowhere.
+func (s *Service) lookupRecord(ctx context.Context, tx *store.Tx, m *meta.Module, l string, id any) (map[string]any, error) {
+	f := m.Field(l)
+	sid, _ := id.(string)
+	if f == nil || sid == "" {
+		return nil, nil
+	}
+	t := m
+	if f.Module != m.Key {
+		var err error
+		if t, err = s.Modules.Module(ctx, m.AppKey, f.Module); err != nil {
+			return nil, err
+		}
+	}
+	rec, err := s.Store.RecordInTx(ctx, tx, t, sid)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := fieldValues(t, rec)
+	for _, k := range meta.SystemFields {
+		if _, isField := out[k]; !isField {
+			out[k] = rec[k]
+		}
+	}
+	return out, nil
 }
 
 // coerce fits a formula's value to its column: integers are rounded,
@@ -185,8 +292,11 @@ func coerce(c meta.Column, v any) any {
 	return n
 }
 
-// validate runs the module's validation rules over vars.Record.
-func validate(ctx context.Context, m *meta.Module, vars expr.Vars) error {
+// validate runs the module's validation rules over vars.Record. A failing
+// rule that reads a field hidden from the actor (hidden) is reported as
+// the generic "a field you cannot see is invalid": its own message, and
+// the values it fills in, would describe what they may not see.
+func validate(ctx context.Context, m *meta.Module, vars expr.Vars, hidden func(string) bool) error {
 	var fes []errs.FieldError
 	for _, v := range m.Validations {
 		p, err := expr.Compile(v.Rule, m, "bool")
@@ -197,10 +307,15 @@ func validate(ctx context.Context, m *meta.Module, vars expr.Vars) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err != nil || !ok {
-			fes = append(fes, errs.Field(v.Field, "rule", "record.rule_failed",
-				"en", fill(v.Message.In(i18n.EN), vars.Record), "zh", fill(v.Message.In(i18n.ZhCN), vars.Record)))
+		if err == nil && ok {
+			continue
 		}
+		if m.ExprHidden(v.Rule, hidden) {
+			fes = append(fes, errs.Field("", "hidden_field_invalid", "record.hidden_invalid"))
+			continue
+		}
+		fes = append(fes, errs.Field(v.Field, "rule", "record.rule_failed",
+			"en", fill(v.Message.In(i18n.EN), m, vars.Record, hidden), "zh", fill(v.Message.In(i18n.ZhCN), m, vars.Record, hidden)))
 	}
 	if len(fes) > 0 {
 		return errs.Fields(fes...)
@@ -208,15 +323,17 @@ func validate(ctx context.Context, m *meta.Module, vars expr.Vars) error {
 	return nil
 }
 
-// fill replaces {field} in a rule's message with the record's value.
-func fill(s string, rec map[string]any) string {
+// fill replaces {field} in a rule's message with the record's value, for
+// the fields and system keys of m that are not hidden.
+func fill(s string, m *meta.Module, rec map[string]any, hidden func(string) bool) string {
 	if !strings.Contains(s, "{") {
 		return s
 	}
 	for k, v := range rec {
-		if v != nil {
-			s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(v))
+		if v == nil || hidden(k) || (m.Field(k) == nil && !slices.Contains(meta.SystemFields, k)) {
+			continue
 		}
+		s = strings.ReplaceAll(s, "{"+k+"}", fmt.Sprint(v))
 	}
 	return s
 }

@@ -180,10 +180,9 @@ func (s *Service) Recompute(ctx context.Context, tx *store.Tx, job *jobs.Job) er
 // deleted) and stores the ones that changed, without bumping the version.
 // With version > 0, a row whose version moved on is left alone.
 func (s *Service) recomputeRow(ctx context.Context, tx *store.Tx, m *meta.Module, id string, version int64) error {
-	st := s.Store
-	rec, err := st.RecordInTx(ctx, tx, m, id)
+	rec, err := s.Store.RecordInTx(ctx, tx, m, id)
 	if errs.Is(err, errs.NotFound) {
-		rec, err = st.DeletedRecordInTx(ctx, tx, m, id)
+		rec, err = s.Store.DeletedRecordInTx(ctx, tx, m, id)
 	}
 	if errs.Is(err, errs.NotFound) {
 		return nil
@@ -204,11 +203,9 @@ func (s *Service) recomputeRow(ctx context.Context, tx *store.Tx, m *meta.Module
 	}
 	var sets []string
 	var args []any
-	for _, f := range meta.FormulaOrder(m) {
-		v := evalFormula(ctx, f, m, expr.Vars{Record: merged, Now: tx.Now, Calendar: s.Calendar})
-		merged[f.Key] = v
+	err = s.evalFormulas(ctx, tx, m, expr.Vars{Record: merged, Now: tx.Now, Calendar: s.Calendar}, func(f *meta.Field, v any) {
 		if sameValue(v, before[f.Key]) {
-			continue
+			return
 		}
 		arg, err := store.Encode(tx.D, f.Column(), v)
 		if err != nil {
@@ -216,6 +213,9 @@ func (s *Service) recomputeRow(ctx context.Context, tx *store.Tx, m *meta.Module
 		}
 		args = append(args, arg)
 		sets = append(sets, store.Quote(f.Key)+" = "+tx.D.Placeholder(len(args)))
+	})
+	if err != nil {
+		return err
 	}
 	if len(sets) == 0 {
 		return nil

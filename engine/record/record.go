@@ -144,7 +144,8 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 			if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
 				return err
 			}
-			return redact(s.computed(ctx, tx, &a, m, nil, ev.Changes), r) // formulas and validation rules, computed.go
+			sys := store.Record{"owner": nullable(owner), "created_by": nullable(a.userID()), "updated_by": nullable(a.userID())}
+			return redact(s.computed(ctx, tx, &a, r, m, nil, sys, ev.Changes), r) // formulas and validation rules, computed.go
 		},
 		row: func(tx *store.Tx) (store.Record, error) {
 			return s.Store.InsertRecord(ctx, tx, m, ev.Changes, owner, a.userID())
@@ -206,7 +207,7 @@ func (s *Service) Update(ctx context.Context, a Actor, m *meta.Module, id string
 		// back as it is (same version, no history, no rules).
 		unchanged: func() bool { return len(ev.Changes) == 0 },
 		finish: func(tx *store.Tx) error {
-			return redact(s.computed(ctx, tx, &a, m, ev.Old, ev.Changes), r) // formulas and validation rules, computed.go
+			return redact(s.computed(ctx, tx, &a, r, m, ev.Old, nil, ev.Changes), r) // formulas and validation rules, computed.go
 		},
 		row: func(tx *store.Tx) (store.Record, error) {
 			return s.Store.UpdateRecord(ctx, tx, m, id, version, ev.Changes, a.userID())

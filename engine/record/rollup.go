@@ -55,20 +55,9 @@ func (s *Service) Rollups(ctx context.Context, tx *store.Tx, ev *Event) error {
 	return nil
 }
 
-// appModules lists the modules of an app through the cached meta service
-// when there is one.
+// appModules lists the modules of an app (meta.ListModules over Modules).
 func (s *Service) appModules(ctx context.Context, app string) ([]*meta.Module, error) {
-	switch src := s.Modules.(type) {
-	case interface {
-		AppModules(ctx context.Context, app string) ([]*meta.Module, error)
-	}:
-		return src.AppModules(ctx, app)
-	case interface {
-		Modules(ctx context.Context, app string) ([]*meta.Module, error)
-	}:
-		return src.Modules(ctx, app)
-	}
-	return nil, nil
+	return meta.ListModules(ctx, s.Modules, app)
 }
 
 // updateRollup recomputes rollup field f of parent module pm for the

@@ -39,11 +39,26 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 		}
 		all = p.Fields
 	}
+	em := m // the module the expressions are read against
+	if len(m.Fields) == 0 {
+		em = &meta.Module{Fields: all}
+	}
 	fields := make([]*meta.Field, 0, len(all))
 	for _, f := range all {
-		if !v.hidden(f.Key) {
-			fields = append(fields, f)
+		if v.hidden(f.Key) {
+			continue
 		}
+		if f.DefaultExpr != "" && v.Hidden != nil && em.ExprHidden(f.DefaultExpr, v.Hidden) {
+			// The default expression reads what the caller may not see: its
+			// text would describe it.
+			g := *f
+			g.Schema = copyObj(f.Schema)
+			if xf, ok := g.Schema["x-field"].(map[string]any); ok {
+				delete(xf, "default")
+			}
+			f = &g
+		}
+		fields = append(fields, f)
 	}
 	// ro: the server fills the field (autonumber), or the caller may only
 	// read it.

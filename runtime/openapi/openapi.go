@@ -48,26 +48,28 @@ type ModuleView struct {
 func (v ModuleView) hidden(key string) bool   { return v.Hidden != nil && v.Hidden(key) }
 func (v ModuleView) readOnly(key string) bool { return v.ReadOnly != nil && v.ReadOnly(key) }
 
-// View decides, module by module, what the document shows. A nil View
+// View decides, module by module, what the document shows; app holds
+// the modules of m's app (computed fields read across modules). A nil View
 // shows everything, as administrators see it.
-type View func(app, module string) ModuleView
+type View func(m *meta.Module, app []*meta.Module) ModuleView
 
 // everything is the nil View's answer.
 var everything = ModuleView{Visible: true}
 
-// ForPrincipal is the View of a signed-in principal, from their rights
-// (engine/access): modules they may read, without the fields hidden from
-// them, with the fields they may only read marked read-only. Administrators
-// get the nil View (everything); a nil principal sees no module.
+// ForPrincipal is the View of a signed-in principal, from their effective
+// rights (engine/access): modules they may read, without the fields hidden
+// from them (computed fields included, as hidden as what they read), with
+// the fields they may only read marked read-only. Administrators get the
+// nil View (everything); a nil principal sees no module.
 func ForPrincipal(p *access.Principal) View {
 	if p == nil {
-		return func(app, module string) ModuleView { return ModuleView{} }
+		return func(*meta.Module, []*meta.Module) ModuleView { return ModuleView{} }
 	}
 	if p.User != nil && p.User.IsAdmin {
 		return nil
 	}
-	return func(app, module string) ModuleView {
-		r := p.Rights(app, module)
+	return func(m *meta.Module, app []*meta.Module) ModuleView {
+		r := p.EffectiveRights(m, app)
 		if !r.Can(access.ActRead) {
 			return ModuleView{}
 		}
@@ -167,7 +169,7 @@ func Build(ctx context.Context, svc *meta.Service, serverURL string, view View) 
 		for i, m := range mods {
 			views[i] = everything
 			if view != nil {
-				views[i] = view(a.Key, m.Key)
+				views[i] = view(m, mods)
 			}
 			if views[i].Visible {
 				known[m.Key] = true

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/runtime/httpx"
 )
 
@@ -199,7 +200,7 @@ func TestViewFor(t *testing.T) {
 	}
 	// Without a principal source a user has no roles: no modules.
 	v, err := ViewFor(ctx, nil, &access.User{ID: "u"})
-	if err != nil || v == nil || v("crm", "deal").Visible {
+	if err != nil || v == nil || v(&meta.Module{AppKey: "crm", Key: "deal"}, nil).Visible {
 		t.Errorf("no principals: err %v, deal visible", err)
 	}
 	boom := errors.New("boom")
@@ -213,10 +214,10 @@ func TestViewFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mv := v("crm", "deal"); !mv.Visible || !mv.Hidden("win_rate") || mv.Hidden("title") || !mv.ReadOnly("notes") || mv.ReadOnly("title") {
+	if mv := v(&meta.Module{AppKey: "crm", Key: "deal"}, nil); !mv.Visible || !mv.Hidden("win_rate") || mv.Hidden("title") || !mv.ReadOnly("notes") || mv.ReadOnly("title") {
 		t.Errorf("rep's deal view is wrong")
 	}
-	if v("crm", "account").Visible || v("hr", "employee").Visible {
+	if v(&meta.Module{AppKey: "crm", Key: "account"}, nil).Visible || v(&meta.Module{AppKey: "hr", Key: "employee"}, nil).Visible {
 		t.Error("rep sees a module they cannot read")
 	}
 }

@@ -84,10 +84,11 @@ func NewServices(s *store.Store) *Services {
 	svc.Flows = flow.New(s, svc.Meta, svc.Records, svc.Rules, svc.Jobs, slog.Default())
 	svc.Flows.Calendars = svc.Calendars // time in stage in business hours
 	// Formulas, rollups and validation rules (engine/record/computed.go):
-	// rollups follow child writes in their transaction; a schema change
+	// rollups follow child writes in their transaction, and so do formulas
+	// reading through a lookup (engine/record/through.go); a schema change
 	// that makes stored formulas or rollups stale recomputes the rows in
 	// batches, as jobs.
-	svc.Records.Hooks.InTx = append(svc.Records.Hooks.InTx, svc.Records.Rollups)
+	svc.Records.Hooks.InTx = append(svc.Records.Hooks.InTx, svc.Records.Rollups, svc.Records.LookupFormulas)
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
