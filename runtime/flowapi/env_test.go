@@ -146,7 +146,13 @@ func (r *response) fieldCodes() map[string]string {
 
 func (e *env) do(t testing.TB, who, method, path string, body any) *response {
 	t.Helper()
-	r, err := e.try(who, method, path, body)
+	return e.doIn(t, "en", who, method, path, body)
+}
+
+// doIn is do with Accept-Language lang.
+func (e *env) doIn(t testing.TB, lang, who, method, path string, body any) *response {
+	t.Helper()
+	r, err := e.tryIn(lang, who, method, path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +161,10 @@ func (e *env) do(t testing.TB, who, method, path string, body any) *response {
 
 // try is do for goroutines other than the test's.
 func (e *env) try(who, method, path string, body any) (*response, error) {
+	return e.tryIn("en", who, method, path, body)
+}
+
+func (e *env) tryIn(lang, who, method, path string, body any) (*response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -168,7 +178,7 @@ func (e *env) try(who, method, path string, body any) (*response, error) {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept-Language", "en")
+	req.Header.Set("Accept-Language", lang)
 	if who != "" {
 		req.Header.Set("Authorization", "Bearer "+e.tokens[who])
 	}
