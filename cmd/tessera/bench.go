@@ -229,6 +229,10 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if err := benchRules(ctx, env, cfg, rep); err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	progress("moving records through a pipeline and by plain updates")
+	if err := benchFlows(ctx, env, cfg, rep); err != nil {
+		return fmt.Errorf("pipelines: %w", err)
+	}
 	if err := benchExpr(ctx, env, rep); err != nil {
 		return fmt.Errorf("expressions: %w", err)
 	}

@@ -70,7 +70,6 @@ func init() {
 		"flow.needs_approval":    {i18n.EN: "This move needs approval: submit it with transition {transitions}.", i18n.ZhCN: "此流转需要审批：请通过流转 {transitions} 提交。"},
 		"flow.not_this_move":     {i18n.EN: "Transition \"{transition}\" does not lead to \"{state}\".", i18n.ZhCN: "流转“{transition}”不通向“{state}”。"},
 		"flow.cannot_leave":      {i18n.EN: "Transition \"{transition}\" does not leave state \"{state}\".", i18n.ZhCN: "流转“{transition}”不能从阶段“{state}”发起。"},
-		"flow.no_move":           {i18n.EN: "Transition \"{transition}\" did not move the record.", i18n.ZhCN: "流转“{transition}”未改变记录的阶段。"},
 		"flow.refused":           {i18n.EN: "\"{name_en}\" cannot be done yet.", i18n.ZhCN: "暂不能执行“{name_zh}”。"},
 		"flow.guard_default":     {i18n.EN: "The conditions for \"{name_en}\" are not met.", i18n.ZhCN: "不满足“{name_zh}”的条件。"},
 		"flow.message":           {i18n.EN: "{en}", i18n.ZhCN: "{zh}"},

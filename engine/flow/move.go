@@ -112,7 +112,8 @@ func (s *Service) inTx(ctx context.Context, tx *store.Tx, ev *record.Event) erro
 		mv := moveFor(ctx, f, id)
 		if ev.Op == record.OpUpdate && before == after {
 			if mv != nil && mv.transition != "" {
-				return errs.Fields(errs.Field(f.Field, "no_move", "flow.no_move", "transition", mv.transition))
+				// The record already is where the transition leads.
+				return errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", mv.transition, "state", before))
 			}
 			continue
 		}

@@ -142,22 +142,30 @@ func (s *Service) Fire(ctx context.Context, a record.Actor, m *meta.Module, id, 
 	if version <= 0 {
 		return nil, errs.Fields(errs.Field("version", "required", "record.version_required"))
 	}
-	reach, rec, flows, err := s.reach(ctx, &a, m, id)
+	if tr.Approval != "" {
+		reach, rec, flows, err := s.reach(ctx, &a, m, id)
+		if err != nil {
+			return nil, err
+		}
+		if !contains(flows, f) {
+			return nil, errs.New(errs.NotFound, "flow.transition_not_found", "key", key)
+		}
+		if rec["version"] != version {
+			return nil, errs.New(errs.Conflict, "store.stale_version", "id", id)
+		}
+		if cur := text(rec, f.Field); !tr.Leaves(cur) {
+			return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", cur))
+		}
+		return s.submit(ctx, a, m, reach, rec, f, tr, vals)
+	}
+	// A direct move is one write: the write path checks the version and
+	// the scope, the stage hook that tr leaves the current state.
+	reach, err := s.Records.ReachOf(ctx, &a, m)
 	if err != nil {
 		return nil, err
 	}
-	if !contains(flows, f) {
+	if reach.Rights.Hidden(f.Field) {
 		return nil, errs.New(errs.NotFound, "flow.transition_not_found", "key", key)
-	}
-	if rec["version"] != version {
-		return nil, errs.New(errs.Conflict, "store.stale_version", "id", id)
-	}
-	cur := text(rec, f.Field)
-	if !tr.Leaves(cur) {
-		return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", cur))
-	}
-	if tr.Approval != "" {
-		return s.submit(ctx, a, m, reach, rec, f, tr, vals)
 	}
 	patch := make(map[string]any, len(vals)+1)
 	for k, v := range vals {
@@ -168,6 +176,10 @@ func (s *Service) Fire(ctx context.Context, a record.Actor, m *meta.Module, id, 
 	out, err := s.Records.Update(ctx, a, m, id, version, patch)
 	if err != nil {
 		return nil, err
+	}
+	if out["version"] == version {
+		// Nothing was written: the record already is in tr.To.
+		return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", text(out, f.Field)))
 	}
 	return &Fired{Record: out}, nil
 }
@@ -260,9 +272,11 @@ func (s *Service) find(ctx context.Context, m *meta.Module, flowKey, key string)
 	return found, found.Transition(key), nil
 }
 
+// contains reports whether flows holds f (by key: the cache may have been
+// reloaded between the two reads).
 func contains(flows []*Flow, f *Flow) bool {
 	for _, g := range flows {
-		if g == f {
+		if g.Key == f.Key {
 			return true
 		}
 	}
