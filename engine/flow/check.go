@@ -143,7 +143,7 @@ func (s *Service) checkTransition(ctx context.Context, f *Flow, m *meta.Module, 
 		}
 	}
 	if t.Guard != "" {
-		if _, err := expr.Compile(t.Guard, m, "bool"); err != nil {
+		if _, err := expr.CompileLookups(t.Guard, m, "bool", s.Records.LookupsOf(ctx, m)); err != nil {
 			add("guard", "expression", "flow.bad_guard", "detail", errText(err))
 		}
 	}

@@ -117,7 +117,7 @@ func (s *Service) inTx(ctx context.Context, tx *store.Tx, ev *record.Event) erro
 			}
 			continue
 		}
-		tr, err := s.admit(ctx, ev, f, before, after, mv)
+		tr, err := s.admit(ctx, tx, ev, f, before, after, mv)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (s *Service) inTx(ctx context.Context, tx *store.Tx, ev *record.Event) erro
 // after in f, and returns the transition it makes (nil when a record
 // enters an initial state: on create, or a record from before the
 // pipeline existed).
-func (s *Service) admit(ctx context.Context, ev *record.Event, f *Flow, before, after string, mv *move) (*Transition, error) {
+func (s *Service) admit(ctx context.Context, tx *store.Tx, ev *record.Event, f *Flow, before, after string, mv *move) (*Transition, error) {
 	if mv != nil && mv.migrate {
 		return nil, nil
 	}
@@ -192,7 +192,7 @@ func (s *Service) admit(ctx context.Context, ev *record.Event, f *Flow, before, 
 	}
 	var first error
 	for _, tr := range cands {
-		err := s.fire(ctx, ev, f, tr, before, now, mv)
+		err := s.fire(ctx, tx, ev, f, tr, before, now, mv)
 		if err == nil {
 			return tr, nil
 		}
@@ -206,10 +206,10 @@ func (s *Service) admit(ctx context.Context, ev *record.Event, f *Flow, before, 
 // fire runs transition tr on a state machine built from f in state before:
 // its before-event callback judges the move against the record as the
 // write leaves it and cancels it when refused.
-func (s *Service) fire(ctx context.Context, ev *record.Event, f *Flow, tr *Transition, before string, now map[string]any, mv *move) error {
+func (s *Service) fire(ctx context.Context, tx *store.Tx, ev *record.Event, f *Flow, tr *Transition, before string, now map[string]any, mv *move) error {
 	approved := mv != nil && mv.approved
 	m := machine(f, before, func(ctx context.Context, e *fsm.Event) {
-		v := s.judge(ev.Module, f, tr, ev.Actor, now, values(ev.Module, ev.Old), ev.Changes, approved)
+		v := s.judge(ctx, tx, ev.Module, f, tr, ev.Actor, now, values(ev.Module, ev.Old), ev.Changes, approved)
 		if err := v.err(f, tr); err != nil {
 			e.Cancel(err)
 		}
@@ -274,7 +274,7 @@ func (v verdict) ok() bool {
 // the actor is an administrator), the fields the target state requires,
 // the reason field (when changes — what the move writes — is given) and
 // the guard.
-func (s *Service) judge(m *meta.Module, f *Flow, tr *Transition, a record.Actor, now, before, changes map[string]any, skipRoles bool) verdict {
+func (s *Service) judge(ctx context.Context, tx *store.Tx, m *meta.Module, f *Flow, tr *Transition, a record.Actor, now, before, changes map[string]any, skipRoles bool) verdict {
 	var v verdict
 	if len(tr.Roles) > 0 && !skipRoles && !hasRole(a, tr.Roles) {
 		v.roles = tr.Roles
@@ -288,7 +288,7 @@ func (s *Service) judge(m *meta.Module, f *Flow, tr *Transition, a record.Actor,
 		v.reason = tr.ReasonRequired
 	}
 	if tr.Guard != "" {
-		ok, err := s.guard(m, tr, a, now, before)
+		ok, err := s.guard(ctx, tx, m, tr, a, now, before)
 		switch {
 		case err != nil:
 			v.failed = err
@@ -299,14 +299,15 @@ func (s *Service) judge(m *meta.Module, f *Flow, tr *Transition, a record.Actor,
 	return v
 }
 
-// guard evaluates tr's guard. Guards run inside write transactions:
-// evaluated directly (no pool hand-off), bounded by the expression budgets.
-func (s *Service) guard(m *meta.Module, tr *Transition, a record.Actor, now, before map[string]any) (bool, error) {
-	p, err := expr.Compile(tr.Guard, m, "bool")
+// guard evaluates tr's guard, reading through lookups in tx (nil: outside
+// a transaction). Guards run inside write transactions: evaluated directly
+// (no pool hand-off), bounded by the expression budgets.
+func (s *Service) guard(ctx context.Context, tx *store.Tx, m *meta.Module, tr *Transition, a record.Actor, now, before map[string]any) (bool, error) {
+	p, rec, err := s.Records.Through(ctx, tx, m, tr.Guard, "bool", now)
 	if err != nil {
 		return false, err
 	}
-	out, err := p.Run(expr.Vars{Record: now, Old: before, User: userVars(a), Now: s.Store.Now()})
+	out, err := p.Run(expr.Vars{Record: rec, Old: before, User: userVars(a), Now: s.Store.Now(), Calendar: s.Records.Calendar})
 	if err != nil {
 		return false, err
 	}

@@ -52,7 +52,7 @@ func (s *Service) Options(ctx context.Context, a record.Actor, m *meta.Module, i
 			if !fm.Can(tr.Key) {
 				continue
 			}
-			v := s.judge(m, f, tr, a, now, nil, nil, false)
+			v := s.judge(ctx, nil, m, f, tr, a, now, nil, nil, false)
 			o := Option{Flow: f.Key, Key: tr.Key, Label: tr.Label, From: cur, To: tr.To, Reasons: []string{},
 				Missing: v.missing, ReasonRequired: tr.ReasonRequired, Approval: tr.Approval}
 			if o.Missing == nil {
@@ -207,7 +207,7 @@ func (s *Service) submit(ctx context.Context, a record.Actor, m *meta.Module, re
 	for k, v := range vals {
 		changes[k] = v
 	}
-	if err := s.judge(m, f, tr, a, now, values(m, rec), changes, false).err(f, tr); err != nil {
+	if err := s.judge(ctx, nil, m, f, tr, a, now, values(m, rec), changes, false).err(f, tr); err != nil {
 		return nil, err
 	}
 	var instance string

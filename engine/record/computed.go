@@ -229,7 +229,47 @@ func (s *Service) lookups(ctx context.Context, m *meta.Module) expr.Lookups {
 	}
 }
 
-// lookupRecord reads, in tx, the live record lookup field l of m points
+// LookupsOf are the modules m's lookup fields point to, for expressions
+// that read through them (a pipeline's guards).
+func (s *Service) LookupsOf(ctx context.Context, m *meta.Module) expr.Lookups { return s.lookups(ctx, m) }
+
+// Through compiles src (an expression over records of m, such as a
+// pipeline's guard) with reads through lookup fields (`account.tier`),
+// and returns it with rec extended by the values it reads of the records
+// rec's lookups point to (a copy; rec itself is not changed). They are
+// read in tx, or outside a transaction when tx is nil, whatever the
+// actor's scope, as formulas read them.
+func (s *Service) Through(ctx context.Context, tx *store.Tx, m *meta.Module, src, want string, rec map[string]any) (*expr.Program, map[string]any, error) {
+	p, err := expr.CompileLookups(src, m, want, s.lookups(ctx, m))
+	if err != nil {
+		return nil, nil, err
+	}
+	out := rec
+	read := map[string]map[string]any{} // lookup field → the record it points to
+	for _, r := range p.Reads() {
+		l, x, ok := strings.Cut(r, ".")
+		if !ok {
+			continue
+		}
+		vals, done := read[l]
+		if !done {
+			if vals, err = s.lookupRecord(ctx, tx, m, l, rec[l]); err != nil {
+				return nil, nil, err
+			}
+			read[l] = vals
+		}
+		if len(read) == 1 && !done {
+			out = make(map[string]any, len(rec)+4)
+			for k, v := range rec {
+				out[k] = v
+			}
+		}
+		out[l+"."+x] = vals[x]
+	}
+	return p, out, nil
+}
+
+// lookupRecord reads, in tx (nil: outside a transaction), the live record lookup field l of m points
 // to (id), as formulas see it: its field values and system keys; nil when
 // it points nowhere.
 func (s *Service) lookupRecord(ctx context.Context, tx *store.Tx, m *meta.Module, l string, id any) (map[string]any, error) {
@@ -245,7 +285,13 @@ func (s *Service) lookupRecord(ctx context.Context, tx *store.Tx, m *meta.Module
 			return nil, err
 		}
 	}
-	rec, err := s.Store.RecordInTx(ctx, tx, t, sid)
+	var rec store.Record
+	var err error
+	if tx != nil {
+		rec, err = s.Store.RecordInTx(ctx, tx, t, sid)
+	} else {
+		rec, err = s.Store.Record(ctx, t, sid)
+	}
 	if errs.Is(err, errs.NotFound) {
 		return nil, nil
 	}

@@ -215,7 +215,8 @@ func dealProps(extra string) string {
 		"contract_no":{"x-field":{"type":"text"}},
 		"lost_reason":{"x-field":{"type":"text"}},
 		"margin":{"x-field":{"type":"number"}},
-		"won_note":{"x-field":{"type":"text"}}` + extra
+		"won_note":{"x-field":{"type":"text"}},
+		"account":{"x-field":{"type":"lookup","module":"account"}}` + extra
 }
 
 const openTasks = `,"open_tasks":{"x-field":{"type":"rollup","module":"task","via":"deal","op":"count","filter":"done == false"}}`
@@ -235,6 +236,9 @@ func schema(t testing.TB, props string, required ...string) map[string]any {
 func (e *env) crm(t *testing.T) {
 	t.Helper()
 	e.do(t, "admin", "POST", "/api/apps", map[string]any{"key": "crm", "label": label("CRM", "客户管理")}).want(t, 201)
+	e.do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "account", "label": label("Account", "客户"),
+		"schema": schema(t, `"name":{"x-field":{"type":"text"}},
+			"tier":{"x-field":{"type":"select","options":[{"value":"gold"},{"value":"silver"}]}}`, "name")}).want(t, 201)
 	e.do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "deal", "label": label("Deal", "商机"),
 		"schema": schema(t, dealProps(""), "name")}).want(t, 201)
 	e.do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "task", "label": label("Task", "任务"),
@@ -251,7 +255,7 @@ func (e *env) crm(t *testing.T) {
 		return p
 	}
 	e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "sales", "label": label("Sales", "销售"),
-		"permissions": []any{perm("deal", "own", map[string]string{"margin": "hidden"}), perm("task", "own", nil)}}).want(t, 201)
+		"permissions": []any{perm("deal", "own", map[string]string{"margin": "hidden"}), perm("task", "own", nil), perm("account", "all", nil)}}).want(t, 201)
 	e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "manager", "label": label("Manager", "经理"),
 		"permissions": []any{perm("deal", "all", nil), perm("task", "all", nil)}}).want(t, 201)
 	for who, roles := range map[string][]string{"rep": {"sales"}, "boss": {"sales", "manager"}, "other": {"sales"}} {

@@ -294,3 +294,33 @@ func TestTransitionWithApproval(t *testing.T) {
 		}
 	})
 }
+
+// A guard reads related records through lookups (and rollups, see
+// TestTransitionsThroughThePipeline).
+func TestGuardReadsLookups(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		p := pipeline()
+		p["transitions"].([]any)[0].(map[string]any)["guard"] = `account != nil && account.tier == "gold"`
+		p["transitions"].([]any)[0].(map[string]any)["message"] = label("Only gold accounts qualify", "仅金牌客户可进入")
+		bad := clone(t, p)
+		bad["transitions"].([]any)[0].(map[string]any)["guard"] = `account.nope == "x"`
+		e.do(t, "admin", "POST", flows, bad).want(t, 422)
+		e.do(t, "admin", "POST", flows, p).want(t, 201)
+		accounts := "/api/apps/crm/modules/account/records"
+		gold := e.do(t, "admin", "POST", accounts, map[string]any{"name": "G", "tier": "gold"}).want(t, 201).str("id")
+		silver := e.do(t, "admin", "POST", accounts, map[string]any{"name": "S", "tier": "silver"}).want(t, 201).str("id")
+		g := e.deal(t, "rep", map[string]any{"name": "g", "account": gold}).str("id")
+		sv := e.deal(t, "rep", map[string]any{"name": "s", "account": silver}).str("id")
+		if r := e.fire(t, "rep", sv, "qualify", nil).want(t, 422); !strings.Contains(string(r.body), "Only gold accounts qualify") {
+			t.Errorf("silver account: %s", r.body)
+		}
+		o := e.do(t, "rep", "GET", dealPath(sv)+"/transitions", nil).want(t, 200)
+		if o.get("transitions.0.allowed") != false {
+			t.Errorf("listing for a silver account: %s", o.body)
+		}
+		e.fire(t, "rep", g, "qualify", nil).want(t, 200)
+		// The account turns gold: the guard reads it live.
+		e.do(t, "admin", "PATCH", accounts+"/"+silver, map[string]any{"version": 1, "tier": "gold"}).want(t, 200)
+		e.fire(t, "rep", sv, "qualify", nil).want(t, 200)
+	})
+}
