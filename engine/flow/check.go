@@ -3,7 +3,6 @@ package flow
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/tessera-app/tessera/engine/errs"
@@ -16,8 +15,6 @@ const (
 	MaxStates      = 50
 	MaxTransitions = 200
 )
-
-var colorRE = regexp.MustCompile(`^(#[0-9a-fA-F]{6}|[a-z]{3,12})$`)
 
 // check validates a pipeline against its module with one field error per
 // problem. prev is the version being replaced (nil on create): options of
@@ -82,8 +79,8 @@ func (s *Service) check(ctx context.Context, f *Flow, prev *Flow) (*meta.Module,
 		if st.Probability < 0 || st.Probability > 100 {
 			add(p+"probability", "range", "flow.bad_probability")
 		}
-		if st.Color != "" && !colorRE.MatchString(st.Color) {
-			add(p+"color", "bad_color", "flow.bad_color", "color", st.Color)
+		if st.Color != "" && !meta.ValidColor(st.Color) {
+			add(p+"color", "bad_color", "flow.bad_color", "color", st.Color, "palette", strings.Join(meta.Palette, ", "))
 		}
 		for _, r := range st.Required {
 			if m.Field(r) == nil {

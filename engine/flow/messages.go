@@ -22,7 +22,7 @@ func init() {
 		"flow.duplicate_state":       {i18n.EN: "State \"{state}\" is declared twice.", i18n.ZhCN: "阶段“{state}”重复声明。"},
 		"flow.bad_kind":              {i18n.EN: "Kind \"{kind}\" must be open, won or lost.", i18n.ZhCN: "类型“{kind}”必须是 open、won 或 lost。"},
 		"flow.bad_probability":       {i18n.EN: "The probability is a percentage from 0 to 100.", i18n.ZhCN: "赢率是 0 到 100 之间的百分比。"},
-		"flow.bad_color":             {i18n.EN: "Colour \"{color}\" must be #rrggbb or a colour name.", i18n.ZhCN: "颜色“{color}”必须是 #rrggbb 或颜色名称。"},
+		"flow.bad_color":             {i18n.EN: "Colour \"{color}\": use #rgb, #rrggbb or one of {palette}.", i18n.ZhCN: "颜色“{color}”无效；请使用 #rgb、#rrggbb 或以下颜色之一：{palette}。"},
 		"flow.states_without_option": {i18n.EN: "These states are not options of field \"{field}\": {states}.", i18n.ZhCN: "以下阶段不是字段“{field}”的选项：{states}。"},
 		"flow.options_without_state": {i18n.EN: "These options of field \"{field}\" are not states of the pipeline: {options}.", i18n.ZhCN: "字段“{field}”的以下选项不是流程的阶段：{options}。"},
 		"flow.unreachable":           {i18n.EN: "No record can reach these states (not initial, and no transition leads there): {states}.", i18n.ZhCN: "以下阶段无法到达（不是初始阶段，也没有流转通向它们）：{states}。"},
