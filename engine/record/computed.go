@@ -231,7 +231,9 @@ func (s *Service) lookups(ctx context.Context, m *meta.Module) expr.Lookups {
 
 // LookupsOf are the modules m's lookup fields point to, for expressions
 // that read through them (a pipeline's guards).
-func (s *Service) LookupsOf(ctx context.Context, m *meta.Module) expr.Lookups { return s.lookups(ctx, m) }
+func (s *Service) LookupsOf(ctx context.Context, m *meta.Module) expr.Lookups {
+	return s.lookups(ctx, m)
+}
 
 // Through compiles src (an expression over records of m, such as a
 // pipeline's guard) with reads through lookup fields (`account.tier`),
