@@ -52,6 +52,8 @@ type Engine struct {
 	loadedAt time.Time
 
 	logs sync.WaitGroup // failure logs of users' writes, written after their rollback
+
+	extra map[string]ActionType // actions added by other engines (AddAction), under mu
 }
 
 // Flush waits until the failure logs of earlier runs are written.
@@ -254,7 +256,7 @@ func (e *Engine) beforeSave(ctx context.Context, tx *store.Tx, ev *record.Event)
 		}
 		rc := &runContext{e: e, rule: r, module: ev.Module, record: now, old: before, actor: ev.Actor, changes: ev.Changes}
 		for _, a := range r.Actions {
-			if err := actionTypes[a.Type].Before(ctx, rc, a); err != nil {
+			if err := e.mustAction(a.Type).Before(ctx, rc, a); err != nil {
 				if errs.CodeOf(err) == errs.Internal {
 					return e.failed(ctx, r, ev, err)
 				}
@@ -363,7 +365,7 @@ func (e *Engine) act(ctx context.Context, tx *store.Tx, r *Rule, m *meta.Module,
 	ctx = context.WithValue(record.WithTx(ctx, tx), depthKey{}, p.Depth)
 	rc := &runContext{e: e, rule: r, module: m, record: rec, actor: systemActor, tx: tx}
 	for _, a := range r.Actions {
-		if err := actionTypes[a.Type].After(ctx, rc, a); err != nil {
+		if err := e.mustAction(a.Type).After(ctx, rc, a); err != nil {
 			e.logLater(ctx, r, m, p.Record, p.Trigger, err, rc.effects, time.Since(start))
 			return err
 		}

@@ -47,6 +47,8 @@ type Trigger struct {
 	// stage_changed (engine/flow): the pipeline (optional when the module
 	// has one); From and To (optional) are its states.
 	Flow string `json:"flow,omitempty"`
+	// approval_*: only instances of this process ("": any).
+	Process string `json:"process,omitempty"`
 	// webhook: the secret of the inbound URL POST /api/hooks/{token},
 	// generated when the rule is created (shown to administrators only).
 	Token string `json:"token,omitempty"`
@@ -80,6 +82,8 @@ type Action struct {
 	// or this record's lookup field (Field) to update its target.
 	Via   string `json:"via,omitempty"`
 	Field string `json:"field,omitempty"`
+	// approval: the approval process to start.
+	Process string `json:"process,omitempty"`
 	// email: the subject (Message is the body).
 	Subject meta.Label `json:"subject,omitempty"`
 }

@@ -189,7 +189,7 @@ func (e *Engine) DryRun(ctx context.Context, a record.Actor, app, key, id string
 	}
 	rc := &runContext{e: e, rule: r, module: m, record: rec, actor: a, dryRun: true, changes: map[string]any{}}
 	for _, act := range r.Actions {
-		t := actionTypes[act.Type]
+		t := e.mustAction(act.Type)
 		run := t.After
 		if r.BeforeSave {
 			run = t.Before
@@ -257,10 +257,10 @@ func (e *Engine) CheckActions(ctx context.Context, app string, m *meta.Module, a
 func (e *Engine) checkActions(ctx context.Context, app string, m *meta.Module, acts []Action, beforeSave bool) []errs.FieldError {
 	var fes []errs.FieldError
 	for i, a := range acts {
-		at, ok := actionTypes[a.Type]
+		at, ok := e.actionType(a.Type)
 		prefix := "actions[" + strconv.Itoa(i) + "]."
 		if !ok {
-			fes = append(fes, errs.Field(prefix+"type", "unknown", "rule.unknown_action", "type", a.Type, "types", names(actionTypes)))
+			fes = append(fes, errs.Field(prefix+"type", "unknown", "rule.unknown_action", "type", a.Type, "types", e.actionNames()))
 			continue
 		}
 		for _, fe := range at.Check(a, m, beforeSave) {

@@ -359,9 +359,9 @@ func scanUsers(rows *sql.Rows) ([]*access.User, error) {
 
 // prefixed qualifies each column of a column list.
 func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ", ")
+	parts := strings.Split(cols, ",")
 	for i, c := range parts {
-		parts[i] = p + c
+		parts[i] = p + strings.TrimSpace(c)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tessera-app/tessera/designer/orgapi"
 	"github.com/tessera-app/tessera/designer/ruleapi"
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/approval"
 	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/calendar"
 	"github.com/tessera-app/tessera/engine/flow"
@@ -30,6 +31,7 @@ import (
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/runtime/approvalapi"
 	"github.com/tessera-app/tessera/runtime/authapi"
 	"github.com/tessera-app/tessera/runtime/flowapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
@@ -57,6 +59,8 @@ type Services struct {
 	Calendars *calendar.Service
 	// Flows checks stage pipelines on record writes and serves them.
 	Flows *flow.Service
+	// Approvals runs approval processes (their timers are jobs of Jobs).
+	Approvals *approval.Service
 }
 
 // NewServices wires the engine services over one store.
@@ -89,6 +93,13 @@ func NewServices(s *store.Store) *Services {
 	// that makes stored formulas or rollups stale recomputes the rows in
 	// batches, as jobs.
 	svc.Records.Hooks.InTx = append(svc.Records.Hooks.InTx, svc.Records.Rollups, svc.Records.LookupFormulas)
+	// Approvals lock records while pending (a before-save hook), keep their
+	// due times as jobs and add the approval_* triggers and rule action.
+	svc.Approvals = approval.New(s, svc.Meta, svc.Records, svc.Access, svc.Calendars, svc.Rules, svc.Jobs, slog.Default())
+	// Transitions that require approval start one; an approved one
+	// completes the transition.
+	svc.Flows.Approvals = svc.Approvals
+	svc.Approvals.Transitions = svc.Flows
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
@@ -144,6 +155,7 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 	notifyapi.Bind(private, svc.Store)
 	calendarapi.Bind(private, svc.Calendars)
 	flowapi.Bind(private, svc.Flows, svc.Meta)
+	approvalapi.Bind(private, svc.Approvals)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
