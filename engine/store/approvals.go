@@ -596,7 +596,6 @@ func (s *Store) DoneInbox(ctx context.Context, userID, cursor string, limit int)
 	return out, next, nil
 }
 
-
 // ---- stats and people ----
 
 // ApprovalTasksOfProcess lists the tasks of a process's instances created
