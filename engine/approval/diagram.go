@@ -21,7 +21,7 @@ func (s *Service) Diagram(ctx context.Context, app, key, locale string) (string,
 func (p *Process) mermaid(locale string) string {
 	var b strings.Builder
 	b.WriteString("flowchart TD\n")
-	fmt.Fprintf(&b, "  submit([%s])\n", quote(localText(locale, "Submit", "提交")))
+	fmt.Fprintf(&b, "  submit([%s])\n", quote(localText(locale, "Submit", "提交")+": "+p.Label.In(locale)))
 	fmt.Fprintf(&b, "  approved([%s])\n", quote(localText(locale, "Approved", "已通过")))
 	fmt.Fprintf(&b, "  rejected([%s])\n", quote(localText(locale, "Rejected", "已驳回")))
 	prev := "submit"

@@ -167,7 +167,7 @@ func (e *Env) Try(who, method, path string, body any, hdr ...string) (*Response,
 	if out.Body, err = io.ReadAll(res.Body); err != nil {
 		return nil, err
 	}
-	if len(out.Body) > 0 {
+	if len(out.Body) > 0 && strings.Contains(res.Header.Get("Content-Type"), "json") {
 		dec := json.NewDecoder(bytes.NewReader(out.Body))
 		dec.UseNumber()
 		if err := dec.Decode(&out.Doc); err != nil {
