@@ -79,7 +79,9 @@ func step(key string, approvers map[string]any, mode string, more ...any) map[st
 
 func users(ids ...string) map[string]any { return map[string]any{"type": "users", "users": ids} }
 
-func managerOf(of string) map[string]any { return map[string]any{"type": "manager", "of": of, "levels": 1} }
+func managerOf(of string) map[string]any {
+	return map[string]any{"type": "manager", "of": of, "levels": 1}
+}
 
 // process creates approval process key on quote.
 func (f *fx) process(key string, steps []map[string]any, more ...any) {
