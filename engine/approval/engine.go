@@ -317,7 +317,9 @@ func (r *run) due(t *store.ApprovalTask) error {
 	if err != nil {
 		return err
 	}
-	t.DueAt = cal.AddWorkingHours(r.tx.Now, st.Due.Hours).UTC()
+	// Milliseconds: what both dialects store exactly, so the timer's
+	// payload and the stored task agree.
+	t.DueAt = cal.AddWorkingHours(r.tx.Now, st.Due.Hours).UTC().Truncate(time.Millisecond)
 	return nil
 }
 

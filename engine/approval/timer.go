@@ -64,7 +64,8 @@ func (s *Service) dueJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error
 			t = x
 		}
 	}
-	if r.inst.Status != Pending || t == nil || t.Status != taskPending || t.DueAt.UTC().Format(time.RFC3339Nano) != p.Due {
+	planned, _ := time.Parse(time.RFC3339Nano, p.Due)
+	if r.inst.Status != Pending || t == nil || t.Status != taskPending || !t.DueAt.Truncate(time.Millisecond).Equal(planned.Truncate(time.Millisecond)) {
 		return nil // decided or re-planned since
 	}
 	st := r.proc.Steps[t.Step]
