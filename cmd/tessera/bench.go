@@ -244,6 +244,9 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if err := benchScope(ctx, env, cfg, rep); err != nil {
 		return fmt.Errorf("record scope: %w", err)
 	}
+	if err := benchInbox(ctx, env, rep, progress); err != nil {
+		return fmt.Errorf("approval inbox: %w", err)
+	}
 	fmt.Fprintf(stdout, "\n== %s (%s) ==\n", t.name, env.version)
 	rep.print(stdout)
 	return nil
