@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/tessera-app/tessera/engine/access"
@@ -609,9 +608,4 @@ func (r *run) active(userID string) (string, string, error) {
 		}
 	}
 	return "", "", nil
-}
-
-// isOpen reports whether status is an undecided task status.
-func isOpen(status string) bool {
-	return slices.Contains([]string{taskPending, taskWaiting, taskQueued}, status)
 }

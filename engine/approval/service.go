@@ -57,13 +57,6 @@ func New(s *store.Store, m *meta.Service, recs *record.Service, acc *access.Serv
 	return svc
 }
 
-func (s *Service) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
-}
-
 // ---- process definitions ----
 
 func fromRow(r *store.ApprovalProcessRow) (*Process, error) {

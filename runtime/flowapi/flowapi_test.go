@@ -115,9 +115,9 @@ func TestFlowBadInput(t *testing.T) {
 				states(p)[0].(map[string]any)["kind"] = "maybe"
 				states(p)[1].(map[string]any)["probability"] = 120
 			}, "states[0].kind", "must be open, won or lost"},
-			{"approval without approval engine", func(p map[string]any) {
+			{"approval process that does not exist", func(p map[string]any) {
 				trs(p)[3].(map[string]any)["approval"] = "big_deal"
-			}, "transitions[3].approval", "Approval processes are not available"},
+			}, "transitions[3].approval", `Approval process \"big_deal\" does not exist`},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -206,6 +206,7 @@ func (d *doc) addStatic() {
 	d.addRules()
 	d.addFormulas()
 	d.addCalendars()
+	d.addApprovals()
 	d.addFlows()
 }
 
