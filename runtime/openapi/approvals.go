@@ -156,8 +156,8 @@ func (d *doc) addApprovalComponents() {
 	s["ApprovalInstance"] = obj{"type": "object", "properties": obj{
 		"id": uuidSchema, "app": obj{"type": "string"}, "module": obj{"type": "string"}, "record_id": uuidSchema, "title": obj{"type": "string"},
 		"process": obj{"type": "string"}, "process_version": obj{"type": "integer"}, "label": ref("Label"),
-		"status": obj{"type": "string", "enum": []any{"pending", "approved", "rejected", "withdrawn"}},
-		"step":   obj{"type": "string", "description": "The current step (\"submitter\" after a return to them)."},
+		"status":    obj{"type": "string", "enum": []any{"pending", "approved", "rejected", "withdrawn"}},
+		"step":      obj{"type": "string", "description": "The current step (\"submitter\" after a return to them)."},
 		"submitter": uuidSchema, "source": obj{"type": "string", "enum": []any{"user", "transition", "rule"}},
 		"flow": obj{"type": "string"}, "transition": obj{"type": "string"}, "lock": obj{"type": "boolean"}, "error": obj{"type": "string"},
 		"started_at": dateTimeSchema, "finished_at": dateTimeSchema,
