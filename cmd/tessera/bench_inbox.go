@@ -131,17 +131,9 @@ func benchInbox(ctx context.Context, env *benchEnv, rep *report, progress func(s
 			return rows.Err()
 		},
 	}
-	times := [3][]time.Duration{}
-	for i := 0; i < listWarmup+listReps; i++ {
-		for j, step := range steps {
-			t0 := time.Now()
-			if err := step(); err != nil {
-				return err
-			}
-			if i >= listWarmup {
-				times[j] = append(times[j], time.Since(t0))
-			}
-		}
+	times, err := timeRounds(steps)
+	if err != nil {
+		return err
 	}
 	a, e, s := summarize(times[0]), summarize(times[1]), summarize(times[2])
 	name := fmt.Sprintf("inbox: pending page of 50 (%s tasks, %s users)", groupDigits(inboxTasks), groupDigits(inboxUsers))

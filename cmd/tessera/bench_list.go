@@ -228,21 +228,9 @@ func (c listCase) measure(ctx context.Context, env *benchEnv, m *meta.Module, re
 		func() error { _, err := env.svc.Records.List(ctx, env.actor, m, c.lq, nil); return err },
 		func() error { _, _, err := c.runSQL(ctx, env.s); return err },
 	}
-	times := make([][]time.Duration, len(steps))
-	start := time.Now()
-	for i := 0; i < listWarmup+listReps; i++ {
-		if len(times[0]) >= listMinReps && time.Since(start) > listBudget {
-			break
-		}
-		for j, step := range steps {
-			t0 := time.Now()
-			if err := step(); err != nil {
-				return err
-			}
-			if i >= listWarmup {
-				times[j] = append(times[j], time.Since(t0))
-			}
-		}
+	times, err := timeRounds(steps)
+	if err != nil {
+		return err
 	}
 	a, e, s := summarize(times[0]), summarize(times[1]), summarize(times[2])
 	rep.add(reportRow{name: c.name, metric: "mean", api: fmtDur(a.mean), engine: fmtDur(e.mean), sql: fmtDur(s.mean),
@@ -252,6 +240,29 @@ func (c listCase) measure(ctx context.Context, env *benchEnv, m *meta.Module, re
 	rep.add(reportRow{name: fmt.Sprintf("  (%d rounds)", len(times[0])), metric: "p95", api: fmtDur(a.p95), engine: fmtDur(e.p95), sql: fmtDur(s.p95),
 		ratio: ratio(a.p95, s.p95)})
 	return nil
+}
+
+// timeRounds runs steps in turn, round after round (listWarmup untimed,
+// then up to listReps timed, stopping after listBudget once listMinReps
+// are done), and returns each step's timings.
+func timeRounds(steps []func() error) ([][]time.Duration, error) {
+	times := make([][]time.Duration, len(steps))
+	start := time.Now()
+	for i := 0; i < listWarmup+listReps; i++ {
+		if len(times[0]) >= listMinReps && time.Since(start) > listBudget {
+			break
+		}
+		for j, step := range steps {
+			t0 := time.Now()
+			if err := step(); err != nil {
+				return nil, err
+			}
+			if i >= listWarmup {
+				times[j] = append(times[j], time.Since(t0))
+			}
+		}
+	}
+	return times, nil
 }
 
 // check compares one API page with the hand-written result: same records

@@ -92,6 +92,25 @@ func jsonOrNil(doc json.RawMessage) any {
 	return string(doc)
 }
 
+// queryAll runs a query and scans every row with scan (an empty result is
+// an empty, non-nil slice).
+func queryAll[T any](ctx context.Context, q queryer, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) reader(tx *Tx) queryer {
 	if tx != nil {
 		return tx
@@ -187,20 +206,7 @@ func (s *Store) ApprovalProcesses(ctx context.Context, app, module string) ([]*A
 	if module != "" {
 		q, args = q+` AND p.module = ?`, append(args, module)
 	}
-	rows, err := s.R.QueryContext(ctx, s.q(q+` ORDER BY p.key`), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ApprovalProcessRow{}
-	for rows.Next() {
-		p, err := scanProcess(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.R, s.q(q+` ORDER BY p.key`), args, scanProcess)
 }
 
 // ApprovalProcessVersion returns the definition of one version of a process.
@@ -220,19 +226,29 @@ const instanceCols = `id, app, module, record_id, title, process_id, process_key
 
 func scanInstance(r scanner) (*ApprovalInstance, error) {
 	var i ApprovalInstance
-	var submitter, values sql.NullString
-	var remind, started, finished any
-	if err := r.Scan(&i.ID, &i.App, &i.Module, &i.RecordID, &i.Title, &i.ProcessID, &i.ProcessKey, &i.ProcessVersion, &i.Status,
-		&i.Step, &i.Round, &submitter, &i.Source, &i.FlowKey, &i.TransitionKey, &values, &i.Lock, &i.Error, &remind, &i.Version,
-		&started, &finished); err != nil {
+	dest, finish := instanceDest(&i)
+	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
-	i.SubmitterID = submitter.String
-	if values.Valid {
-		i.Values = json.RawMessage(values.String)
-	}
-	i.LastRemindAt, i.StartedAt, i.FinishedAt = DecodeTime(remind), DecodeTime(started), DecodeTime(finished)
+	finish()
 	return &i, nil
+}
+
+// instanceDest are the scan destinations of instanceCols into i, and what
+// turns them into i's fields after the scan.
+func instanceDest(i *ApprovalInstance) ([]any, func()) {
+	var submitter, values sql.NullString
+	var remind, started, finished any
+	dest := []any{&i.ID, &i.App, &i.Module, &i.RecordID, &i.Title, &i.ProcessID, &i.ProcessKey, &i.ProcessVersion, &i.Status,
+		&i.Step, &i.Round, &submitter, &i.Source, &i.FlowKey, &i.TransitionKey, &values, &i.Lock, &i.Error, &remind, &i.Version,
+		&started, &finished}
+	return dest, func() {
+		i.SubmitterID = submitter.String
+		if values.Valid {
+			i.Values = json.RawMessage(values.String)
+		}
+		i.LastRemindAt, i.StartedAt, i.FinishedAt = DecodeTime(remind), DecodeTime(started), DecodeTime(finished)
+	}
 }
 
 // InsertApprovalInstance inserts a new instance in tx; a second pending
@@ -323,20 +339,7 @@ func (s *Store) PendingApproval(ctx context.Context, tx *Tx, recordID string) (*
 }
 
 func (s *Store) instances(ctx context.Context, tx *Tx, where string, args ...any) ([]*ApprovalInstance, error) {
-	rows, err := s.reader(tx).QueryContext(ctx, s.q(`SELECT `+instanceCols+` FROM approval_instances WHERE `+where), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ApprovalInstance{}
-	for rows.Next() {
-		i, err := scanInstance(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.reader(tx), s.q(`SELECT `+instanceCols+` FROM approval_instances WHERE `+where), args, scanInstance)
 }
 
 // ---- tasks ----
@@ -383,20 +386,8 @@ func (s *Store) UpdateApprovalTask(ctx context.Context, tx *Tx, t *ApprovalTask)
 
 // ApprovalTasks lists an instance's tasks in the order they were made.
 func (s *Store) ApprovalTasks(ctx context.Context, tx *Tx, instanceID string) ([]*ApprovalTask, error) {
-	rows, err := s.reader(tx).QueryContext(ctx, s.q(`SELECT `+taskCols+` FROM approval_tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id`), instanceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ApprovalTask{}
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.reader(tx), s.q(`SELECT `+taskCols+` FROM approval_tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id`),
+		[]any{instanceID}, func(r scanner) (*ApprovalTask, error) { return scanTask(r) })
 }
 
 // ---- decisions ----
@@ -432,20 +423,8 @@ func scanDecision(r scanner, extra ...any) (*ApprovalDecision, error) {
 
 // ApprovalDecisions lists an instance's history, oldest first.
 func (s *Store) ApprovalDecisions(ctx context.Context, tx *Tx, instanceID string) ([]*ApprovalDecision, error) {
-	rows, err := s.reader(tx).QueryContext(ctx, s.q(`SELECT `+decisionCols+` FROM approval_decisions d WHERE d.instance_id = ? ORDER BY d.at, d.id`), instanceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ApprovalDecision{}
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.reader(tx), s.q(`SELECT `+decisionCols+` FROM approval_decisions d WHERE d.instance_id = ? ORDER BY d.at, d.id`),
+		[]any{instanceID}, func(r scanner) (*ApprovalDecision, error) { return scanDecision(r) })
 }
 
 // ---- inbox ----
@@ -479,74 +458,28 @@ func parseInboxCursor(c string) (time.Time, string, error) {
 func (s *Store) PendingInbox(ctx context.Context, userID, cursor string, limit int) ([]InboxItem, string, error) {
 	q := `SELECT ` + taskCols + `, ` + prefixed("i.", instanceCols) + ` FROM approval_tasks t JOIN approval_instances i ON i.id = t.instance_id
 		WHERE t.assignee_id = ? AND t.status = 'pending'`
-	args := []any{userID}
-	if cursor != "" {
-		at, id, err := parseInboxCursor(cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q += ` AND (t.created_at > ? OR (t.created_at = ? AND t.id > ?))`
-		args = append(args, TimeArg(s.D, at), TimeArg(s.D, at), id)
-	}
-	q += fmt.Sprintf(` ORDER BY t.created_at, t.id LIMIT %d`, limit+1)
-	rows, err := s.R.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []InboxItem
-	for rows.Next() {
+	return s.inboxPage(ctx, q, []any{userID}, "t.created_at", "t.id", false, cursor, limit, func(r scanner) (InboxItem, time.Time, string, error) {
 		var i ApprovalInstance
-		var submitter, values sql.NullString
-		var remind, started, finished any
-		t, err := scanTask(rows, &i.ID, &i.App, &i.Module, &i.RecordID, &i.Title, &i.ProcessID, &i.ProcessKey, &i.ProcessVersion, &i.Status,
-			&i.Step, &i.Round, &submitter, &i.Source, &i.FlowKey, &i.TransitionKey, &values, &i.Lock, &i.Error, &remind, &i.Version,
-			&started, &finished)
+		dest, finish := instanceDest(&i)
+		t, err := scanTask(r, dest...)
 		if err != nil {
-			return nil, "", err
+			return InboxItem{}, time.Time{}, "", err
 		}
-		i.SubmitterID = submitter.String
-		i.LastRemindAt, i.StartedAt, i.FinishedAt = DecodeTime(remind), DecodeTime(started), DecodeTime(finished)
-		out = append(out, InboxItem{Instance: &i, Task: t})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1].Task
-		next = inboxCursor(last.CreatedAt, last.ID)
-	}
-	return out, next, nil
+		finish()
+		return InboxItem{Instance: &i, Task: t}, t.CreatedAt, t.ID, nil
+	})
 }
 
 // SubmittedInbox returns the instances a user submitted, newest first.
 func (s *Store) SubmittedInbox(ctx context.Context, userID, cursor string, limit int) ([]InboxItem, string, error) {
-	where, args := `submitter_id = ?`, []any{nullableID(userID)}
-	if cursor != "" {
-		at, id, err := parseInboxCursor(cursor)
+	q := `SELECT ` + instanceCols + ` FROM approval_instances WHERE submitter_id = ?`
+	return s.inboxPage(ctx, q, []any{nullableID(userID)}, "started_at", "id", true, cursor, limit, func(r scanner) (InboxItem, time.Time, string, error) {
+		i, err := scanInstance(r)
 		if err != nil {
-			return nil, "", err
+			return InboxItem{}, time.Time{}, "", err
 		}
-		where += ` AND (started_at < ? OR (started_at = ? AND id < ?))`
-		args = append(args, TimeArg(s.D, at), TimeArg(s.D, at), id)
-	}
-	is, err := s.instances(ctx, nil, where+fmt.Sprintf(` ORDER BY started_at DESC, id DESC LIMIT %d`, limit+1), args...)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]InboxItem, 0, len(is))
-	for _, i := range is {
-		out = append(out, InboxItem{Instance: i})
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1].Instance
-		next = inboxCursor(last.StartedAt, last.ID)
-	}
-	return out, next, nil
+		return InboxItem{Instance: i}, i.StartedAt, i.ID, nil
+	})
 }
 
 // DoneInbox returns the decisions a user made on tasks (approve, reject,
@@ -554,46 +487,55 @@ func (s *Store) SubmittedInbox(ctx context.Context, userID, cursor string, limit
 func (s *Store) DoneInbox(ctx context.Context, userID, cursor string, limit int) ([]InboxItem, string, error) {
 	q := `SELECT ` + decisionCols + `, ` + prefixed("i.", instanceCols) + ` FROM approval_decisions d JOIN approval_instances i ON i.id = d.instance_id
 		WHERE d.actor_id = ? AND d.action IN ('approve', 'reject', 'return', 'transfer', 'add_approver')`
-	args := []any{nullableID(userID)}
+	return s.inboxPage(ctx, q, []any{nullableID(userID)}, "d.at", "d.id", true, cursor, limit, func(r scanner) (InboxItem, time.Time, string, error) {
+		var i ApprovalInstance
+		dest, finish := instanceDest(&i)
+		d, err := scanDecision(r, dest...)
+		if err != nil {
+			return InboxItem{}, time.Time{}, "", err
+		}
+		finish()
+		return InboxItem{Instance: &i, Decision: d}, d.At, d.ID, nil
+	})
+}
+
+// inboxPage runs one page of an inbox query in keyset order (at, id),
+// ascending or descending, after cursor; row scans a row and returns its
+// keys.
+func (s *Store) inboxPage(ctx context.Context, q string, args []any, at, id string, desc bool, cursor string, limit int,
+	row func(scanner) (InboxItem, time.Time, string, error)) ([]InboxItem, string, error) {
+	cmp, dir := ">", ""
+	if desc {
+		cmp, dir = "<", " DESC"
+	}
 	if cursor != "" {
-		at, id, err := parseInboxCursor(cursor)
+		t, cid, err := parseInboxCursor(cursor)
 		if err != nil {
 			return nil, "", err
 		}
-		q += ` AND (d.at < ? OR (d.at = ? AND d.id < ?))`
-		args = append(args, TimeArg(s.D, at), TimeArg(s.D, at), id)
+		q += fmt.Sprintf(` AND (%s %s ? OR (%s = ? AND %s %s ?))`, at, cmp, at, id, cmp)
+		args = append(args, TimeArg(s.D, t), TimeArg(s.D, t), cid)
 	}
-	q += fmt.Sprintf(` ORDER BY d.at DESC, d.id DESC LIMIT %d`, limit+1)
+	q += fmt.Sprintf(` ORDER BY %s%s, %s%s LIMIT %d`, at, dir, id, dir, limit+1)
 	rows, err := s.R.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, "", err
 	}
 	defer rows.Close()
 	var out []InboxItem
+	var lastAt time.Time
+	var lastID string
 	for rows.Next() {
-		var i ApprovalInstance
-		var submitter, values sql.NullString
-		var remind, started, finished any
-		d, err := scanDecision(rows, &i.ID, &i.App, &i.Module, &i.RecordID, &i.Title, &i.ProcessID, &i.ProcessKey, &i.ProcessVersion, &i.Status,
-			&i.Step, &i.Round, &submitter, &i.Source, &i.FlowKey, &i.TransitionKey, &values, &i.Lock, &i.Error, &remind, &i.Version,
-			&started, &finished)
+		if len(out) == limit { // the extra row only says there is more
+			return out, inboxCursor(lastAt, lastID), nil
+		}
+		it, t, id, err := row(rows)
 		if err != nil {
 			return nil, "", err
 		}
-		i.SubmitterID = submitter.String
-		i.LastRemindAt, i.StartedAt, i.FinishedAt = DecodeTime(remind), DecodeTime(started), DecodeTime(finished)
-		out = append(out, InboxItem{Instance: &i, Decision: d})
+		out, lastAt, lastID = append(out, it), t, id
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1].Decision
-		next = inboxCursor(last.At, last.ID)
-	}
-	return out, next, nil
+	return out, "", rows.Err()
 }
 
 // ---- stats and people ----
@@ -601,22 +543,9 @@ func (s *Store) DoneInbox(ctx context.Context, userID, cursor string, limit int)
 // ApprovalTasksOfProcess lists the tasks of a process's instances created
 // in [from, to), for statistics.
 func (s *Store) ApprovalTasksOfProcess(ctx context.Context, processID string, from, to time.Time) ([]*ApprovalTask, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+taskCols+` FROM approval_tasks t JOIN approval_instances i ON i.id = t.instance_id
+	return queryAll(ctx, s.R, s.q(`SELECT `+taskCols+` FROM approval_tasks t JOIN approval_instances i ON i.id = t.instance_id
 		WHERE i.process_id = ? AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id`),
-		processID, TimeArg(s.D, from), TimeArg(s.D, to))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ApprovalTask{}
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		[]any{processID, TimeArg(s.D, from), TimeArg(s.D, to)}, func(r scanner) (*ApprovalTask, error) { return scanTask(r) })
 }
 
 // RoleMemberIDs lists the active users holding role key, by id.
@@ -631,18 +560,9 @@ func (s *Store) AdminIDs(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return queryAll(ctx, s.R, s.q(q), args, func(r scanner) (string, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+		err := r.Scan(&id)
+		return id, err
+	})
 }
