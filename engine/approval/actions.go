@@ -326,6 +326,23 @@ func (r *run) edit(t *store.ApprovalTask, values map[string]any) (map[string]any
 	if len(fes) > 0 {
 		return nil, errs.Fields(fes...)
 	}
+	// A field the approver's roles hide stays out of reach even when the
+	// step lists it.
+	if u, err := r.s.Store.UserByID(r.ctx, r.actor); err == nil && !u.IsAdmin {
+		p, err := r.s.Access.Principal(r.ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		rights := p.Rights(r.m.AppKey, r.m.Key)
+		for k := range values {
+			if rights.Hidden(k) {
+				fes = append(fes, errs.Field("values."+k, "not_editable", "approval.not_editable", "field", k))
+			}
+		}
+		if len(fes) > 0 {
+			return nil, errs.Fields(fes...)
+		}
+	}
 	before, err := r.record()
 	if err != nil {
 		return nil, err

@@ -55,6 +55,21 @@ func TestReturnTransferAddApproverReject(t *testing.T) {
 		}
 		f.act("carol", id, "approve", nil).Want(t, 200).Contains(t, `"step":"finance"`)
 
+		// fin, an approver, sees the record without the field fin's role
+		// hides; comments are for the task's assignee and the submitter.
+		if v := f.Do(t, "fin", "GET", "/api/approvals/"+id, nil).Want(t, 200); v.Obj("record")["name"] == nil || v.Obj("record")["amount"] != nil {
+			t.Fatalf("fin's view of the record: %s", v.Body)
+		}
+		finTask := f.task(id, "fin")
+		f.Do(t, "fin", "POST", "/api/approvals/"+id+"/tasks/"+finTask+"/comment", map[string]any{"comment": "looking"}).Want(t, 200)
+		f.Do(t, "rep", "POST", "/api/approvals/"+id+"/tasks/"+finTask+"/comment", map[string]any{"comment": "thanks"}).Want(t, 200)
+		f.Do(t, "carol", "POST", "/api/approvals/"+id+"/tasks/"+finTask+"/comment", map[string]any{"comment": "me too"}).Want(t, 403)
+		f.Do(t, "fin", "POST", "/api/approvals/"+id+"/tasks/"+finTask+"/comment", map[string]any{}).Want(t, 422)
+		f.Do(t, "fin", "POST", "/api/approvals/"+id+"/tasks/"+finTask+"/dance", nil).Want(t, 404)
+		if acts := f.actions(id); count(acts, "comment") != 2 {
+			t.Fatalf("comments in the history: %v", acts)
+		}
+
 		// Return to the submitter: rep may change the record (others may
 		// not), then resubmits and the process starts over.
 		f.act("fin", id, "return", map[string]any{"comment": "missing details"}).Want(t, 200).Contains(t, `"step":"submitter"`)
@@ -66,8 +81,15 @@ func TestReturnTransferAddApproverReject(t *testing.T) {
 		f.Do(t, "rep", "PATCH", recPath(q), map[string]any{"version": rec.Num("version"), "amount": 1200}).Want(t, 200)
 		f.act("rep", id, "approve", map[string]any{"comment": "fixed"}).Want(t, 200).Contains(t, `"step":"manager"`)
 
-		// Reject ends the process.
+		// Reject ends the process and fires approval_rejected.
+		f.Do(t, "admin", "POST", "/api/apps/crm/rules", map[string]any{"key": "on_reject", "label": apitest.Label("r"), "module": "quote",
+			"trigger": map[string]any{"type": "approval_rejected"},
+			"actions": []any{map[string]any{"type": "set", "values": map[string]string{"note": `"rejected"`}}}}).Want(t, 201)
 		f.act("mgr", id, "reject", map[string]any{"comment": "no"}).Want(t, 200).Contains(t, `"status":"rejected"`)
+		f.RunJobs(t)
+		if note := f.Do(t, "admin", "GET", recPath(q), nil).Want(t, 200).Str("note"); note != "rejected" {
+			t.Fatalf("approval_rejected rule: note = %q", note)
+		}
 		if got := f.pendingOf(id); len(got) != 0 {
 			t.Fatalf("tasks after reject: %v", got)
 		}
@@ -168,6 +190,12 @@ func TestLockEditableAndVisibility(t *testing.T) {
 		// Finished: the lock is gone.
 		f.Do(t, "rep", "PATCH", recPath(q), map[string]any{"version": rec.Num("version"), "name": "after"}).Want(t, 200)
 
+		// A field hidden from the approver cannot be edited, even if listed.
+		f.process("hidden", []map[string]any{step("finance", users(f.IDs["fin"]), "any", "editable", []string{"amount", "note"})})
+		hid := f.submit("rep", f.quote("rep", map[string]any{"amount": 10}), "hidden")
+		f.act("fin", hid, "approve", map[string]any{"values": map[string]any{"amount": 99}}).Want(t, 422).Contains(t, "values.amount")
+		f.act("fin", hid, "approve", map[string]any{"values": map[string]any{"note": "fine"}}).Want(t, 200)
+
 		// A process with "lock": false leaves the record editable.
 		q2 := f.quote("rep", map[string]any{})
 		f.submit("rep", q2, "open")
@@ -200,6 +228,14 @@ func TestDisabledAndEmptyApprovers(t *testing.T) {
 		if got := f.pendingOf(id); !slices.Equal(got, []string{"mgr"}) || !contains(f.inst(id).Body, "submitter's manager") {
 			t.Fatalf("empty field approver: %v %s", got, f.inst(id).Body)
 		}
+		// mgr's inbox now holds both, a page at a time.
+		p1 := f.Do(t, "mgr", "GET", "/api/approvals?box=pending&limit=1", nil).Want(t, 200)
+		p2 := f.Do(t, "mgr", "GET", "/api/approvals?box=pending&limit=1&cursor="+p1.Str("next_cursor"), nil).Want(t, 200)
+		if len(p1.List("items")) != 1 || len(p2.List("items")) != 1 || p2.Str("next_cursor") != "" || p1.Str("items.0.task") == p2.Str("items.0.task") {
+			t.Fatalf("inbox pages: %s / %s", p1.Body, p2.Body)
+		}
+		f.Do(t, "mgr", "GET", "/api/approvals?cursor=garbage", nil).Want(t, 400)
+
 		// The administrator has no manager: a role without members goes to
 		// the administrators.
 		id = f.submit("admin", f.quote("admin", map[string]any{}), "byrole")

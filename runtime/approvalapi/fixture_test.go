@@ -6,7 +6,7 @@ package approvalapi_test
 // The organisation: corp (manager dir) ⊃ sales (manager mgr); rep and bob
 // work in sales, mgr too; carol and fin are elsewhere. Role "sales" may
 // create, read and update quotes, reading only their own; role "finance"
-// (fin) reads them all. Module crm/quote: name (required), amount,
+// (fin) reads them all but not their amount. Module crm/quote: name (required), amount,
 // discount, approver (a user field), note.
 
 import (
@@ -59,7 +59,7 @@ func setup(t *testing.T, s *store.Store, start time.Time) *fx {
 		map[string]any{"app": "crm", "module": "quote", "actions": []string{"create", "read", "update", "delete"}, "scope": map[string]string{"read": "own", "update": "own", "delete": "own"}},
 	}}).Want(t, 201)
 	f.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "finance", "label": label("Finance"), "permissions": []any{
-		map[string]any{"app": "crm", "module": "quote", "actions": []string{"read"}},
+		map[string]any{"app": "crm", "module": "quote", "actions": []string{"read"}, "fields": map[string]string{"amount": "hidden"}},
 	}}).Want(t, 201)
 	for _, who := range []string{"rep", "bob", "mgr"} {
 		f.Do(t, "admin", "PATCH", "/api/users/"+f.IDs[who], map[string]any{"departments": []string{"sales"}, "roles": []string{"sales"}}).Want(t, 200)
