@@ -1,6 +1,6 @@
 // Command tessera is the one binary: serve, migrate, user, jobs.
 //
-//	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
+//	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…] [--trusted-proxies CIDRs]
 //	tessera migrate [--data …] [--database …]
 //	tessera user create --email E --password P [--name N] [--admin]
 //	tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N]
@@ -21,6 +21,7 @@ import (
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/runtime/httpx"
 	"github.com/tessera-app/tessera/runtime/server"
 )
 
@@ -34,14 +35,14 @@ func main() {
 }
 
 const usage = `usage:
-  tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…]
+  tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…] [--trusted-proxies CIDRs]
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
   tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N] [--data DIR] [--database URL]
   tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres]
 
 Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
-TESSERA_DATABASE_URL. Without a database URL, Tessera uses the embedded
+TESSERA_DATABASE_URL, TESSERA_TRUSTED_PROXIES. Without a database URL, Tessera uses the embedded
 SQLite database in the data directory. The job runner of serve is tuned
 with TESSERA_JOBS_WORKERS, TESSERA_JOBS_LEASE (5m) and TESSERA_JOBS_POLL (1s).`
 
@@ -84,6 +85,9 @@ type Config struct {
 	Addr     string
 	Data     string
 	Database string
+	// TrustedProxies lists the reverse proxies (CIDRs) whose
+	// X-Forwarded-For / X-Real-IP headers are believed; see httpx.Proxies.
+	TrustedProxies string
 }
 
 // options declares the options in one table: flag, environment, default.
@@ -94,6 +98,7 @@ var options = []struct {
 	{"addr", "TESSERA_ADDR", "127.0.0.1:8080", "listen address", func(c *Config) *string { return &c.Addr }},
 	{"data", "TESSERA_DATA", "./tessera-data", "data directory (SQLite database, files)", func(c *Config) *string { return &c.Data }},
 	{"database", "TESSERA_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty = embedded SQLite", func(c *Config) *string { return &c.Database }},
+	{"trusted-proxies", "TESSERA_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty = none", func(c *Config) *string { return &c.TrustedProxies }},
 }
 
 func bindConfig(fs *flag.FlagSet, cfg *Config) {
@@ -126,6 +131,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	proxies, err := httpx.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	s, err := openStore(ctx, cfg)
 	if err != nil {
@@ -138,7 +147,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := configureJobs(ctx, svc.Jobs, s, log); err != nil {
 		return err
 	}
-	h := server.New(svc, log)
+	h := server.New(svc, log, server.TrustProxies(proxies))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -108,6 +108,10 @@ func TestUsage(t *testing.T) {
 	if _, err := run(t, "serve", "--no-such-flag"); err == nil {
 		t.Error("unknown flag: no error")
 	}
+	if _, err := run(t, "serve", "--trusted-proxies", "10.0.0.0/8, proxy.local", "--data", t.TempDir()); err == nil ||
+		!strings.Contains(err.Error(), `"proxy.local"`) {
+		t.Errorf("bad trusted proxy: %v", err)
+	}
 	if _, err := run(t, "migrate", "--database", "mysql://x", "--data", t.TempDir()); err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("non-postgres URL: %v", err)
 	}

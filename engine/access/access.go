@@ -62,6 +62,9 @@ type Repo interface {
 	// Sessions lists a user's unrevoked, unexpired sessions of kind,
 	// newest first.
 	Sessions(ctx context.Context, userID, kind string, now time.Time) ([]*Session, error)
+	// UnrevokedSessions lists a user's unrevoked sessions of kind, expired
+	// ones included, newest first.
+	UnrevokedSessions(ctx context.Context, userID, kind string) ([]*Session, error)
 	// RevokeSession revokes the user's unrevoked session id of kind;
 	// NotFound when there is none.
 	RevokeSession(ctx context.Context, userID, kind, id string, at time.Time) error
@@ -79,11 +82,15 @@ type Service struct {
 	SessionTTL time.Duration
 	Now        func() time.Time
 	// Limiter throttles failed sign-ins in LoginFrom; nil: no limits.
+	// NewService sets it up when the Repo is also a LoginRepo.
 	Limiter *LoginLimiter
+	// Sleep waits d or until ctx ends (the per-account delay); tests
+	// replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// OnLogin, when set, is told of every sign-in attempt once it is
-	// decided: u is the signed-in user (nil on failure), err why it failed.
-	// The audit log plugs in here.
-	OnLogin func(ctx context.Context, email string, u *User, err error)
+	// decided, refusals by the limiter included. The audit log plugs in
+	// here.
+	OnLogin func(ctx context.Context, a LoginAttempt)
 
 	// Org persists departments, roles and memberships (see org.go);
 	// NewService takes it from the Repo when that implements OrgRepo.
@@ -110,8 +117,10 @@ type Service struct {
 // NewService returns a service with a 7-day session lifetime and the
 // default sign-in limits.
 func NewService(r Repo) *Service {
-	s := &Service{Repo: r, SessionTTL: 7 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() },
-		Limiter: NewLoginLimiter()}
+	s := &Service{Repo: r, SessionTTL: 7 * 24 * time.Hour, Now: func() time.Time { return time.Now().UTC() }, Sleep: sleep}
+	if lr, ok := r.(LoginRepo); ok {
+		s.Limiter = NewLoginLimiter(lr)
+	}
 	if o, ok := r.(OrgRepo); ok {
 		s.Org = o
 	}
@@ -168,13 +177,30 @@ func newUserErrors(in NewUser) (*User, []errs.FieldError) {
 	return &User{Email: email, Name: in.Name, IsAdmin: in.IsAdmin, Locale: "zh-CN", TimeZone: "Asia/Shanghai"}, fes
 }
 
-// Login checks a password and opens a session, returning its token. The
-// same error is returned for an unknown email and a wrong password, and a
-// hash is checked either way, so responses do not reveal which accounts exist.
-func (s *Service) Login(ctx context.Context, email, password string) (_ string, user *User, err error) {
-	if s.OnLogin != nil {
-		defer func() { s.OnLogin(ctx, email, user, err) }()
-	}
+// LoginAttempt is a decided sign-in attempt, as OnLogin is told of it.
+type LoginAttempt struct {
+	Email string // as the client sent it
+	Addr  string // the client address ("" when not over HTTP)
+	User  *User  // the signed-in user; nil when the attempt failed
+	// Err is why it failed: wrong credentials, a disabled account, or
+	// errs.TooMany with a *Throttled cause naming the limit that refused it.
+	Err error
+	// Delayed, when set, is the per-account delay the attempt waited out.
+	Delayed *Throttled
+}
+
+// Login checks a password and opens a session, returning its token. It is
+// not throttled (LoginFrom is); OnLogin is told either way.
+func (s *Service) Login(ctx context.Context, email, password string) (string, *User, error) {
+	token, u, err := s.signIn(ctx, email, password)
+	s.told(ctx, LoginAttempt{Email: email, User: u, Err: err})
+	return token, u, err
+}
+
+// signIn checks the password and opens a session. The same error is
+// returned for an unknown email and a wrong password, and a hash is
+// checked either way, so responses do not reveal which accounts exist.
+func (s *Service) signIn(ctx context.Context, email, password string) (string, *User, error) {
 	u, hash, err := s.Repo.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return "", nil, err
@@ -199,32 +225,67 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ string, 
 	return token, u, nil
 }
 
+func (s *Service) told(ctx context.Context, a LoginAttempt) {
+	if s.OnLogin != nil {
+		s.OnLogin(ctx, a)
+	}
+}
+
 // LoginFrom is Login for a client at addr (its IP address), throttled by
-// s.Limiter: past the limit of failures for the email or the address it
-// is refused with errs.TooMany (429) before the password is checked. A
-// successful sign-in also purges long-dead sessions now and then.
+// s.Limiter: past the limit of failures of the account from that address,
+// or from the address at all, it is refused with errs.TooMany (429)
+// before the password is checked; past the higher limit for the account
+// from everywhere it waits first (see LoginPerAccount). A successful
+// sign-in also purges long-dead sessions now and then.
 func (s *Service) LoginFrom(ctx context.Context, email, password, addr string) (string, *User, error) {
+	a := LoginAttempt{Email: email, Addr: addr}
+	var pending *Attempt
 	if s.Limiter != nil {
-		if t, ok := s.Limiter.Begin(email, addr, s.Now()); !ok {
-			minutes := int((t.Wait + time.Minute - 1) / time.Minute)
-			return "", nil, errs.Wrap(t, errs.TooMany, "access.too_many_attempts", "minutes", minutes)
+		var err error
+		if pending, err = s.Limiter.Begin(ctx, email, addr, s.Now()); err != nil {
+			a.Err = err
+			s.told(ctx, a)
+			return "", nil, err
+		}
+		if a.Delayed = pending.Delayed; a.Delayed != nil {
+			if err := s.Sleep(ctx, a.Delayed.Wait); err != nil {
+				// The client went away: nothing was tried.
+				_ = s.Limiter.Cancel(ctx, pending)
+				return "", nil, err
+			}
 		}
 	}
-	token, u, err := s.Login(ctx, email, password)
-	if s.Limiter != nil {
+	token, u, err := s.signIn(ctx, email, password)
+	if pending != nil {
+		// Settling is bookkeeping: if it fails, the attempt stays counted
+		// as failed until it leaves the window, which errs on the safe side.
 		switch {
 		case err == nil:
-			s.Limiter.Succeeded(email, addr)
+			_ = s.Limiter.Succeeded(ctx, pending)
 		case !errs.Is(err, errs.Unauthorized):
-			s.Limiter.Cancel(email, addr)
+			_ = s.Limiter.Cancel(ctx, pending)
 		}
 	}
+	a.User, a.Err = u, err
+	s.told(ctx, a)
 	if err == nil {
 		// Housekeeping must not fail a sign-in; a failed purge is retried
 		// within the hour and only delays the clean-up.
 		_ = s.purge(ctx, s.Now())
 	}
 	return token, u, err
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Authenticate resolves a session token or API token to its (enabled)

@@ -1,183 +1,256 @@
 package access
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/tessera-app/tessera/engine/errs"
 )
 
-// Default sign-in limits: failed attempts allowed per sliding window.
+// Default sign-in limits: failed attempts allowed in a sliding window.
 const (
-	LoginWindow     = 15 * time.Minute
-	LoginPerAccount = 10
+	LoginWindow = 15 * time.Minute
+	// LoginPerPair failures of one account from one address, then that
+	// address is refused (429) for that account: a guesser slows only
+	// themselves.
+	LoginPerPair = 10
+	// LoginPerAddress failures from one address over all accounts, then
+	// the address is refused (429): one client cannot sweep many accounts.
 	LoginPerAddress = 50
+	// LoginPerAccount failures of one account from all addresses, then
+	// every further attempt for it waits LoginAccountDelay before the
+	// password is checked. It is a delay, never a lockout, so that guessers
+	// elsewhere cannot keep the owner out, yet a guesser with many
+	// addresses is slowed down.
+	LoginPerAccount   = 50
+	LoginAccountDelay = 3 * time.Second
+)
+
+// The limits a sign-in can meet (Throttled.Limit).
+const (
+	LimitPair    = "account_address" // refused: this account from this address
+	LimitAddress = "address"         // refused: this address
+	LimitAccount = "account"         // delayed: this account, from everywhere
 )
 
 // maxEmailKey bounds the bytes of an email kept as a key (no address is
-// longer than 320), so a huge request body cannot become a huge map key.
+// longer than 320), so a huge request body cannot become a huge key.
 const maxEmailKey = 320
 
-// LoginLimiter counts failed sign-ins per account (the email, whether or
-// not it exists) and per client address, each in a sliding window. An
-// attempt is refused once either has reached its limit, before the
-// password is checked; a successful sign-in clears the account's count.
-//
-// The counts live in memory, per process: a restart forgets them, and
-// several processes behind one load balancer each count on their own, so
-// the effective limit is the per-process one times the number of processes.
-// A locked account can still be locked out by someone guessing at it; the
-// window bounds how long.
+// LoginRepo keeps sign-in attempts; engine/store implements it. The
+// counts live in the database so that they hold across restarts and
+// across several serve processes on one database.
+type LoginRepo interface {
+	// LoginAttempts runs fn in a transaction in which no other attempt of
+	// account, nor any other attempt from addr, is counted or stored (on
+	// any process), so fn's counts stay true until it commits.
+	LoginAttempts(ctx context.Context, account, addr string, fn func(tx LoginTx) error) error
+	// DeleteLoginAttempt forgets one attempt.
+	DeleteLoginAttempt(ctx context.Context, id int64) error
+	// ClearLoginFailures forgets every attempt of account from addr.
+	ClearLoginFailures(ctx context.Context, account, addr string) error
+	// PurgeLoginAttempts deletes the attempts made before before.
+	PurgeLoginAttempts(ctx context.Context, before time.Time) error
+}
+
+// LoginTx counts and stores attempts inside LoginRepo.LoginAttempts.
+type LoginTx interface {
+	// Failures returns the times of the attempts q selects, newest first.
+	Failures(q LoginFailureQuery) ([]time.Time, error)
+	// Add stores an attempt of the transaction's account and address (it
+	// counts as failed until it is deleted) and returns its id.
+	Add(at time.Time) (int64, error)
+}
+
+// LoginFailureQuery selects attempts made after Since, at most Limit: of
+// Account (any account when it is ""), from Addr (from any address when
+// AnyAddr is set).
+type LoginFailureQuery struct {
+	Account, Addr string
+	AnyAddr       bool
+	Since         time.Time
+	Limit         int
+}
+
+// LoginLimiter throttles failed sign-ins (see the Login* defaults): per
+// account and address, per address, and, with a delay, per account.
 type LoginLimiter struct {
-	Window     time.Duration
-	PerAccount int // 0: no per-account limit
-	PerAddress int // 0: no per-address limit
+	Repo         LoginRepo
+	Window       time.Duration
+	PerPair      int // 0: no such limit
+	PerAddress   int // 0: no such limit
+	PerAccount   int // 0: no such delay
+	AccountDelay time.Duration
 
 	mu      sync.Mutex
-	hits    map[string][]time.Time // key → failure times in the window, oldest first
-	sweepAt time.Time
+	purgeAt time.Time // when old attempts are next deleted
 }
 
-// NewLoginLimiter returns a limiter with the default limits.
-func NewLoginLimiter() *LoginLimiter {
-	return &LoginLimiter{Window: LoginWindow, PerAccount: LoginPerAccount, PerAddress: LoginPerAddress}
+// NewLoginLimiter returns a limiter over r with the default limits.
+func NewLoginLimiter(r LoginRepo) *LoginLimiter {
+	return &LoginLimiter{Repo: r, Window: LoginWindow, PerPair: LoginPerPair, PerAddress: LoginPerAddress,
+		PerAccount: LoginPerAccount, AccountDelay: LoginAccountDelay}
 }
 
+// Attempt is a sign-in attempt under way. It counts as failed from the
+// start (so that parallel guesses cannot all slip past the check), until
+// Succeeded or Cancel says otherwise.
+type Attempt struct {
+	id            int64
+	account, addr string
+	// Delayed, when set, says how long to wait before checking the
+	// password, and why (the per-account limit).
+	Delayed *Throttled
+}
+
+// accountKey is the email as sign-in looks it up, made storable whatever
+// the client sent: valid UTF-8 without NUL, at most maxEmailKey bytes.
 func accountKey(email string) string {
 	email = strings.ToLower(strings.TrimSpace(email))
+	email = strings.ReplaceAll(strings.ToValidUTF8(email, "\uFFFD"), "\x00", "")
 	if len(email) > maxEmailKey {
-		email = email[:maxEmailKey]
+		n := maxEmailKey
+		for n > 0 && !utf8.RuneStart(email[n]) {
+			n--
+		}
+		email = email[:n]
 	}
-	return "a:" + email
+	return email
 }
 
-func addressKey(addr string) string {
-	if addr == "" {
-		return ""
+// Begin starts an attempt for email from addr at now. Past the pair or
+// the address limit it is refused with errs.TooMany (the cause, a
+// *Throttled, says which limit and for how long) and nothing is recorded;
+// past the account limit it is let through with a delay. The counting and
+// the storing happen in one transaction that parallel attempts of the
+// account or from the address wait for, so no more than the limit get
+// through, on any number of processes.
+func (l *LoginLimiter) Begin(ctx context.Context, email, addr string, now time.Time) (*Attempt, error) {
+	l.purge(ctx, now)
+	a := &Attempt{account: accountKey(email), addr: addr}
+	var refused *Throttled
+	err := l.Repo.LoginAttempts(ctx, a.account, addr, func(tx LoginTx) error {
+		var err error
+		if refused, a.Delayed, err = l.check(tx, a, now); err != nil || refused != nil {
+			return err
+		}
+		a.id, err = tx.Add(now)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case refused != nil:
+		minutes := int((refused.Wait + time.Minute - 1) / time.Minute)
+		return nil, errs.Wrap(refused, errs.TooMany, throttledMsg[refused.Limit], "minutes", minutes)
 	}
-	return "i:" + addr
+	return a, nil
 }
 
-// Begin starts a sign-in attempt for email from addr at now. When either
-// the account or the address has used up its failures it returns false
-// with how long to wait, and records nothing. Otherwise the attempt is
-// counted as failed at once (so parallel guesses cannot all slip past the
-// check), until Succeeded or Cancel says otherwise.
-func (l *LoginLimiter) Begin(email, addr string, now time.Time) (*Throttled, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	acct, ip := accountKey(email), addressKey(addr)
-	var t *Throttled
-	if w := l.wait(acct, l.PerAccount, now); w > 0 {
-		t = &Throttled{Scope: "account", Email: acct[2:], Addr: addr, Wait: w}
+// check counts the failures a meets: the limit that refuses it, or the
+// one that delays it.
+func (l *LoginLimiter) check(tx LoginTx, a *Attempt, now time.Time) (refused, delayed *Throttled, err error) {
+	for _, lim := range []struct {
+		name  string
+		limit int
+		q     LoginFailureQuery
+	}{
+		{LimitPair, l.PerPair, LoginFailureQuery{Account: a.account, Addr: a.addr}},
+		{LimitAddress, l.PerAddress, LoginFailureQuery{Addr: a.addr}},
+		{LimitAccount, l.PerAccount, LoginFailureQuery{Account: a.account, AnyAddr: true}},
+	} {
+		if lim.limit <= 0 || lim.name == LimitAddress && a.addr == "" {
+			continue
+		}
+		q := lim.q
+		q.Since, q.Limit = now.Add(-l.Window), lim.limit
+		times, err := tx.Failures(q)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(times) < lim.limit {
+			continue
+		}
+		t := &Throttled{Limit: lim.name, Email: a.account, Addr: a.addr}
+		if lim.name == LimitAccount {
+			t.Delayed, t.Wait = true, l.AccountDelay
+			delayed = t
+			continue
+		}
+		// Allowed again once the oldest of the last limit failures has
+		// left the window.
+		t.Wait = times[lim.limit-1].Add(l.Window).Sub(now)
+		return t, nil, nil
 	}
-	if w := l.wait(ip, l.PerAddress, now); w > 0 && (t == nil || w > t.Wait) {
-		t = &Throttled{Scope: "address", Email: acct[2:], Addr: addr, Wait: w}
-	}
-	if t != nil {
-		return t, false
-	}
-	if l.hits == nil {
-		l.hits = map[string][]time.Time{}
-	}
-	if l.PerAccount > 0 {
-		l.hits[acct] = append(l.hits[acct], now)
-	}
-	if ip != "" && l.PerAddress > 0 {
-		l.hits[ip] = append(l.hits[ip], now)
-	}
-	return nil, true
+	return nil, delayed, nil
 }
 
-// Succeeded ends an attempt that signed in: the account's failures are
-// forgotten and the address gets its attempt back.
-func (l *LoginLimiter) Succeeded(email, addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.hits, accountKey(email))
-	l.refund(addressKey(addr))
+var throttledMsg = map[string]string{
+	LimitPair:    "access.too_many_attempts",
+	LimitAddress: "access.too_many_from_address",
+}
+
+// Succeeded ends an attempt that signed in: the failures of the account
+// from this address are forgotten (those from elsewhere are not, or a
+// guesser's count would start afresh whenever the owner signs in).
+func (l *LoginLimiter) Succeeded(ctx context.Context, a *Attempt) error {
+	return l.Repo.ClearLoginFailures(ctx, a.account, a.addr)
 }
 
 // Cancel ends an attempt that failed for a reason other than the
 // credentials (the database was down): it is not held against anyone.
-func (l *LoginLimiter) Cancel(email, addr string) {
+func (l *LoginLimiter) Cancel(ctx context.Context, a *Attempt) error {
+	return l.Repo.DeleteLoginAttempt(context.WithoutCancel(ctx), a.id)
+}
+
+// purge deletes attempts that have left the window, at most once a minute
+// per process, so the table holds only recent ones.
+func (l *LoginLimiter) purge(ctx context.Context, now time.Time) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refund(accountKey(email))
-	l.refund(addressKey(addr))
-}
-
-// refund drops the newest failure of key.
-func (l *LoginLimiter) refund(key string) {
-	h := l.hits[key]
-	switch {
-	case len(h) > 1:
-		l.hits[key] = h[:len(h)-1]
-	case len(h) == 1:
-		delete(l.hits, key)
+	due := !now.Before(l.purgeAt)
+	if due {
+		l.purgeAt = now.Add(time.Minute)
+	}
+	l.mu.Unlock()
+	if due {
+		// A failed purge only delays the clean-up to the next minute.
+		_ = l.Repo.PurgeLoginAttempts(ctx, now.Add(-l.Window))
 	}
 }
 
-// wait returns how long until key may fail again (0: now). It also drops
-// the failures that have left the window.
-func (l *LoginLimiter) wait(key string, limit int, now time.Time) time.Duration {
-	if key == "" || limit <= 0 {
-		return 0
-	}
-	h := l.hits[key]
-	i := 0
-	for i < len(h) && !h[i].Add(l.Window).After(now) {
-		i++
-	}
-	if i > 0 {
-		h = h[i:]
-		if len(h) == 0 {
-			delete(l.hits, key)
-		} else {
-			l.hits[key] = h
-		}
-	}
-	if len(h) < limit {
-		return 0
-	}
-	// Allowed again once enough of the oldest failures have expired.
-	return h[len(h)-limit].Add(l.Window).Sub(now)
-}
-
-// sweep drops keys with no failure left in the window, at most once a
-// minute, so that the map holds only recent failures.
-func (l *LoginLimiter) sweep(now time.Time) {
-	if now.Before(l.sweepAt) {
-		return
-	}
-	l.sweepAt = now.Add(time.Minute)
-	for k, h := range l.hits {
-		if len(h) == 0 || !h[len(h)-1].Add(l.Window).After(now) {
-			delete(l.hits, k)
-		}
-	}
-}
-
-// Throttled is why a sign-in was refused by the limiter; it is the cause
-// of the 429 (logged, not sent) and tells the HTTP layer the Retry-After.
+// Throttled is how a limit met a sign-in: the cause of the 429 (logged,
+// not sent) with the Retry-After, or, Delayed, why the attempt was held
+// back for Wait before its password was checked.
 type Throttled struct {
-	Scope string // "account" or "address": which limit was reached
-	Email string
-	Addr  string
-	Wait  time.Duration
+	Limit   string // LimitPair, LimitAddress or LimitAccount
+	Email   string
+	Addr    string
+	Wait    time.Duration
+	Delayed bool // the attempt went ahead after Wait (LimitAccount)
 }
 
 func (t *Throttled) Error() string {
-	return fmt.Sprintf("sign-in throttled (%s limit; email %q, address %q) for %v", t.Scope, t.Email, t.Addr, t.Wait)
+	what := "throttled"
+	if t.Delayed {
+		what = "delayed"
+	}
+	return fmt.Sprintf("sign-in %s (%s limit; email %q, address %q) for %v", what, t.Limit, t.Email, t.Addr, t.Wait)
 }
 
 // RetryAfter is how long the client should wait.
 func (t *Throttled) RetryAfter() time.Duration { return t.Wait }
 
-// LogValue describes the refusal for the request log.
+// LogValue describes the refusal or delay for the request log.
 func (t *Throttled) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("reason", "throttled"), slog.String("limit", t.Scope),
-		slog.String("email", t.Email), slog.String("addr", t.Addr), slog.Duration("retry_after", t.Wait))
+	reason := "throttled"
+	if t.Delayed {
+		reason = "delayed"
+	}
+	return slog.GroupValue(slog.String("reason", reason), slog.String("limit", t.Limit),
+		slog.String("email", t.Email), slog.String("addr", t.Addr), slog.Duration("wait", t.Wait))
 }

@@ -203,9 +203,29 @@ func (s *Service) CreateToken(ctx context.Context, u *User, via *Session, in New
 	return token, sess, nil
 }
 
-// Tokens lists u's live (unrevoked, unexpired) API tokens, newest first.
+// Tokens lists u's unrevoked API tokens, newest first: the live ones and
+// those that expired less than Retention ago (see State), so that a
+// script's owner can tell why it stopped working.
 func (s *Service) Tokens(ctx context.Context, u *User) ([]*Session, error) {
-	return s.Repo.Sessions(ctx, u.ID, KindToken, s.Now())
+	return s.Repo.UnrevokedSessions(ctx, u.ID, KindToken)
+}
+
+// States of a session or token.
+const (
+	StateActive  = "active"
+	StateExpired = "expired"
+	StateRevoked = "revoked"
+)
+
+// State is what the credential is at now: active, expired or revoked.
+func (s *Session) State(now time.Time) string {
+	switch {
+	case !s.RevokedAt.IsZero():
+		return StateRevoked
+	case !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt):
+		return StateExpired
+	}
+	return StateActive
 }
 
 // RevokeToken revokes one of u's API tokens; another user's is not found.

@@ -19,6 +19,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -223,39 +224,62 @@ func labelDoc(l meta.Label) map[string]any {
 const maxEmail = 254
 
 // Login is the access.Service.OnLogin callback: it logs the attempt to
-// slog and to the audit log (kind auth, action login or login_failed; detail
-// holds the email tried, the remote address and, on failure, the reason).
-func (l *Log) Login(ctx context.Context, email string, u *access.User, err error) {
-	e := LoginEntry(ctx, email, u, err)
+// slog and to the audit log (kind auth, action login or login_failed;
+// detail holds the email tried, the remote address and, on failure, the
+// reason; when a sign-in limit refused or delayed it, which one).
+func (l *Log) Login(ctx context.Context, a access.LoginAttempt) {
+	e := LoginEntry(ctx, a)
 	log := l.logger()
-	attrs := []any{"email", cleanEmail(email), "ip", RequestFrom(ctx).RemoteAddr}
+	attrs := []any{"email", cleanEmail(a.Email), "ip", RequestFrom(ctx).RemoteAddr}
+	if t := throttled(a.Err); t != nil {
+		attrs = append(attrs, "limit", t.Limit, "retry_after", t.Wait)
+	}
+	if a.Delayed != nil {
+		attrs = append(attrs, "delayed_by", a.Delayed.Limit, "delay", a.Delayed.Wait)
+	}
 	if e.Action == ActionLogin {
 		log.Info("sign-in", append(attrs, "user", e.Actor)...)
 	} else {
-		log.Warn("sign-in failed", append(attrs, "reason", Reason(err))...)
+		log.Warn("sign-in failed", append(attrs, "reason", Reason(a.Err))...)
 	}
 	if werr := l.Store.AppendAudit(context.WithoutCancel(ctx), e); werr != nil {
-		log.Error("audit: sign-in not logged", "email", cleanEmail(email), "err", werr)
+		log.Error("audit: sign-in not logged", "email", cleanEmail(a.Email), "err", werr)
 	}
 }
 
-// LoginEntry builds the entry of a sign-in attempt: err nil and u set for
-// a success, else a failure.
-func LoginEntry(ctx context.Context, email string, u *access.User, err error) *store.AuditEntry {
+// throttled is the limit that refused a sign-in, if one did.
+func throttled(err error) *access.Throttled {
+	var t *access.Throttled
+	if errors.As(err, &t) {
+		return t
+	}
+	return nil
+}
+
+// LoginEntry builds the entry of a sign-in attempt: a.User set and no
+// a.Err for a success, else a failure.
+func LoginEntry(ctx context.Context, a access.LoginAttempt) *store.AuditEntry {
 	req := RequestFrom(ctx)
 	e := &store.AuditEntry{Kind: store.AuditAuth, Action: ActionLogin, Via: req.via()}
-	detail := map[string]any{"email": cleanEmail(email)}
+	detail := map[string]any{"email": cleanEmail(a.Email)}
 	if req.RemoteAddr != "" {
 		detail["ip"] = req.RemoteAddr
 	}
 	if req.UserAgent != "" {
 		detail["user_agent"] = truncate(req.UserAgent, 300)
 	}
-	if err == nil && u != nil {
-		e.Actor = u.ID
+	if a.Err == nil && a.User != nil {
+		e.Actor = a.User.ID
 	} else {
 		e.Action = ActionLoginFailed
-		detail["reason"] = Reason(err)
+		detail["reason"] = Reason(a.Err)
+		if t := throttled(a.Err); t != nil {
+			detail["limit"] = t.Limit
+		}
+	}
+	if a.Delayed != nil {
+		detail["delayed_by"] = a.Delayed.Limit
+		detail["delay_ms"] = a.Delayed.Wait.Milliseconds()
 	}
 	e.Detail, _ = encode(detail)
 	return e

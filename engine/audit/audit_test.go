@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/audit"
@@ -183,18 +184,29 @@ func TestMetadataEntry(t *testing.T) {
 func TestLoginEntry(t *testing.T) {
 	ctx := audit.WithRequest(context.Background(), &audit.Request{Via: "api", RemoteAddr: "203.0.113.9", UserAgent: "curl/8"})
 	u := &access.User{ID: store.NewID()}
-	e := audit.LoginEntry(ctx, "  Ada@Example.com ", u, nil)
+	e := audit.LoginEntry(ctx, access.LoginAttempt{Email: "  Ada@Example.com ", User: u})
 	if e.Kind != "auth" || e.Action != "login" || e.Actor != u.ID || e.Via != "api" {
 		t.Errorf("entry = %+v", e)
 	}
 	if got := string(e.Detail); got != `{"email":"ada@example.com","ip":"203.0.113.9","user_agent":"curl/8"}` {
 		t.Errorf("detail = %s", got)
 	}
-	e = audit.LoginEntry(ctx, "ada@example.com", nil, errs.New(errs.Unauthorized, "access.bad_credentials"))
+	e = audit.LoginEntry(ctx, access.LoginAttempt{Email: "ada@example.com", Err: errs.New(errs.Unauthorized, "access.bad_credentials")})
 	if e.Action != "login_failed" || e.Actor != "" || !strings.Contains(string(e.Detail), `"reason":"access.bad_credentials"`) {
 		t.Errorf("failed entry = %+v detail %s", e, e.Detail)
 	}
-	e = audit.LoginEntry(context.Background(), strings.Repeat("é", 200), nil, errors.New("db down"))
+	// Which limit refused, or delayed, an attempt.
+	refused := errs.Wrap(&access.Throttled{Limit: access.LimitAddress, Wait: time.Minute}, errs.TooMany, "access.too_many_from_address")
+	e = audit.LoginEntry(ctx, access.LoginAttempt{Email: "ada@example.com", Err: refused})
+	if e.Action != "login_failed" || !strings.Contains(string(e.Detail), `"limit":"address","reason":"access.too_many_from_address"`) {
+		t.Errorf("throttled entry = %+v detail %s", e, e.Detail)
+	}
+	e = audit.LoginEntry(ctx, access.LoginAttempt{Email: "ada@example.com", User: u,
+		Delayed: &access.Throttled{Limit: access.LimitAccount, Wait: 3 * time.Second, Delayed: true}})
+	if e.Action != "login" || !strings.Contains(string(e.Detail), `"delay_ms":3000,"delayed_by":"account"`) {
+		t.Errorf("delayed entry = %+v detail %s", e, e.Detail)
+	}
+	e = audit.LoginEntry(context.Background(), access.LoginAttempt{Email: strings.Repeat("é", 200), Err: errors.New("db down")})
 	var d map[string]string
 	if err := json.Unmarshal(e.Detail, &d); err != nil || d["reason"] != "internal" || len(d["email"]) > 254 || e.Via != "system" {
 		t.Errorf("entry without request = %+v detail %s", e, e.Detail)

@@ -44,9 +44,20 @@ func (s *Store) TouchSession(ctx context.Context, id string, at, since time.Time
 
 // Sessions lists a user's unrevoked, unexpired rows of kind, newest first.
 func (s *Store) Sessions(ctx context.Context, userID, kind string, now time.Time) ([]*access.Session, error) {
+	return s.sessions(ctx, `AND (s.expires_at IS NULL OR s.expires_at > ?)`, userID, kind, TimeArg(s.D, now))
+}
+
+// UnrevokedSessions lists a user's unrevoked rows of kind, expired ones
+// included (until they are purged), newest first.
+func (s *Store) UnrevokedSessions(ctx context.Context, userID, kind string) ([]*access.Session, error) {
+	return s.sessions(ctx, "", userID, kind)
+}
+
+// sessions lists a user's unrevoked rows of kind that also meet cond.
+func (s *Store) sessions(ctx context.Context, cond, userID, kind string, args ...any) ([]*access.Session, error) {
 	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+sessionCols+` FROM sessions s
-		WHERE s.user_id = ? AND s.kind = ? AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
-		ORDER BY s.created_at DESC, s.id DESC`), userID, kind, TimeArg(s.D, now))
+		WHERE s.user_id = ? AND s.kind = ? AND s.revoked_at IS NULL `+cond+`
+		ORDER BY s.created_at DESC, s.id DESC`), append([]any{userID, kind}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ type tokenInfo struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	State      string     `json:"state"` // active or expired
 }
 
 type newTokenReply struct {
@@ -60,8 +61,9 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func toToken(s *access.Session) tokenInfo {
-	return tokenInfo{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt, ExpiresAt: optTime(s.ExpiresAt), LastUsedAt: optTime(s.LastUsedAt)}
+func toToken(s *access.Session, now time.Time) tokenInfo {
+	return tokenInfo{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt, ExpiresAt: optTime(s.ExpiresAt),
+		LastUsedAt: optTime(s.LastUsedAt), State: s.State(now)}
 }
 
 // BindPublic registers the routes that need no sign-in.
@@ -113,7 +115,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 		}
 		out := make([]tokenInfo, len(list))
 		for i, s := range list {
-			out[i] = toToken(s)
+			out[i] = toToken(s, svc.Now())
 		}
 		return c.JSON(http.StatusOK, map[string]any{"tokens": out})
 	})
@@ -127,7 +129,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusCreated, newTokenReply{tokenInfo: toToken(s), Token: token})
+		return c.JSON(http.StatusCreated, newTokenReply{tokenInfo: toToken(s, svc.Now()), Token: token})
 	})
 	g.DELETE("/auth/tokens/:id", func(c echo.Context) error {
 		if err := svc.RevokeToken(c.Request().Context(), httpx.User(c), c.Param("id")); err != nil {

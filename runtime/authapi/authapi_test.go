@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +25,8 @@ import (
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
+	"github.com/tessera-app/tessera/runtime/httpx"
+	"github.com/tessera-app/tessera/runtime/httpx/httpxtest"
 	"github.com/tessera-app/tessera/runtime/server"
 )
 
@@ -32,46 +36,26 @@ const (
 	password = "correct-horse-battery"
 )
 
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type env struct {
 	s      *store.Store
 	svc    *server.Services
 	url    string
-	log    *syncBuffer
+	log    *httpxtest.LogBuffer
 	offset atomic.Int64 // added to the access service's clock
+	// opts are the server's options (setup may add some).
+	opts []server.Option
+
+	mu    sync.Mutex
+	slept []time.Duration // the sign-in delays waited out (not really: the clock is fake)
 }
 
 // each runs fn against a fresh server per dialect with users ann and bob.
-// setup, when set, adjusts the services before the server starts.
-func each(t *testing.T, setup func(*server.Services), fn func(t *testing.T, e *env)) {
+// setup, when set, adjusts the services and options before the server
+// starts.
+func each(t *testing.T, setup func(*env), fn func(t *testing.T, e *env)) {
 	t.Helper()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := &env{s: s, svc: server.NewServices(s), log: &syncBuffer{}}
-		e.svc.Access.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) }
-		if setup != nil {
-			setup(e.svc)
-		}
-		log := slog.New(slog.NewTextHandler(e.log, nil))
-		srv := httptest.NewServer(server.New(e.svc, log))
-		t.Cleanup(srv.Close)
-		e.url = srv.URL
+		e := newEnv(t, s, setup)
 		for _, email := range []string{annEmail, bobEmail} {
 			if _, err := e.svc.Access.CreateUser(context.Background(), access.NewUser{Email: email, Password: password}); err != nil {
 				t.Fatal(err)
@@ -79,6 +63,64 @@ func each(t *testing.T, setup func(*server.Services), fn func(t *testing.T, e *e
 		}
 		fn(t, e)
 	})
+}
+
+// newEnv starts a server over s (which may already have users).
+func newEnv(t *testing.T, s *store.Store, setup func(*env)) *env {
+	t.Helper()
+	e := &env{s: s, svc: server.NewServices(s), log: &httpxtest.LogBuffer{}}
+	e.svc.Access.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) }
+	e.svc.Access.Sleep = func(_ context.Context, d time.Duration) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.slept = append(e.slept, d)
+		return nil
+	}
+	if setup != nil {
+		setup(e)
+	}
+	log := slog.New(slog.NewTextHandler(e.log, nil))
+	srv := httptest.NewServer(server.New(e.svc, log, e.opts...))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+// trustLoopback makes the test client (on 127.0.0.1) a trusted proxy, so
+// that X-Forwarded-For can play clients at other addresses.
+func trustLoopback(e *env) {
+	p, err := httpx.ParseProxies("127.0.0.1/32")
+	if err != nil {
+		panic(err)
+	}
+	e.opts = append(e.opts, server.TrustProxies(p))
+}
+
+// delays returns the sign-in delays waited out so far.
+func (e *env) delays() []time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.slept)
+}
+
+// signIns returns the details of the sign-in audit entries, oldest first,
+// with the action under "action".
+func (e *env) signIns(t *testing.T) []map[string]any {
+	t.Helper()
+	page, err := e.s.AuditEntries(context.Background(), store.AuditQuery{Kind: store.AuditAuth, Limit: store.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, en := range slices.Backward(page.Entries) {
+		var d map[string]any
+		if err := json.Unmarshal(en.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		d["action"] = en.Action
+		out = append(out, d)
+	}
+	return out
 }
 
 // advance moves the access service's clock forward.
@@ -156,12 +198,20 @@ func (r *response) want(t *testing.T, status int) *response {
 	return r
 }
 
-// refused checks a 401 with the given message.
+// refused checks a 401 with the given message, and its challenge: a
+// credential was sent (all but "Sign in first.") and refused.
 func (r *response) refused(t *testing.T, detail string) {
 	t.Helper()
 	r.want(t, 401)
 	if got := r.str("detail"); got != detail {
 		t.Errorf("detail %q, want %q", got, detail)
+	}
+	want := `Bearer realm="tessera", error="invalid_token"`
+	if detail == "Sign in first." {
+		want = `Bearer realm="tessera"`
+	}
+	if got := r.Header.Get("WWW-Authenticate"); got != want {
+		t.Errorf("WWW-Authenticate %q, want %q", got, want)
 	}
 }
 
@@ -224,7 +274,8 @@ func TestTokenLifecycle(t *testing.T) {
 		if !strings.HasPrefix(tok, access.TokenPrefix) || len(tok) != len(access.TokenPrefix)+43 {
 			t.Errorf("token %q", tok)
 		}
-		if r.str("name") != "CI deploy" || r.str("expires_at") != expires.Format(time.RFC3339) || r.doc["last_used_at"] != nil || r.str("created_at") == "" {
+		if r.str("name") != "CI deploy" || r.str("expires_at") != expires.Format(time.RFC3339) || r.doc["last_used_at"] != nil ||
+			r.str("created_at") == "" || r.str("state") != "active" {
 			t.Errorf("create reply %s", r.Body)
 		}
 		forever := e.newToken(t, ann, map[string]any{"name": "forever"})
@@ -356,8 +407,17 @@ func TestExpiry(t *testing.T) {
 		e.do(t, short.str("token"), "GET", "/api/auth/me", nil).refused(t, "This API token has expired.")
 		e.logged(t, "reason=expired", "kind=token", "session_id="+short.str("id"))
 		e.do(t, long.str("token"), "GET", "/api/auth/me", nil).want(t, 200)
+		// The expired token stays listed, saying so, so its owner can tell
+		// why a script stopped working.
+		if list := tokens(t, e.do(t, ann, "GET", "/api/auth/tokens", nil)); len(list) != 2 ||
+			list[0]["name"] != "long" || list[0]["state"] != "active" ||
+			list[1]["name"] != "short" || list[1]["state"] != "expired" || list[1]["id"] != short.str("id") {
+			t.Errorf("token list after expiry: %v", list)
+		}
+		// It can still be revoked (then it is gone from the list).
+		e.do(t, ann, "DELETE", "/api/auth/tokens/"+short.str("id"), nil).want(t, 204)
 		if list := tokens(t, e.do(t, ann, "GET", "/api/auth/tokens", nil)); len(list) != 1 || list[0]["name"] != "long" {
-			t.Errorf("expired token still listed: %v", list)
+			t.Errorf("after revoking the expired token: %v", list)
 		}
 
 		// Sessions expire after SessionTTL (7 days); tokens without an expiry do not.
@@ -490,52 +550,214 @@ func (r *response) throttled(t *testing.T) {
 	}
 }
 
-func TestLoginThrottlePerAccount(t *testing.T) {
-	each(t, nil, func(t *testing.T, e *env) {
-		// A success resets the account's count.
-		for range access.LoginPerAccount - 1 {
-			e.badLogin(t, annEmail).want(t, 401)
+// as sends a request as a client at addr (behind the trusted loopback
+// proxy).
+func as(addr string, hdr ...string) []string {
+	return append([]string{"X-Forwarded-For", addr}, hdr...)
+}
+
+func (e *env) goodLogin(t *testing.T, email string, hdr ...string) *response {
+	t.Helper()
+	return e.do(t, "", "POST", "/api/auth/login", map[string]string{"email": email, "password": password}, hdr...)
+}
+
+// Failures count per account and address: a guesser at one address slows
+// only themselves; the owner elsewhere signs in.
+func TestLoginThrottlePerAccountAndAddress(t *testing.T) {
+	const attacker, owner = "198.51.100.66", "203.0.113.10"
+	each(t, trustLoopback, func(t *testing.T, e *env) {
+		// A success resets the count of failures from that address.
+		for range access.LoginPerPair - 1 {
+			e.badLogin(t, annEmail, as(attacker)...).want(t, 401)
 		}
-		e.login(t, annEmail)
-		for range access.LoginPerAccount {
-			e.badLogin(t, " ANN@example.com").want(t, 401)
+		e.goodLogin(t, annEmail, as(attacker)...).want(t, 200)
+		for range access.LoginPerPair {
+			e.badLogin(t, " ANN@example.com", as(attacker)...).want(t, 401)
 		}
-		// Over the limit: refused even with the right password, in the
-		// client's language, and logged.
-		e.do(t, "", "POST", "/api/auth/login", map[string]string{"email": annEmail, "password": password}).throttled(t)
-		r := e.badLogin(t, annEmail, "Accept-Language", "zh-CN").want(t, 429)
+		// Over the limit: refused at that address even with the right
+		// password, in the client's language, and logged with the limit.
+		e.goodLogin(t, annEmail, as(attacker)...).throttled(t)
+		r := e.badLogin(t, annEmail, as(attacker, "Accept-Language", "zh-CN")...).want(t, 429)
 		if !strings.Contains(r.str("detail"), "登录失败次数过多") || r.Header.Get("Retry-After") == "" {
 			t.Errorf("zh 429: %s", r.Body)
 		}
-		e.logged(t, "reason=throttled", "limit=account", "email="+annEmail, "status=429")
-		// Unknown accounts are throttled alike (no account enumeration).
-		for range access.LoginPerAccount {
-			e.badLogin(t, "nobody@example.com").want(t, 401)
+		e.logged(t, "reason=throttled", "limit=account_address", "email="+annEmail, "addr="+attacker, "status=429")
+		if !strings.Contains(e.log.String(), `msg="sign-in failed" email=`+annEmail+" ip="+attacker+" limit=account_address") {
+			t.Errorf("sign-in log does not name the limit:\n%s", e.log)
 		}
-		e.badLogin(t, "nobody@example.com").throttled(t)
-		// Others are unaffected.
-		e.login(t, bobEmail)
+		last := e.signIns(t)
+		if d := last[len(last)-1]; d["action"] != "login_failed" || d["reason"] != "access.too_many_attempts" ||
+			d["limit"] != "account_address" || d["ip"] != attacker {
+			t.Errorf("audit entry of the refusal: %v", d)
+		}
+		// The owner, elsewhere, is not locked out, and not delayed.
+		e.goodLogin(t, annEmail, as(owner)...).want(t, 200)
+		if d := e.delays(); len(d) != 0 {
+			t.Errorf("the owner was delayed %v", d)
+		}
+		// Unknown accounts are throttled alike (no account enumeration).
+		for range access.LoginPerPair {
+			e.badLogin(t, "nobody@example.com", as(attacker)...).want(t, 401)
+		}
+		e.badLogin(t, "nobody@example.com", as(attacker)...).throttled(t)
+		// Others at the attacker's address are unaffected.
+		e.goodLogin(t, bobEmail, as(attacker)...).want(t, 200)
 		// The window passes.
 		e.advance(access.LoginWindow)
-		e.login(t, annEmail)
+		e.goodLogin(t, annEmail, as(attacker)...).want(t, 200)
+	})
+}
+
+// Past the higher ceiling for an account from everywhere, attempts are
+// delayed, not refused: the owner still signs in.
+func TestLoginThrottleAccountCeilingDelays(t *testing.T) {
+	setup := func(e *env) {
+		trustLoopback(e)
+		e.svc.Access.Limiter.PerPair, e.svc.Access.Limiter.PerAccount = 3, 6
+		e.svc.Access.Limiter.AccountDelay = 5 * time.Second
+	}
+	each(t, setup, func(t *testing.T, e *env) {
+		// Guessers at three addresses, each under the pair limit.
+		for i := range 6 {
+			e.badLogin(t, annEmail, as(fmt.Sprintf("198.51.100.%d", i%3+1))...).want(t, 401)
+		}
+		if d := e.delays(); len(d) != 0 {
+			t.Fatalf("delayed under the ceiling: %v", d)
+		}
+		// The next guess, from a fourth address, waits and fails as usual.
+		e.badLogin(t, annEmail, as("198.51.100.4")...).want(t, 401)
+		// The owner waits too, and signs in.
+		e.goodLogin(t, annEmail, as("203.0.113.10")...).want(t, 200)
+		if d := e.delays(); !slices.Equal(d, []time.Duration{5 * time.Second, 5 * time.Second}) {
+			t.Errorf("delays %v, want two of 5s", d)
+		}
+		if !strings.Contains(e.log.String(), `msg=sign-in email=`+annEmail+" ip=203.0.113.10 delayed_by=account delay=5s") {
+			t.Errorf("sign-in log does not name the delay:\n%s", e.log)
+		}
+		last := e.signIns(t)
+		if d := last[len(last)-1]; d["action"] != "login" || d["delayed_by"] != "account" || d["delay_ms"] != 5000.0 {
+			t.Errorf("audit entry of the delayed sign-in: %v", d)
+		}
+		// Other accounts are not delayed.
+		e.goodLogin(t, bobEmail, as("198.51.100.1")...).want(t, 200)
+		if n := len(e.delays()); n != 2 {
+			t.Errorf("%d delays after bob signed in, want 2", n)
+		}
 	})
 }
 
 func TestLoginThrottlePerAddress(t *testing.T) {
-	setup := func(svc *server.Services) {
-		svc.Access.Limiter = &access.LoginLimiter{Window: access.LoginWindow, PerAccount: 10, PerAddress: 5}
+	setup := func(e *env) {
+		trustLoopback(e)
+		e.svc.Access.Limiter.PerAddress = 5
 	}
 	each(t, setup, func(t *testing.T, e *env) {
+		const sweeper = "198.51.100.9"
 		for i := range 5 {
-			e.badLogin(t, "guess"+strconv.Itoa(i)+"@example.com").want(t, 401)
+			e.badLogin(t, "guess"+strconv.Itoa(i)+"@example.com", as(sweeper)...).want(t, 401)
 		}
-		e.badLogin(t, "guess9@example.com").throttled(t)
+		e.badLogin(t, "guess9@example.com", as(sweeper)...).throttled(t)
 		// Even the right password, for an account with no failures.
-		e.do(t, "", "POST", "/api/auth/login", map[string]string{"email": bobEmail, "password": password}).throttled(t)
-		e.logged(t, "reason=throttled", "limit=address", "addr=127.0.0.1")
-		// Another client behind the (loopback) proxy is unaffected.
-		e.do(t, "", "POST", "/api/auth/login", map[string]string{"email": bobEmail, "password": password},
-			"X-Forwarded-For", "203.0.113.7").want(t, 200)
+		r := e.goodLogin(t, bobEmail, as(sweeper)...)
+		r.throttled(t)
+		if !strings.Contains(r.str("detail"), "from your address") {
+			t.Errorf("429 detail %q", r.str("detail"))
+		}
+		e.logged(t, "reason=throttled", "limit=address", "addr="+sweeper)
+		last := e.signIns(t)
+		if d := last[len(last)-1]; d["limit"] != "address" || d["reason"] != "access.too_many_from_address" {
+			t.Errorf("audit entry: %v", d)
+		}
+		// Another client is unaffected.
+		e.goodLogin(t, bobEmail, as("203.0.113.7")...).want(t, 200)
+	})
+}
+
+// The counts live in the database: two servers (two stores, as two
+// processes would have) on one database share them.
+func TestLoginThrottleAcrossServers(t *testing.T) {
+	storetest.EachShared(t, func(t *testing.T, open func() *store.Store) {
+		s1, s2 := open(), open()
+		one, two := newEnv(t, s1, trustLoopback), newEnv(t, s2, trustLoopback)
+		if _, err := one.svc.Access.CreateUser(context.Background(), access.NewUser{Email: annEmail, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		const attacker = "198.51.100.66"
+		for i := range access.LoginPerPair {
+			srv := one
+			if i%2 == 1 {
+				srv = two
+			}
+			srv.badLogin(t, annEmail, as(attacker)...).want(t, 401)
+		}
+		one.goodLogin(t, annEmail, as(attacker)...).throttled(t)
+		two.goodLogin(t, annEmail, as(attacker)...).throttled(t)
+		two.logged(t, "reason=throttled", "limit=account_address", "addr="+attacker)
+		// The owner signs in on either.
+		two.goodLogin(t, annEmail, as("203.0.113.10")...).want(t, 200)
+		one.goodLogin(t, annEmail, as("203.0.113.11")...).want(t, 200)
+	})
+}
+
+// Forwarding headers count only from trusted proxies: from anyone else a
+// spoofed X-Forwarded-For changes neither the throttle key nor the
+// address in the audit log and the logs.
+func TestForwardedForTrust(t *testing.T) {
+	t.Run("untrusted", func(t *testing.T) {
+		each(t, nil, func(t *testing.T, e *env) {
+			for i := range access.LoginPerPair {
+				spoof := fmt.Sprintf("203.0.113.%d", i+1)
+				e.badLogin(t, annEmail, "X-Forwarded-For", spoof, "X-Real-IP", spoof).want(t, 401)
+			}
+			// A fresh spoofed address does not escape the limit.
+			e.goodLogin(t, annEmail, "X-Forwarded-For", "192.0.2.200", "X-Real-IP", "192.0.2.201").throttled(t)
+			e.logged(t, "reason=throttled", "limit=account_address", "addr=127.0.0.1")
+			for _, d := range e.signIns(t) {
+				if d["ip"] != "127.0.0.1" {
+					t.Errorf("audit entry with a spoofed address: %v", d)
+				}
+			}
+			logs := e.log.String()
+			if strings.Contains(logs, "203.0.113.") || strings.Contains(logs, "192.0.2.20") {
+				t.Errorf("a spoofed address reached the logs:\n%s", logs)
+			}
+			if !strings.Contains(logs, `msg="sign-in failed" email=`+annEmail+" ip=127.0.0.1") ||
+				!strings.Contains(logs, "path=/api/auth/login status=401") {
+				t.Errorf("logs lack the peer address:\n%s", logs)
+			}
+			// Nor does X-Forwarded-Proto make the cookie Secure.
+			bob := e.goodLogin(t, bobEmail, "X-Forwarded-Proto", "https").want(t, 200)
+			if strings.Contains(bob.Header.Get("Set-Cookie"), "Secure") {
+				t.Errorf("untrusted X-Forwarded-Proto believed: %s", bob.Header.Get("Set-Cookie"))
+			}
+		})
+	})
+	t.Run("trusted", func(t *testing.T) {
+		each(t, trustLoopback, func(t *testing.T, e *env) {
+			// The client behind the proxy is the rightmost address the
+			// proxy did not add; what the client itself put first is ignored.
+			for range access.LoginPerPair {
+				e.badLogin(t, annEmail, "X-Forwarded-For", "10.6.6.6, 203.0.113.7").want(t, 401)
+			}
+			e.goodLogin(t, annEmail, "X-Forwarded-For", "203.0.113.7").throttled(t)
+			e.logged(t, "reason=throttled", "limit=account_address", "addr=203.0.113.7")
+			// Another client behind the proxy is unaffected; X-Real-IP works too.
+			e.goodLogin(t, annEmail, "X-Real-IP", "203.0.113.8").want(t, 200)
+			ins := e.signIns(t)
+			if d := ins[0]; d["ip"] != "203.0.113.7" {
+				t.Errorf("first audit entry: %v", d)
+			}
+			if d := ins[len(ins)-1]; d["ip"] != "203.0.113.8" || d["action"] != "login" {
+				t.Errorf("last audit entry: %v", d)
+			}
+			if !strings.Contains(e.log.String(), `msg=sign-in email=`+annEmail+" ip=203.0.113.8") {
+				t.Errorf("sign-in log lacks the forwarded address:\n%s", e.log)
+			}
+			bob := e.goodLogin(t, bobEmail, "X-Forwarded-Proto", "https").want(t, 200)
+			if !strings.Contains(bob.Header.Get("Set-Cookie"), "Secure") {
+				t.Errorf("trusted X-Forwarded-Proto ignored: %s", bob.Header.Get("Set-Cookie"))
+			}
+		})
 	})
 }
 

@@ -154,6 +154,9 @@ func Decode(c echo.Context, v any, strict bool) error {
 		}
 		return errs.Wrap(err, errs.Invalid, "http.bad_json", "detail", "unreadable body")
 	}
+	if err := checkJSON(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if strict {
@@ -234,6 +237,9 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.Warn("request refused", "method", c.Request().Method, "path", c.Path(), "ip", c.RealIP(),
 				"status", status, "why", why)
 		}
+		if status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", authenticate(err))
+		}
 		var ra interface{ RetryAfter() time.Duration }
 		if errors.As(err, &ra) {
 			secs := int64((ra.RetryAfter() + time.Second - 1) / time.Second)
@@ -248,6 +254,25 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		c.Response().WriteHeader(status)
 		json.NewEncoder(c.Response()).Encode(p)
 	}
+}
+
+// ErrorCode is the code err is answered with (the access log records it).
+func ErrorCode(err error) errs.Code { return toError(err).Code }
+
+// Realm is the protection space named in WWW-Authenticate.
+const Realm = "tessera"
+
+// authenticate is the WWW-Authenticate challenge of a 401 (RFC 6750): the
+// Bearer scheme, which every client may use (browsers may use the session
+// cookie instead; the challenge does not make them prompt), and
+// error="invalid_token" when a credential was sent but refused.
+func authenticate(err error) string {
+	h := `Bearer realm="` + Realm + `"`
+	var r *access.Refusal
+	if errors.As(err, &r) {
+		h += `, error="invalid_token"`
+	}
+	return h
 }
 
 // toError converts framework errors to *errs.Error.
@@ -286,6 +311,10 @@ func init() {
 		"http.too_large":          {i18n.EN: "The request body is too large.", i18n.ZhCN: "请求体过大。"},
 		"http.no_route":           {i18n.EN: "No such endpoint.", i18n.ZhCN: "接口不存在。"},
 		"http.method_not_allowed": {i18n.EN: "This method is not allowed here.", i18n.ZhCN: "不支持该请求方法。"},
+		"http.wrong_method":       {i18n.EN: "{method} is not allowed here; the allowed methods are {allowed}.", i18n.ZhCN: "此处不支持 {method} 方法，可用的方法为 {allowed}。"},
+		"http.bad_utf8":           {i18n.EN: "The request body is not valid UTF-8 (at byte {offset}).", i18n.ZhCN: "请求体不是有效的 UTF-8 编码（第 {offset} 字节）。"},
+		"http.nul_char":           {i18n.EN: "Text in the request body must not contain the NUL character (\\u0000); found at \"{key}\".", i18n.ZhCN: "请求体中的文本不能包含 NUL 字符（\\u0000），位置：“{key}”。"},
+		"http.duplicate_key":      {i18n.EN: "The key \"{key}\" appears twice in the same object of the request body.", i18n.ZhCN: "请求体的同一对象中出现了重复的键“{key}”。"},
 		"http.bad_request":        {i18n.EN: "Bad request: {detail}.", i18n.ZhCN: "请求无效：{detail}。"},
 		"http.csrf":               {i18n.EN: "A request signed in with the session cookie must send the CSRF token (header X-CSRF-Token, as given at sign-in).", i18n.ZhCN: "使用会话 Cookie 的请求必须携带 CSRF 令牌（请求头 X-CSRF-Token，登录时提供）。"},
 		"http.bad_param":          {i18n.EN: "Query parameter \"{name}\" is not valid.", i18n.ZhCN: "查询参数“{name}”无效。"},

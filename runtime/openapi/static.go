@@ -49,7 +49,8 @@ func (d *doc) addStatic() {
 		"tags": []any{"auth"}, "operationId": "auth.login",
 		"summary": "Sign in",
 		"description": "Checks email and password and starts a session: the reply carries a bearer token, and browsers also get the tessera_session cookie. " +
-			"Repeated failures for an email or from a client address are throttled: further attempts get a 429 with Retry-After until the wait is over.",
+			"Failures are counted per email and client address, and per address: past either limit, further attempts from that address get a 429 with Retry-After until the wait is over. " +
+			"Many failures of one email from everywhere only delay its sign-ins by a few seconds, so that nobody elsewhere can lock the owner out.",
 		"security":    []any{}, // public
 		"requestBody": body(ref("LoginRequest"), ""),
 		"responses": responses(obj{"200": ok("Signed in.", ref("LoginResponse"))},
@@ -342,7 +343,7 @@ func (d *doc) addStaticComponents() {
 	s["Token"] = obj{
 		"type":        "object",
 		"description": "A personal API token, without the token itself.",
-		"required":    []any{"id", "name", "created_at", "expires_at", "last_used_at"},
+		"required":    []any{"id", "name", "created_at", "expires_at", "last_used_at", "state"},
 		"properties":  tokenProps(),
 	}
 	newToken := tokenProps()
@@ -351,7 +352,7 @@ func (d *doc) addStaticComponents() {
 	s["NewToken"] = obj{
 		"type":        "object",
 		"description": "A new personal API token, with the token itself: store it now, it is never shown again.",
-		"required":    []any{"id", "name", "created_at", "expires_at", "last_used_at", "token"},
+		"required":    []any{"id", "name", "created_at", "expires_at", "last_used_at", "state", "token"},
 		"properties":  newToken,
 	}
 	s["TokenList"] = obj{
@@ -560,7 +561,13 @@ func (d *doc) addStaticComponents() {
 		}}
 	}
 	d.responses["BadRequest"] = problem("The request is malformed: bad JSON, a bad query parameter (filter, sort, limit, cursor, expand), ...")
-	d.responses["Unauthorized"] = problem("Not signed in, or the session expired.")
+	unauthorized := problem("Not signed in, or the session or token was refused (expired, revoked, unknown).")
+	unauthorized["headers"] = obj{"WWW-Authenticate": obj{
+		"description": "The challenge: Bearer realm=\"tessera\", with error=\"invalid_token\" when a credential was sent but refused.",
+		"required":    true,
+		"schema":      obj{"type": "string", "examples": []any{`Bearer realm="tessera", error="invalid_token"`}},
+	}}
+	d.responses["Unauthorized"] = unauthorized
 	d.responses["Forbidden"] = problem("Signed in, but not allowed: the operation needs an administrator or a role " +
 		"permission the caller lacks (e.g. create on a module, or writing a field they may only read), or a request " +
 		"authenticated with the session cookie changes something without the X-CSRF-Token header.")
@@ -646,6 +653,8 @@ func tokenProps() obj {
 		"created_at":   dateTimeSchema,
 		"expires_at":   describe(nullDateTime(), "When the token stops working; null: never."),
 		"last_used_at": describe(nullDateTime(), "When the token was last used (recorded at intervals, not on every request); null: never."),
+		"state": obj{"type": "string", "enum": []any{access.StateActive, access.StateExpired},
+			"description": "active, or expired (no longer accepted; listed until it is purged, 30 days after it expired)."},
 	}
 }
 

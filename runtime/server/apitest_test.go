@@ -29,6 +29,7 @@ import (
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
+	"github.com/tessera-app/tessera/runtime/httpx/httpxtest"
 	"github.com/tessera-app/tessera/runtime/server"
 )
 
@@ -45,8 +46,9 @@ type env struct {
 	s      *store.Store
 	srv    *httptest.Server
 	url    string
-	tokens map[string]string // "admin", "user" → session token
-	ids    map[string]string // "admin", "user" → user id
+	tokens map[string]string    // "admin", "user" → session token
+	ids    map[string]string    // "admin", "user" → user id
+	log    *httpxtest.LogBuffer // everything the server logged, from level info
 }
 
 // each runs fn against a fresh server per dialect, with an admin and a
@@ -59,11 +61,15 @@ func each(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, s *store.Store) *env {
 	t.Helper()
-	// Internal errors are logged with their cause: show them with the test.
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Internal errors are logged with their cause: show them with the
+	// test. Everything is kept for tests of the logs.
+	lb := &httpxtest.LogBuffer{}
+	log := slog.New(slog.NewMultiHandler(
+		slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}),
+		slog.NewTextHandler(lb, nil)))
 	srv := httptest.NewServer(server.New(server.NewServices(s), log))
 	t.Cleanup(srv.Close)
-	e := &env{s: s, srv: srv, url: srv.URL, tokens: map[string]string{}, ids: map[string]string{}}
+	e := &env{s: s, srv: srv, url: srv.URL, tokens: map[string]string{}, ids: map[string]string{}, log: lb}
 	acc := access.NewService(s)
 	for who, in := range map[string]access.NewUser{
 		"admin": {Email: adminEmail, Password: password, Name: "Ada Admin", IsAdmin: true},
@@ -449,4 +455,10 @@ func (e *env) rowCount(t testing.TB, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// withContains adds expected body fragments to sc.
+func withContains(sc scenario, fragments ...string) scenario {
+	sc.contains = append(sc.contains, fragments...)
+	return sc
 }

@@ -113,16 +113,36 @@ func NewServices(s *store.Store) *Services {
 	return svc
 }
 
+// Option adjusts the HTTP server New builds.
+type Option func(*options)
+
+type options struct {
+	proxies httpx.Proxies
+}
+
+// TrustProxies names the reverse proxies whose forwarding headers
+// (X-Forwarded-For, X-Real-IP, X-Forwarded-Proto) are believed; from any
+// other peer they are dropped (see httpx.Proxies). Without it nobody is
+// trusted.
+func TrustProxies(p httpx.Proxies) Option { return func(o *options) { o.proxies = p } }
+
 // New returns the HTTP handler.
-func New(svc *Services, log *slog.Logger) *echo.Echo {
+func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// The client address (sign-in throttling, logs) is the peer's, or the
-	// X-Forwarded-For entry a proxy on a private or loopback address added.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	// The client address (sign-in throttling, the audit log, logs) is the
+	// peer's, or what a trusted proxy says it is.
+	e.IPExtractor = o.proxies.IPExtractor()
 	e.HTTPErrorHandler = httpx.ErrorHandler(log)
-	e.Use(middleware.Recover())
-	e.Use(requestLog(log))
+	// Before routing: forwarding headers from untrusted peers go; the
+	// request log sees the status the client got (panics included).
+	e.Pre(o.proxies.StripUntrusted)
+	e.Pre(requestLog(log))
+	e.Pre(middleware.Recover())
 	e.Use(middleware.BodyLimit(MaxBody))
 	e.Use(recordapi.AuditRequest)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -163,9 +183,13 @@ func New(svc *Services, log *slog.Logger) *echo.Echo {
 		recordapi.BindHistory(private, svc.Meta, svc.Audit)
 	}
 	openapi.Bind(private, svc.Meta, svc.Access)
-	// Unknown /api paths are 404 problem documents, even unauthenticated.
-	api.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
-	return e
+	// Unknown /api paths are 404 problem documents, even unauthenticated;
+	// known paths with another method are 405 (methods.go).
+	routes := &routeTable{}
+	e.RouteNotFound("/*", routes.notFound)
+	api.RouteNotFound("/*", routes.notFound)
+	*routes = *newRouteTable(e)
+	return &Handler{Echo: e}
 }
 
 // csp allows nothing from elsewhere, no framing, and of inline content
@@ -187,14 +211,28 @@ func noStoreAPI(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requestLog logs every request once it is answered: method, path, the
+// status the client received and, for errors, the error code. Errors are
+// rendered here (not after the middleware returns) so that the status
+// logged is the one sent.
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.Info("http", "method", v.Method, "path", v.URIPath, "status", v.Status, "ms", v.Latency.Milliseconds())
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			method, path := method(c), c.Request().URL.Path
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			attrs := []any{"method", method, "path", path, "status", c.Response().Status,
+				"ms", time.Since(start).Milliseconds(), "ip", c.RealIP()}
+			if err != nil {
+				attrs = append(attrs, "code", httpx.ErrorCode(err))
+			}
+			log.Info("http", attrs...)
 			return nil
-		},
-	})
+		}
+	}
 }
 
 // homeStyle is the landing page's style sheet (allowed by csp's hash).

@@ -31,10 +31,28 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	}
 }
 
-// SQLite opens a migrated store in t.TempDir().
-func SQLite(t testing.TB) *store.Store {
+// EachShared runs fn once per available dialect with open, which opens
+// another store on one database each time it is called: as several
+// processes would, with connections of their own.
+func EachShared(t *testing.T, fn func(t *testing.T, open func() *store.Store)) {
 	t.Helper()
-	s, err := store.Open(context.Background(), t.TempDir(), "")
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		fn(t, func() *store.Store { return Open(t, dir, "") })
+	})
+	if base := os.Getenv(EnvURL); base != "" {
+		t.Run("postgres", func(t *testing.T) {
+			u, _ := SchemaURL(t, base)
+			fn(t, func() *store.Store { return Open(t, "", u) })
+		})
+	}
+}
+
+// Open opens and migrates the store of dataDir or url (see store.Open),
+// closed when the test ends.
+func Open(t testing.TB, dataDir, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), dataDir, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +63,12 @@ func SQLite(t testing.TB) *store.Store {
 	return s
 }
 
+// SQLite opens a migrated store in t.TempDir().
+func SQLite(t testing.TB) *store.Store {
+	t.Helper()
+	return Open(t, t.TempDir(), "")
+}
+
 // Postgres opens a migrated store in a new schema of the test database; the
 // schema is dropped when the test ends. It skips when no URL is set.
 func Postgres(t testing.TB) *store.Store {
@@ -53,17 +77,8 @@ func Postgres(t testing.TB) *store.Store {
 	if base == "" {
 		t.Skip(EnvURL + " not set")
 	}
-	u, schema := SchemaURL(t, base)
-	s, err := store.Open(context.Background(), "", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	_ = schema
-	return s
+	u, _ := SchemaURL(t, base)
+	return Open(t, "", u)
 }
 
 // SchemaURL creates a fresh schema in the database at base and returns a
