@@ -29,8 +29,8 @@ type Store struct {
 	// W takes every write. On SQLite it is a single connection (SQLite has
 	// one writer anyway; queuing in Go beats SQLITE_BUSY retries).
 	W *sql.DB
-	// R serves reads: a pool of read-only connections on SQLite, the same
-	// pool as W on PostgreSQL.
+	// R serves reads: a pool of read-only connections on SQLite, a second
+	// pool on PostgreSQL (so reads never wait for a writer's connection).
 	R *sql.DB
 	D Dialect
 	// Now is the clock; tests replace it.
@@ -53,7 +53,18 @@ func Open(ctx context.Context, dataDir, url string) (*Store, error) {
 		s.W.SetMaxOpenConns(20)
 		s.W.SetMaxIdleConns(20)
 		s.W.SetConnMaxIdleTime(5 * time.Minute)
-		s.R = s.W
+		// Reads get a pool of their own, as on SQLite. Code running inside
+		// a write transaction (hooks reading metadata through a cache, say)
+		// reads through R: on a shared pool, 20 transactions holding every
+		// connection while waiting for a row lock one of them holds, whose
+		// owner waits for a connection to read, would wait forever.
+		if s.R, err = sql.Open("pgx", url); err != nil {
+			s.W.Close()
+			return nil, err
+		}
+		s.R.SetMaxOpenConns(10)
+		s.R.SetMaxIdleConns(4)
+		s.R.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		if err := os.MkdirAll(dataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
