@@ -173,6 +173,9 @@ func (r *run) approve(t *store.ApprovalTask, d Decision, action string) error {
 	if err := r.close(t, taskApproved); err != nil {
 		return err
 	}
+	if t.Kind == kindResubmit {
+		action = "resubmit"
+	}
 	if err := r.log(action, t.ID, t.StepKey, d.Comment, changes, nil); err != nil {
 		return err
 	}
@@ -232,7 +235,7 @@ func (r *run) sendBack(t *store.ApprovalTask, d Decision) error {
 	}
 	r.inst.Step, r.inst.Round = submitterStep, r.inst.Round+1
 	return r.assign(&store.ApprovalTask{Step: submitterStep, StepKey: "submitter", Kind: kindResubmit, AssigneeID: r.inst.SubmitterID,
-		Status: taskPending, Reason: "returned to the submitter"})
+		Status: taskPending, Reason: reason("approval.reason_returned")})
 }
 
 // transfer hands t to another user (转交); the due time stays.
@@ -242,7 +245,7 @@ func (r *run) transfer(t *store.ApprovalTask, d Decision) error {
 		return err
 	}
 	from := t.AssigneeID
-	t.AssigneeID, t.Reason = to.ID, "transferred by "+from
+	t.AssigneeID, t.Reason = to.ID, reason("approval.reason_transferred", "user", r.name(from))
 	if err := r.s.Store.UpdateApprovalTask(r.ctx, r.tx, t); err != nil {
 		return err
 	}
@@ -267,7 +270,7 @@ func (r *run) addApprover(t *store.ApprovalTask, d Decision) error {
 			return errs.Fields(errs.Field("user", "already", "approval.already_approver"))
 		}
 	}
-	nt := &store.ApprovalTask{Step: t.Step, StepKey: t.StepKey, Kind: kindApprove, AssigneeID: to.ID, Reason: "added by " + t.AssigneeID}
+	nt := &store.ApprovalTask{Step: t.Step, StepKey: t.StepKey, Kind: kindApprove, AssigneeID: to.ID, Reason: reason("approval.reason_added", "user", r.name(t.AssigneeID))}
 	switch d.Position {
 	case "before":
 		t.Status = taskWaiting
@@ -288,6 +291,14 @@ func (r *run) addApprover(t *store.ApprovalTask, d Decision) error {
 		return err
 	}
 	return r.log("add_approver", t.ID, t.StepKey, d.Comment, nil, map[string]any{"user": to.ID, "position": d.Position, "task": nt.ID})
+}
+
+// name names a user in a reason (their id when they cannot be read).
+func (r *run) name(id string) string {
+	if u, err := r.s.Store.UserByID(r.ctx, id); err == nil {
+		return who(u)
+	}
+	return id
 }
 
 // otherUser is the active user id names, who is not t's assignee.

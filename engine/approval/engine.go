@@ -505,6 +505,27 @@ func (r *run) release(t *store.ApprovalTask) (int, error) {
 
 type assignee struct{ id, reason string }
 
+// reason encodes why a task is someone's as a message (key and
+// arguments), stored with the task and in the history and rendered in the
+// reader's language when shown.
+func reason(key string, kv ...any) string {
+	b, _ := json.Marshal(i18n.M(key, kv...))
+	return string(b)
+}
+
+// renderReason shows a stored reason in locale (text stored before
+// reasons were messages is shown as it is).
+func renderReason(locale, stored string) string {
+	var m i18n.Msg
+	if err := json.Unmarshal([]byte(stored), &m); err != nil || m.Key == "" {
+		return stored
+	}
+	return i18n.T(locale, m)
+}
+
+// who names a user in a reason.
+func who(u *access.User) string { return fmt.Sprintf("%s (%s)", u.Name, u.Email) }
+
 // resolve finds a step's approvers. A disabled approver is replaced by
 // their nearest active manager; an empty set goes to the submitter's
 // manager, else to the administrators (each with the reason in the
@@ -565,7 +586,7 @@ func (r *run) resolve(st Step, rec store.Record) ([]assignee, error) {
 	// Nobody: the submitter's manager, else the administrators.
 	if r.inst.SubmitterID != "" {
 		if u, err := r.s.Access.ManagerOf(r.ctx, r.inst.SubmitterID, 1); err == nil && !u.Disabled {
-			return []assignee{{u.ID, "no approver found for step " + st.Key + ": assigned to the submitter's manager"}}, nil
+			return []assignee{{u.ID, reason("approval.reason_no_approver_manager", "step", st.Key)}}, nil
 		}
 	}
 	admins, err := r.s.Store.AdminIDs(r.ctx)
@@ -573,7 +594,7 @@ func (r *run) resolve(st Step, rec store.Record) ([]assignee, error) {
 		return nil, err
 	}
 	for _, id := range admins {
-		out = append(out, assignee{id, "no approver found for step " + st.Key + ": assigned to the administrators"})
+		out = append(out, assignee{id, reason("approval.reason_no_approver_admins", "step", st.Key)})
 	}
 	if len(out) == 0 {
 		return nil, errs.New(errs.Unprocessable, "approval.no_approvers", "step", st.Key)
@@ -604,7 +625,7 @@ func (r *run) active(userID string) (string, string, error) {
 			return "", "", err
 		}
 		if !m.Disabled {
-			return m.ID, fmt.Sprintf("approver %s (%s) is disabled or has left: assigned to their manager %s (%s)", u.Name, u.Email, m.Name, m.Email), nil
+			return m.ID, reason("approval.reason_disabled", "user", who(u), "manager", who(m)), nil
 		}
 	}
 	return "", "", nil

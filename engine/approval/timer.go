@@ -112,13 +112,13 @@ func (r *run) escalate(t *store.ApprovalTask) error {
 		}
 	}
 	if to == "" {
-		if err := r.log("escalate_failed", t.ID, t.StepKey, "", nil, map[string]any{"reason": "the approver has no active manager: reminded instead"}); err != nil {
+		if err := r.log("escalate_failed", t.ID, t.StepKey, "", nil, map[string]any{"reason": reason("approval.reason_no_manager")}); err != nil {
 			return err
 		}
 		return r.notify(t.AssigneeID, "approval.notify_overdue")
 	}
 	from := t.AssigneeID
-	t.AssigneeID, t.Reason = to, "escalated: overdue with "+from
+	t.AssigneeID, t.Reason = to, reason("approval.reason_escalated", "user", r.name(from))
 	if err := r.due(t); err != nil {
 		return err
 	}

@@ -74,7 +74,24 @@ type DecisionView struct {
 	Comment string          `json:"comment,omitempty"`
 	Changes json.RawMessage `json:"changes,omitempty"`
 	Detail  json.RawMessage `json:"detail,omitempty"`
-	At      time.Time       `json:"at"`
+	// Reason says why (a reassignment, an escalation), in the reader's
+	// language.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+type localeKey struct{}
+
+// WithLocale makes the instances read with ctx show reasons in locale.
+func WithLocale(ctx context.Context, locale string) context.Context {
+	return context.WithValue(ctx, localeKey{}, locale)
+}
+
+func localeOf(ctx context.Context) string {
+	if l, ok := ctx.Value(localeKey{}).(string); ok {
+		return l
+	}
+	return "en"
 }
 
 func ptime(t time.Time) *time.Time {
@@ -84,8 +101,8 @@ func ptime(t time.Time) *time.Time {
 	return &t
 }
 
-func taskView(t *store.ApprovalTask) TaskView {
-	return TaskView{ID: t.ID, Step: t.StepKey, Round: t.Round, Kind: t.Kind, Assignee: t.AssigneeID, Status: t.Status, Reason: t.Reason,
+func taskView(t *store.ApprovalTask, locale string) TaskView {
+	return TaskView{ID: t.ID, Step: t.StepKey, Round: t.Round, Kind: t.Kind, Assignee: t.AssigneeID, Status: t.Status, Reason: renderReason(locale, t.Reason),
 		DueAt: ptime(t.DueAt), TimedOut: t.TimedOut, CreatedAt: t.CreatedAt, ActedAt: ptime(t.ActedAt)}
 }
 
@@ -125,12 +142,17 @@ func (s *Service) view(ctx context.Context, inst *store.ApprovalInstance) (*Inst
 	for _, st := range proc.Steps {
 		out.Steps = append(out.Steps, StepView{Key: st.Key, Label: st.Label, Mode: st.Mode})
 	}
+	loc := localeOf(ctx)
 	for _, t := range tasks {
-		out.Tasks = append(out.Tasks, taskView(t))
+		out.Tasks = append(out.Tasks, taskView(t, loc))
 	}
 	for _, d := range ds {
+		var det struct {
+			Reason string `json:"reason"`
+		}
+		json.Unmarshal(d.Detail, &det)
 		out.Decisions = append(out.Decisions, DecisionView{ID: d.ID, Task: d.TaskID, Step: d.StepKey, Actor: d.ActorID, Action: d.Action,
-			Comment: d.Comment, Changes: d.Changes, Detail: d.Detail, At: d.At})
+			Comment: d.Comment, Changes: d.Changes, Detail: d.Detail, Reason: renderReason(loc, det.Reason), At: d.At})
 	}
 	return out, nil
 }

@@ -94,7 +94,7 @@ func TestReturnTransferAddApproverReject(t *testing.T) {
 			t.Fatalf("tasks after reject: %v", got)
 		}
 		acts := f.actions(id)
-		for _, want := range []string{"return", "transfer", "add_approver", "reject", "finish"} {
+		for _, want := range []string{"return", "transfer", "add_approver", "resubmit", "reject", "finish"} {
 			if !slices.Contains(acts, want) {
 				t.Errorf("history lacks %s: %v", want, acts)
 			}
@@ -220,8 +220,11 @@ func TestDisabledAndEmptyApprovers(t *testing.T) {
 			t.Fatalf("disabled bob's task went to %v", got)
 		}
 		h := f.inst(id)
-		if !contains(h.Body, "is disabled or has left") || h.Str("tasks.0.reason") == "" {
+		if !contains(h.Body, "is disabled or has left: assigned to their manager mgr (mgr@example.com)") || h.Str("tasks.0.reason") == "" {
 			t.Fatalf("the history says why: %s", h.Body)
+		}
+		if zh := f.Do(t, "admin", "GET", "/api/approvals/"+id, nil, "Accept-Language", "zh-CN").Want(t, 200); !contains(zh.Body, "已停用或离职，已转给其上级 mgr") {
+			t.Fatalf("the reason in Chinese: %s", zh.Body)
 		}
 
 		id = f.submit("rep", f.quote("rep", map[string]any{}), "byfield")

@@ -6,6 +6,7 @@
 package approvalapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -30,7 +31,7 @@ func Bind(g *echo.Group, svc *approval.Service) {
 	admin := httpx.RequireAdmin
 	base := "/apps/:app/approvals"
 	g.GET(base, func(c echo.Context) error {
-		ps, err := svc.Processes(c.Request().Context(), c.Param("app"))
+		ps, err := svc.Processes(ctx(c), c.Param("app"))
 		if err != nil {
 			return err
 		}
@@ -41,14 +42,14 @@ func Bind(g *echo.Group, svc *approval.Service) {
 		if err := httpx.Decode(c, &in, true); err != nil {
 			return err
 		}
-		p, err := svc.Create(c.Request().Context(), c.Param("app"), &in)
+		p, err := svc.Create(ctx(c), c.Param("app"), &in)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusCreated, p)
 	}, admin)
 	g.GET(base+"/:key", func(c echo.Context) error {
-		p, err := svc.Process(c.Request().Context(), c.Param("app"), c.Param("key"))
+		p, err := svc.Process(ctx(c), c.Param("app"), c.Param("key"))
 		if err != nil {
 			return err
 		}
@@ -59,20 +60,20 @@ func Bind(g *echo.Group, svc *approval.Service) {
 		if err := httpx.Decode(c, &in, true); err != nil {
 			return err
 		}
-		p, err := svc.Replace(c.Request().Context(), c.Param("app"), c.Param("key"), &in.Process, in.Version)
+		p, err := svc.Replace(ctx(c), c.Param("app"), c.Param("key"), &in.Process, in.Version)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, p)
 	}, admin)
 	g.DELETE(base+"/:key", func(c echo.Context) error {
-		if err := svc.Delete(c.Request().Context(), c.Param("app"), c.Param("key")); err != nil {
+		if err := svc.Delete(ctx(c), c.Param("app"), c.Param("key")); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	}, admin)
 	g.GET(base+"/:key/diagram", func(c echo.Context) error {
-		src, err := svc.Diagram(c.Request().Context(), c.Param("app"), c.Param("key"), httpx.Locale(c))
+		src, err := svc.Diagram(ctx(c), c.Param("app"), c.Param("key"), httpx.Locale(c))
 		if err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func Bind(g *echo.Group, svc *approval.Service) {
 		if err != nil {
 			return err
 		}
-		st, err := svc.Stats(c.Request().Context(), c.Param("app"), c.Param("key"), from, to)
+		st, err := svc.Stats(ctx(c), c.Param("app"), c.Param("key"), from, to)
 		if err != nil {
 			return err
 		}
@@ -96,14 +97,14 @@ func Bind(g *echo.Group, svc *approval.Service) {
 		if err := httpx.Decode(c, &in, true); err != nil {
 			return err
 		}
-		inst, err := svc.Submit(c.Request().Context(), record.Actor{User: httpx.User(c), Via: "api"}, c.Param("app"), c.Param("module"), c.Param("id"), in)
+		inst, err := svc.Submit(ctx(c), record.Actor{User: httpx.User(c), Via: "api"}, c.Param("app"), c.Param("module"), c.Param("id"), in)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusCreated, inst)
 	})
 	g.GET(rec, func(c echo.Context) error {
-		is, err := svc.RecordInstances(c.Request().Context(), httpx.User(c), c.Param("app"), c.Param("module"), c.Param("id"))
+		is, err := svc.RecordInstances(ctx(c), httpx.User(c), c.Param("app"), c.Param("module"), c.Param("id"))
 		if err != nil {
 			return err
 		}
@@ -112,7 +113,7 @@ func Bind(g *echo.Group, svc *approval.Service) {
 
 	g.GET("/approvals", func(c echo.Context) error {
 		limit, _ := strconv.Atoi(c.QueryParam("limit"))
-		items, next, err := svc.Inbox(c.Request().Context(), httpx.User(c), c.QueryParam("box"), c.QueryParam("cursor"), limit)
+		items, next, err := svc.Inbox(ctx(c), httpx.User(c), c.QueryParam("box"), c.QueryParam("cursor"), limit)
 		if err != nil {
 			return err
 		}
@@ -123,7 +124,7 @@ func Bind(g *echo.Group, svc *approval.Service) {
 		return c.JSON(http.StatusOK, out)
 	})
 	g.GET("/approvals/:instance", func(c echo.Context) error {
-		inst, err := svc.InstanceFor(c.Request().Context(), httpx.User(c), c.Param("instance"))
+		inst, err := svc.InstanceFor(ctx(c), httpx.User(c), c.Param("instance"))
 		if err != nil {
 			return err
 		}
@@ -134,7 +135,7 @@ func Bind(g *echo.Group, svc *approval.Service) {
 		if err := optional(c, &in); err != nil {
 			return err
 		}
-		inst, err := svc.Act(c.Request().Context(), httpx.User(c), c.Param("instance"), c.Param("task"), c.Param("action"), in)
+		inst, err := svc.Act(ctx(c), httpx.User(c), c.Param("instance"), c.Param("task"), c.Param("action"), in)
 		if err != nil {
 			return err
 		}
@@ -142,10 +143,10 @@ func Bind(g *echo.Group, svc *approval.Service) {
 	})
 	for action, fn := range map[string]func(*approval.Service, echo.Context, string) (*approval.Instance, error){
 		"withdraw": func(s *approval.Service, c echo.Context, comment string) (*approval.Instance, error) {
-			return s.Withdraw(c.Request().Context(), httpx.User(c), c.Param("instance"), comment)
+			return s.Withdraw(ctx(c), httpx.User(c), c.Param("instance"), comment)
 		},
 		"remind": func(s *approval.Service, c echo.Context, comment string) (*approval.Instance, error) {
-			return s.Remind(c.Request().Context(), httpx.User(c), c.Param("instance"), comment)
+			return s.Remind(ctx(c), httpx.User(c), c.Param("instance"), comment)
 		},
 	} {
 		g.POST("/approvals/:instance/"+action, func(c echo.Context) error {
@@ -162,6 +163,12 @@ func Bind(g *echo.Group, svc *approval.Service) {
 			return c.JSON(http.StatusOK, inst)
 		})
 	}
+}
+
+// ctx is the request's context, with the caller's language for the
+// reasons in approval histories.
+func ctx(c echo.Context) context.Context {
+	return approval.WithLocale(c.Request().Context(), httpx.Locale(c))
 }
 
 // optional decodes a body that may be absent (no body: no options).

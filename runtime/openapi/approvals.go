@@ -170,7 +170,7 @@ func (d *doc) addApprovalComponents() {
 		"decisions": arrayOf(obj{"type": "object", "properties": obj{
 			"id": uuidSchema, "task": uuidSchema, "step": obj{"type": "string"}, "actor": obj{"type": "string", "description": "Empty: the system (a timer, a rule)."},
 			"action": obj{"type": "string"}, "comment": obj{"type": "string"}, "changes": obj{"type": "object", "description": "field → {from, to}"},
-			"detail": obj{"type": "object"}, "at": dateTimeSchema,
+			"detail": obj{"type": "object"}, "reason": obj{"type": "string", "description": "Why (reassignment, escalation), in the caller's language."}, "at": dateTimeSchema,
 		}}),
 		"record": obj{"type": "object", "description": "For participants and administrators."},
 	}}
