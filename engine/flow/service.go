@@ -74,6 +74,17 @@ func New(s *store.Store, m *meta.Service, recs *record.Service, rules *rule.Engi
 		rules.TriggerChecks["stage_changed"] = svc.checkTrigger
 	}
 	m.BeforeChange = append(m.BeforeChange, svc.moduleChange)
+	// A deleted app takes its pipelines along: forget them at once, so an
+	// app made again under the same key does not meet them in the cache.
+	onChange := m.OnChange
+	m.OnChange = func(ctx context.Context, c meta.Change) {
+		if onChange != nil {
+			onChange(ctx, c)
+		}
+		if c.Action == "app.delete" {
+			svc.forget()
+		}
+	}
 	return svc
 }
 

@@ -128,3 +128,20 @@ func TestRemovingAnEmptyState(t *testing.T) {
 		}
 	})
 }
+
+// Deleting an app takes its pipelines along (and leaves their history).
+func TestDeletingTheApp(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.pipeline(t)
+		e.deal(t, "rep", map[string]any{"name": "x"})
+		e.do(t, "admin", "POST", "/api/apps/crm/rules", map[string]any{"key": "r", "label": label("r", "r"), "module": "deal",
+			"trigger": map[string]any{"type": "stage_changed"}, "actions": []any{map[string]any{"type": "set", "values": map[string]string{"name": `"y"`}}}}).want(t, 201)
+		e.do(t, "admin", "DELETE", "/api/apps/crm", nil).want(t, 204)
+		if n := e.count(t, `SELECT count(*) FROM flows`); n != 0 {
+			t.Errorf("%d pipelines outlived their app", n)
+		}
+		if n := e.count(t, `SELECT count(*) FROM stage_history`); n != 1 {
+			t.Errorf("history rows: %d", n)
+		}
+	})
+}
