@@ -324,3 +324,36 @@ func TestGuardReadsLookups(t *testing.T) {
 		e.fire(t, "rep", sv, "qualify", nil).want(t, 200)
 	})
 }
+
+// Someone who may read a record but not change it sees its transitions,
+// none allowed, and why; a role with the stage field read-only likewise.
+func TestTransitionsForReaders(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.pipeline(t)
+		e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "viewer", "label": label("Viewer", "只读"),
+			"permissions": []any{map[string]any{"app": "crm", "module": "deal", "actions": []string{"read"}}}}).want(t, 201)
+		e.do(t, "admin", "POST", "/api/roles", map[string]any{"key": "clerk", "label": label("Clerk", "文员"),
+			"permissions": []any{map[string]any{"app": "crm", "module": "deal", "actions": []string{"read", "update"},
+				"fields": map[string]string{"stage": "read"}}}}).want(t, 201)
+		for _, who := range []string{"viewer", "clerk"} {
+			r := e.do(t, "admin", "POST", "/api/users", map[string]any{"email": who + "@example.com", "password": password,
+				"name": who, "roles": []string{who}}).want(t, 201)
+			e.ids[who] = r.str("id")
+			e.tokens[who] = e.login(t, who+"@example.com")
+		}
+		id := e.deal(t, "rep", map[string]any{"name": "A"}).str("id")
+		r := e.do(t, "viewer", "GET", dealPath(id)+"/transitions", nil).want(t, 200)
+		if r.get("transitions.0.allowed") != false || r.str("transitions.0.reasons.0") != "You may not change this record." {
+			t.Errorf("viewer's transitions: %s", r.body)
+		}
+		e.fire(t, "viewer", id, "qualify", nil).want(t, 403)
+		r = e.do(t, "clerk", "GET", dealPath(id)+"/transitions", nil).want(t, 200)
+		if r.get("transitions.0.allowed") != false || !strings.Contains(r.str("transitions.0.reasons.0"), "stage") {
+			t.Errorf("clerk's transitions: %s", r.body)
+		}
+		e.fire(t, "clerk", id, "qualify", nil).want(t, 403)
+		if s := e.do(t, "admin", "GET", dealPath(id), nil).str("stage"); s != "lead" {
+			t.Errorf("a reader moved the deal to %s", s)
+		}
+	})
+}
