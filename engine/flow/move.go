@@ -77,11 +77,11 @@ func moveFor(ctx context.Context, f *Flow, id string) *move {
 }
 
 // beforeSave fills in the initial state of a record created without one.
-func (s *Service) beforeSave(ctx context.Context, _ *store.Tx, ev *record.Event) error {
+func (s *Service) beforeSave(ctx context.Context, tx *store.Tx, ev *record.Event) error {
 	if ev.Op != record.OpCreate {
 		return nil
 	}
-	flows, err := s.forModule(ctx, ev.Module.AppKey, ev.Module.Key)
+	flows, err := s.forModuleIn(ctx, tx, ev.Module.AppKey, ev.Module.Key)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Service) inTx(ctx context.Context, tx *store.Tx, ev *record.Event) erro
 	if ev.Op != record.OpCreate && ev.Op != record.OpUpdate {
 		return nil
 	}
-	flows, err := s.forModule(ctx, ev.Module.AppKey, ev.Module.Key)
+	flows, err := s.forModuleIn(ctx, tx, ev.Module.AppKey, ev.Module.Key)
 	if err != nil || len(flows) == 0 {
 		return err
 	}
@@ -401,18 +401,25 @@ type actionsPayload struct {
 // actionsJob runs a transition's on-enter actions through the rule engine,
 // inside the job's transaction (so they take effect exactly once), logged
 // in the rule-run log as "<flow>.<transition>". The pipeline's current
-// definition counts: a transition removed since runs nothing.
+// definition counts (as cached: a change reaches jobs within CacheTTL): a
+// transition removed since runs nothing.
 func (s *Service) actionsJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error {
 	var p actionsPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
 		return err
 	}
-	f, err := s.Flow(ctx, p.App, p.Flow)
-	if errs.Is(err, errs.NotFound) {
-		return nil
-	}
+	flows, err := s.forModuleIn(ctx, tx, p.App, p.Module)
 	if err != nil {
 		return err
+	}
+	var f *Flow
+	for _, g := range flows {
+		if g.Key == p.Flow {
+			f = g
+		}
+	}
+	if f == nil {
+		return nil // the pipeline is gone
 	}
 	tr := f.Transition(p.Transition)
 	if tr == nil || len(tr.Actions) == 0 || s.Rules == nil {

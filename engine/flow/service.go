@@ -54,6 +54,7 @@ type Service struct {
 	mu       sync.RWMutex
 	flows    map[string][]*Flow // "app/module" → pipelines; nil = reload
 	loadedAt time.Time
+	loading  sync.Mutex // one reload at a time
 }
 
 // New wires the pipelines into the record write path (a before-save hook
@@ -97,29 +98,49 @@ func (s *Service) forget() {
 
 // forModule returns the pipelines of a module, cached per process.
 func (s *Service) forModule(ctx context.Context, app, module string) ([]*Flow, error) {
-	s.mu.RLock()
-	cache, age := s.flows, time.Since(s.loadedAt)
-	s.mu.RUnlock()
-	if cache == nil || age > CacheTTL {
-		rows, err := s.Store.Flows(ctx, "")
-		if err != nil {
-			return nil, err
-		}
-		cache = map[string][]*Flow{}
-		for _, row := range rows {
-			f, err := fromRow(row)
-			if err != nil {
-				s.Log.Error("pipeline not readable", "app", row.App, "flow", row.Key, "err", err)
-				continue
-			}
-			k := f.App + "/" + f.Module
-			cache[k] = append(cache[k], f)
-		}
-		s.mu.Lock()
-		s.flows, s.loadedAt = cache, time.Now()
-		s.mu.Unlock()
+	return s.forModuleIn(ctx, nil, app, module)
+}
+
+// forModuleIn is forModule for code inside transaction tx (nil: none): a
+// reload reads in tx (see store.FlowsIn). One reload runs at a time; the
+// others wait for it rather than all querying.
+func (s *Service) forModuleIn(ctx context.Context, tx *store.Tx, app, module string) ([]*Flow, error) {
+	if cache := s.cached(); cache != nil {
+		return cache[app+"/"+module], nil
 	}
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if cache := s.cached(); cache != nil {
+		return cache[app+"/"+module], nil
+	}
+	rows, err := s.Store.FlowsIn(ctx, tx, "")
+	if err != nil {
+		return nil, err
+	}
+	cache := map[string][]*Flow{}
+	for _, row := range rows {
+		f, err := fromRow(row)
+		if err != nil {
+			s.Log.Error("pipeline not readable", "app", row.App, "flow", row.Key, "err", err)
+			continue
+		}
+		k := f.App + "/" + f.Module
+		cache[k] = append(cache[k], f)
+	}
+	s.mu.Lock()
+	s.flows, s.loadedAt = cache, time.Now()
+	s.mu.Unlock()
 	return cache[app+"/"+module], nil
+}
+
+// cached is the cache while it is fresh, else nil.
+func (s *Service) cached() map[string][]*Flow {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.flows == nil || time.Since(s.loadedAt) > CacheTTL {
+		return nil
+	}
+	return s.flows
 }
 
 // ForModule returns the pipelines bound to fields of m (the approval

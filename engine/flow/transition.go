@@ -132,7 +132,7 @@ type Fired struct {
 // apply as to any write. A transition that requires approval starts it
 // instead, after the same checks, in one transaction.
 func (s *Service) Fire(ctx context.Context, a record.Actor, m *meta.Module, id, flowKey, key string, version int64, vals map[string]any) (*Fired, error) {
-	f, tr, err := s.find(ctx, m, flowKey, key)
+	f, tr, err := s.find(ctx, nil, m, flowKey, key)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Service) submit(ctx context.Context, a record.Actor, m *meta.Module, re
 // transaction tx and writes as a (the write path's permission checks apply
 // to a: pass the submitter, or a system actor).
 func (s *Service) CompleteTransition(ctx context.Context, tx *store.Tx, a record.Actor, m *meta.Module, recordID, flowKey, transitionKey string) (store.Record, error) {
-	f, tr, err := s.find(ctx, m, flowKey, transitionKey)
+	f, tr, err := s.find(ctx, tx, m, flowKey, transitionKey)
 	if err != nil {
 		return nil, err
 	}
@@ -251,9 +251,10 @@ func (s *Service) CompleteTransition(ctx context.Context, tx *store.Tx, a record
 }
 
 // find returns the pipeline of m named flowKey ("" = the one that has
-// transition key) and its transition key.
-func (s *Service) find(ctx context.Context, m *meta.Module, flowKey, key string) (*Flow, *Transition, error) {
-	flows, err := s.forModule(ctx, m.AppKey, m.Key)
+// transition key) and its transition key; tx is the transaction the caller
+// is in (nil: none).
+func (s *Service) find(ctx context.Context, tx *store.Tx, m *meta.Module, flowKey, key string) (*Flow, *Transition, error) {
+	flows, err := s.forModuleIn(ctx, tx, m.AppKey, m.Key)
 	if err != nil {
 		return nil, nil, err
 	}

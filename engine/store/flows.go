@@ -67,7 +67,7 @@ func (s *Store) DeleteFlow(ctx context.Context, tx *Tx, id string) error {
 
 // Flow returns one pipeline of an app.
 func (s *Store) Flow(ctx context.Context, app, key string) (*FlowRow, error) {
-	rows, err := s.flows(ctx, `a.key = ? AND f.key = ?`, app, key)
+	rows, err := s.flows(ctx, s.R, `a.key = ? AND f.key = ?`, app, key)
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +79,26 @@ func (s *Store) Flow(ctx context.Context, app, key string) (*FlowRow, error) {
 
 // Flows lists an app's pipelines by key ("" app: every pipeline).
 func (s *Store) Flows(ctx context.Context, app string) ([]*FlowRow, error) {
-	if app == "" {
-		return s.flows(ctx, `1 = 1`)
-	}
-	return s.flows(ctx, `a.key = ?`, app)
+	return s.FlowsIn(ctx, nil, app)
 }
 
-func (s *Store) flows(ctx context.Context, where string, args ...any) ([]*FlowRow, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+flowCols+` FROM flows f JOIN apps a ON a.id = f.app_id WHERE `+where+` ORDER BY a.key, f.key`), args...)
+// FlowsIn is Flows read in tx (nil: outside a transaction). Code running
+// inside a write transaction reads with it: on PostgreSQL the reader pool
+// is the writer pool, and a transaction waiting for a second connection
+// while every connection is held by such transactions would wait forever.
+func (s *Store) FlowsIn(ctx context.Context, tx *Tx, app string) ([]*FlowRow, error) {
+	var q queryer = s.R
+	if tx != nil {
+		q = tx
+	}
+	if app == "" {
+		return s.flows(ctx, q, `1 = 1`)
+	}
+	return s.flows(ctx, q, `a.key = ?`, app)
+}
+
+func (s *Store) flows(ctx context.Context, q queryer, where string, args ...any) ([]*FlowRow, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT `+flowCols+` FROM flows f JOIN apps a ON a.id = f.app_id WHERE `+where+` ORDER BY a.key, f.key`), args...)
 	if err != nil {
 		return nil, err
 	}
