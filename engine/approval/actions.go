@@ -52,7 +52,7 @@ func (s *Service) Submit(ctx context.Context, a record.Actor, app, module, id st
 	if err != nil {
 		return nil, err
 	}
-	return s.Instance(ctx, instID)
+	return s.instanceFor(ctx, a.User, instID)
 }
 
 // StartInTx starts an instance inside the caller's transaction (a stage
@@ -160,7 +160,7 @@ func (s *Service) Act(ctx context.Context, u *access.User, instanceID, taskID, a
 	if err != nil {
 		return nil, err
 	}
-	return s.Instance(ctx, instanceID)
+	return s.instanceFor(ctx, u, instanceID)
 }
 
 // approve closes t as approved (with the approver's field changes) and
@@ -412,7 +412,7 @@ func (s *Service) Withdraw(ctx context.Context, u *access.User, instanceID, comm
 	if err != nil {
 		return nil, err
 	}
-	return s.Instance(ctx, instanceID)
+	return s.instanceFor(ctx, u, instanceID)
 }
 
 // Remind notifies the current approvers again (催办): the submitter only,
@@ -444,7 +444,7 @@ func (s *Service) Remind(ctx context.Context, u *access.User, instanceID, commen
 	if err != nil {
 		return nil, err
 	}
-	return s.Instance(ctx, instanceID)
+	return s.instanceFor(ctx, u, instanceID)
 }
 
 // own loads a pending instance for an action its submitter takes.

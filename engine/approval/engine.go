@@ -327,7 +327,17 @@ func (r *run) notify(userID, key string) error {
 	if err != nil {
 		return err
 	}
-	msg := i18n.T(u.Locale, i18n.M(key, "process", r.proc.Label.In(u.Locale), "title", r.inst.Title))
+	var p *access.Principal
+	if !u.IsAdmin {
+		if p, err = r.s.Access.Principal(r.ctx, u); err != nil {
+			return err
+		}
+	}
+	title, err := r.s.visibleTitle(r.ctx, p, r.inst)
+	if err != nil {
+		return err
+	}
+	msg := i18n.T(u.Locale, i18n.M(key, "process", r.proc.Label.In(u.Locale), "title", title))
 	return r.s.Store.Notify(r.ctx, r.tx, &store.Notification{UserID: userID, Title: msg, App: r.inst.App, Module: r.inst.Module,
 		RecordID: r.inst.RecordID, Source: "approval:" + r.inst.ProcessKey})
 }

@@ -64,6 +64,12 @@ func (s *Service) Inbox(ctx context.Context, u *access.User, box, cursor string,
 		return nil, "", err
 	}
 	now := s.Store.Now()
+	var principal *access.Principal
+	if !u.IsAdmin {
+		if principal, err = s.Access.Principal(ctx, u); err != nil {
+			return nil, "", err
+		}
+	}
 	out := make([]InboxItem, 0, len(rows))
 	for _, row := range rows {
 		i := row.Instance
@@ -71,7 +77,11 @@ func (s *Service) Inbox(ctx context.Context, u *access.User, box, cursor string,
 		if err != nil {
 			return nil, "", err
 		}
-		it := InboxItem{Instance: i.ID, App: i.App, Module: i.Module, Record: i.RecordID, Title: i.Title, Process: i.ProcessKey,
+		title, err := s.visibleTitle(ctx, principal, i)
+		if err != nil {
+			return nil, "", err
+		}
+		it := InboxItem{Instance: i.ID, App: i.App, Module: i.Module, Record: i.RecordID, Title: title, Process: i.ProcessKey,
 			Label: proc.Label, Status: i.Status, Submitter: i.SubmitterID, StartedAt: i.StartedAt}
 		step := i.Step
 		if t := row.Task; t != nil {
@@ -92,4 +102,24 @@ func (s *Service) Inbox(ctx context.Context, u *access.User, box, cursor string,
 		out = append(out, it)
 	}
 	return out, next, nil
+}
+
+// visibleTitle is an instance's record title as p may see it: the
+// record's id instead when p's roles hide the module's title field (nil p:
+// an administrator).
+func (s *Service) visibleTitle(ctx context.Context, p *access.Principal, i *store.ApprovalInstance) (string, error) {
+	if p == nil {
+		return i.Title, nil
+	}
+	m, err := s.Meta.Module(ctx, i.App, i.Module)
+	if errs.Is(err, errs.NotFound) {
+		return i.RecordID, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if f := m.TitleField(); f != nil && p.Rights(i.App, i.Module).Hidden(f.Key) {
+		return i.RecordID, nil
+	}
+	return i.Title, nil
 }

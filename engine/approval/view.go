@@ -157,6 +157,29 @@ func (s *Service) view(ctx context.Context, inst *store.ApprovalInstance) (*Inst
 	return out, nil
 }
 
+// hideTitle replaces the record's title by its id when u's roles hide
+// the field it comes from.
+func (s *Service) hideTitle(ctx context.Context, u *access.User, v *Instance) error {
+	if u == nil || u.IsAdmin {
+		return nil
+	}
+	p, err := s.Access.Principal(ctx, u)
+	if err != nil {
+		return err
+	}
+	v.Title, err = s.visibleTitle(ctx, p, &store.ApprovalInstance{App: v.App, Module: v.Module, RecordID: v.RecordID, Title: v.Title})
+	return err
+}
+
+// instanceFor is Instance for a user who just acted on it.
+func (s *Service) instanceFor(ctx context.Context, u *access.User, id string) (*Instance, error) {
+	v, err := s.Instance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return v, s.hideTitle(ctx, u, v)
+}
+
 // participant reports whether u takes part in an instance: its submitter,
 // an assignee of any of its tasks, or the author of any history entry.
 func (v *Instance) participant(u *access.User) bool {
@@ -186,6 +209,9 @@ func (s *Service) InstanceFor(ctx context.Context, u *access.User, id string) (*
 	}
 	m, err := s.Meta.Module(ctx, v.App, v.Module)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.hideTitle(ctx, u, v); err != nil {
 		return nil, err
 	}
 	if u.IsAdmin || v.participant(u) {
@@ -248,6 +274,9 @@ func (s *Service) RecordInstances(ctx context.Context, u *access.User, app, modu
 			return nil, err
 		}
 		if readErr == nil || v.participant(u) {
+			if err := s.hideTitle(ctx, u, v); err != nil {
+				return nil, err
+			}
 			out = append(out, v)
 		}
 	}

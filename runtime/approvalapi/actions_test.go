@@ -196,6 +196,28 @@ func TestLockEditableAndVisibility(t *testing.T) {
 		f.act("fin", hid, "approve", map[string]any{"values": map[string]any{"amount": 99}}).Want(t, 422).Contains(t, "values.amount")
 		f.act("fin", hid, "approve", map[string]any{"values": map[string]any{"note": "fine"}}).Want(t, 200)
 
+		// A title field hidden from an approver never reaches them: not in
+		// the inbox, the instance or the notification.
+		f.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "blind", "label": apitest.Label("Blind"), "permissions": []any{
+			map[string]any{"app": "crm", "module": "quote", "actions": []string{"read"}, "fields": map[string]string{"name": "hidden"}},
+		}}).Want(t, 201)
+		f.Do(t, "admin", "PATCH", "/api/users/"+f.IDs["carol"], map[string]any{"roles": []string{"blind"}}).Want(t, 200)
+		f.process("blind", []map[string]any{step("look", users(f.IDs["carol"]), "any")})
+		secret := f.quote("rep", map[string]any{"name": "Secret name"})
+		bid := f.submit("rep", secret, "blind")
+		for _, r := range []*apitest.Response{
+			f.Do(t, "carol", "GET", "/api/approvals", nil).Want(t, 200),
+			f.Do(t, "carol", "GET", "/api/approvals/"+bid, nil).Want(t, 200),
+			f.Do(t, "carol", "GET", "/api/notifications", nil).Want(t, 200),
+		} {
+			if contains(r.Body, "Secret name") {
+				t.Fatalf("the hidden title leaks: %s", r.Body)
+			}
+		}
+		if in := f.Do(t, "carol", "GET", "/api/approvals", nil).Want(t, 200); in.Str("items.0.title") != secret {
+			t.Fatalf("carol's inbox names the record by id: %s", in.Body)
+		}
+
 		// A process with "lock": false leaves the record editable.
 		q2 := f.quote("rep", map[string]any{})
 		f.submit("rep", q2, "open")
