@@ -83,9 +83,9 @@ func (s *Store) Flows(ctx context.Context, app string) ([]*FlowRow, error) {
 }
 
 // FlowsIn is Flows read in tx (nil: outside a transaction). Code running
-// inside a write transaction reads with it: on PostgreSQL the reader pool
-// is the writer pool, and a transaction waiting for a second connection
-// while every connection is held by such transactions would wait forever.
+// inside a write transaction reads with it: the read sees what the
+// transaction sees and takes no second connection while the transaction
+// holds one.
 func (s *Store) FlowsIn(ctx context.Context, tx *Tx, app string) ([]*FlowRow, error) {
 	var q queryer = s.R
 	if tx != nil {
