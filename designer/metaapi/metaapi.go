@@ -211,6 +211,9 @@ func viewOf(c echo.Context, svc *meta.Service, principals Principals, m *meta.Mo
 	}
 	v := *m
 	v.Schema = meta.WithoutFields(m.Schema, hide)
+	if hide[v.TitleKey] {
+		v.TitleKey = ""
+	}
 	return &v, nil
 }
 

@@ -86,6 +86,13 @@ func (k Kind) String() string {
 type Column struct {
 	SQL  string // a ready, quoted SQL column reference, e.g. `"amount"` — inserted verbatim
 	Kind Kind
+	// Through, when set, makes SQL a column of another table reached
+	// through a lookup (`account.region`): a condition on it becomes
+	// EXISTS (SELECT 1 FROM <from> WHERE <where> AND <condition>), or NOT
+	// EXISTS of the opposite condition where the condition holds for an
+	// empty value (!=, == nil), so that a record whose lookup points to
+	// nothing it may read reads as empty there.
+	Through func(argStart int) (from, where string, args []any, err error)
 }
 
 // Resolver maps an identifier used in the filter to a column; ok=false
@@ -357,8 +364,10 @@ func (t *translator) cond(n ast.Node) (frag, error) {
 			return t.not(n.Node)
 		}
 		return frag{}, t.fail("expr.not_condition", n)
-	case *ast.IdentifierNode:
-		return t.boolColumn(n)
+	case *ast.IdentifierNode, *ast.MemberNode:
+		if _, isConst := t.constValue(n); !isConst {
+			return t.boolColumn(n)
+		}
 	case *ast.BoolNode:
 		if n.Value {
 			return frag{sql: "(1=1)"}, nil
@@ -434,25 +443,51 @@ func (t *translator) not(n ast.Node) (frag, error) {
 	return frag{sql: "(NOT COALESCE(" + inner.sql + ", " + t.sqlBool(false) + "))"}, nil
 }
 
-// boolColumn translates a bare field used as a condition (`active`).
-func (t *translator) boolColumn(n *ast.IdentifierNode) (frag, error) {
-	col, err := t.column(n)
+// boolColumn translates a bare field used as a condition (`active`,
+// `account.active`).
+func (t *translator) boolColumn(n ast.Node) (frag, error) {
+	o, err := t.operand(n)
 	if err != nil {
 		return frag{}, err
 	}
-	if col.Kind != KindBool {
+	if o.col == nil || o.col.Kind != KindBool {
 		return frag{}, t.fail("expr.not_condition", n)
 	}
-	return frag{sql: "(" + col.SQL + " = " + t.sqlBool(true) + ")", nullable: true}, nil
+	return t.via(o, frag{sql: "(" + o.col.SQL + " = " + t.sqlBool(true) + ")", nullable: true}, false), nil
 }
 
-// column resolves an identifier.
-func (t *translator) column(n *ast.IdentifierNode) (Column, error) {
-	col, ok := t.resolve(n.Value)
+// column resolves a field: an identifier, or a dotted read through a
+// lookup ("account.region"). A column reached through a lookup binds the
+// arguments of its subquery here, before any value of the condition is
+// bound, which is their order in the SQL.
+func (t *translator) column(n ast.Node, name string) (operand, error) {
+	col, ok := t.resolve(name)
 	if !ok {
-		return Column{}, t.fail("expr.unknown_field", n, "name", n.Value)
+		return operand{}, t.fail("expr.unknown_field", n, "name", name)
 	}
-	return col, nil
+	o := operand{col: &col, name: name}
+	if col.Through != nil {
+		from, where, args, err := col.Through(t.argStart + len(t.args))
+		if err != nil {
+			return operand{}, err
+		}
+		t.args = append(t.args, args...)
+		o.via = "EXISTS (SELECT 1 FROM " + from + " WHERE " + where
+	}
+	return o, nil
+}
+
+// via puts a condition on a column reached through a lookup into its
+// subquery (see Column.Through); negate gives NOT EXISTS.
+func (t *translator) via(o operand, f frag, negate bool) frag {
+	if o.via == "" {
+		return f
+	}
+	sql := "(" + o.via + " AND " + f.sql + "))"
+	if negate {
+		sql = "(NOT " + sql + ")"
+	}
+	return frag{sql: sql}
 }
 
 // compare translates == != < > <= >=.
@@ -507,32 +542,54 @@ func allows(k Kind, op string) bool {
 
 // compareValue compares field l with a literal value.
 func (t *translator) compareValue(n *ast.BinaryNode, op string, l operand, v any) (frag, error) {
+	f, negate, err := t.compareValueIn(n, op, l, v)
+	if err != nil {
+		return frag{}, err
+	}
+	return t.via(l, f, negate), nil
+}
+
+// compareValueIn is compareValue's condition on the column itself; for a
+// column reached through a lookup, the conditions that hold for an empty
+// value are built as their opposite, to be negated outside the subquery.
+func (t *translator) compareValueIn(n *ast.BinaryNode, op string, l operand, v any) (f frag, negate bool, err error) {
+	if l.via != "" {
+		switch {
+		case v == nil && op == "==":
+			op, negate = "!=", true
+		case v != nil && op == "!=":
+			op, negate = "==", true
+		}
+	}
 	c := l.col.SQL
 	if v == nil {
 		switch op {
 		case "==":
-			return frag{sql: "(" + c + " IS NULL)"}, nil
+			return frag{sql: "(" + c + " IS NULL)"}, negate, nil
 		case "!=":
-			return frag{sql: "(" + c + " IS NOT NULL)"}, nil
+			return frag{sql: "(" + c + " IS NOT NULL)"}, negate, nil
 		}
-		return frag{}, t.fail("expr.nil_operator", n)
+		return frag{}, false, t.fail("expr.nil_operator", n)
 	}
 	if !allows(l.col.Kind, op) {
-		return frag{}, t.fail("expr.operator", n, "op", op, "field", l.name)
+		return frag{}, false, t.fail("expr.operator", n, "op", op, "field", l.name)
 	}
 	ph, err := t.value(n, l, v)
 	if err != nil {
-		return frag{}, err
+		return frag{}, false, err
 	}
 	if op == "!=" { // NULL-safe: an empty field is "not equal" to a value
-		return frag{sql: "(" + c + " " + t.distinct(true) + " " + ph + ")"}, nil
+		return frag{sql: "(" + c + " " + t.distinct(true) + " " + ph + ")"}, negate, nil
 	}
-	return frag{sql: "(" + c + " " + sqlOp(op) + " " + ph + ")", nullable: true}, nil
+	return frag{sql: "(" + c + " " + sqlOp(op) + " " + ph + ")", nullable: true}, negate, nil
 }
 
 // compareColumns compares two fields. Equality is NULL-safe so that == and
 // != stay complements and two empty fields are equal, as nil == nil is.
 func (t *translator) compareColumns(n *ast.BinaryNode, op string, l, r operand) (frag, error) {
+	if l.via != "" || r.via != "" {
+		return frag{}, t.fail("expr.lookup_compare", n)
+	}
 	if l.col.Kind != r.col.Kind {
 		return frag{}, t.fail("expr.mismatched_fields", n, "left", l.name, "right", r.name)
 	}
@@ -618,7 +675,7 @@ func (t *translator) inList(n *ast.BinaryNode, list *ast.ArrayNode) (frag, error
 			return frag{}, err
 		}
 	}
-	return frag{sql: "(" + l.col.SQL + " IN (" + strings.Join(phs, ", ") + "))", nullable: true}, nil
+	return t.via(l, frag{sql: "(" + l.col.SQL + " IN (" + strings.Join(phs, ", ") + "))", nullable: true}, false), nil
 }
 
 // member translates `"label" in tags` for a multi-select field.
@@ -634,13 +691,13 @@ func (t *translator) member(n *ast.BinaryNode, r operand) (frag, error) {
 	ph := t.bind(label)
 	if t.dialect == Postgres {
 		// @> is served by a GIN index; the cast pins the parameter type.
-		return frag{sql: "(" + r.col.SQL + " @> jsonb_build_array(" + ph + "::text))", nullable: true}, nil
+		return t.via(r, frag{sql: "(" + r.col.SQL + " @> jsonb_build_array(" + ph + "::text))", nullable: true}, false), nil
 	}
 	// The column is read in a FROM-less derived table because inside
 	// json_each(...) an unqualified name such as "value" or "key" would
 	// resolve to json_each's own columns, not to the module's field.
 	// json_each of NULL is empty, so EXISTS is never NULL.
-	return frag{sql: "(EXISTS (SELECT 1 FROM (SELECT " + r.col.SQL + " AS j) AS src, json_each(src.j) AS je WHERE je.value = " + ph + "))"}, nil
+	return t.via(r, frag{sql: "(EXISTS (SELECT 1 FROM (SELECT " + r.col.SQL + " AS j) AS src, json_each(src.j) AS je WHERE je.value = " + ph + "))"}, false), nil
 }
 
 // like translates contains / startsWith / endsWith to LIKE with the
@@ -667,7 +724,7 @@ func (t *translator) like(n *ast.BinaryNode) (frag, error) {
 	case "endsWith":
 		p = "%" + p
 	}
-	return frag{sql: "(" + l.col.SQL + " LIKE " + t.bind(p) + ` ESCAPE '\')`, nullable: true}, nil
+	return t.via(l, frag{sql: "(" + l.col.SQL + " LIKE " + t.bind(p) + ` ESCAPE '\')`, nullable: true}, false), nil
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

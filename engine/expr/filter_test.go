@@ -25,17 +25,17 @@ func TestMain(m *testing.M) {
 // field-to-field comparisons and a multi-select stored in a column named
 // "value", which is also the name of json_each's result column.
 var testColumns = map[string]Column{
-	"name":      {`"name"`, KindText},
-	"stage":     {`"stage"`, KindText},
-	"amount":    {`"amount"`, KindNumber},
-	"score":     {`"score"`, KindNumber},
-	"active":    {`"active"`, KindBool},
-	"due":       {`"due"`, KindDate},
-	"closed_at": {`"closed_at"`, KindTime},
-	"tags":      {`"tags"`, KindArray},
-	"labels":    {`"value"`, KindArray},
-	"owner":     {`"owner"`, KindRef},
-	"data":      {`"data"`, KindJSON},
+	"name":      {SQL: `"name"`, Kind: KindText},
+	"stage":     {SQL: `"stage"`, Kind: KindText},
+	"amount":    {SQL: `"amount"`, Kind: KindNumber},
+	"score":     {SQL: `"score"`, Kind: KindNumber},
+	"active":    {SQL: `"active"`, Kind: KindBool},
+	"due":       {SQL: `"due"`, Kind: KindDate},
+	"closed_at": {SQL: `"closed_at"`, Kind: KindTime},
+	"tags":      {SQL: `"tags"`, Kind: KindArray},
+	"labels":    {SQL: `"value"`, Kind: KindArray},
+	"owner":     {SQL: `"owner"`, Kind: KindRef},
+	"data":      {SQL: `"data"`, Kind: KindJSON},
 }
 
 func testResolver(name string) (Column, bool) {

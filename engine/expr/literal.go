@@ -16,6 +16,7 @@ type operand struct {
 	col  *Column
 	name string // the field's identifier, for messages
 	lit  any
+	via  string // a column reached through a lookup: its EXISTS subquery, open (see column)
 }
 
 // clockFn is a call to now() or today(), bound once the column it is
@@ -34,11 +35,12 @@ func (t *translator) operand(n ast.Node) (operand, error) {
 	}
 	switch n := n.(type) {
 	case *ast.IdentifierNode:
-		col, err := t.column(n)
-		if err != nil {
-			return operand{}, err
+		if fn, ok := bareClock(n.Value); ok {
+			if _, isField := t.resolve(n.Value); !isField {
+				return operand{lit: fn}, nil // now and today without parentheses, as in expressions
+			}
 		}
-		return operand{col: &col, name: n.Value}, nil
+		return t.column(n, n.Value)
 	case *ast.StringNode:
 		return operand{lit: n.Value}, nil
 	case *ast.IntegerNode:
@@ -67,6 +69,15 @@ func (t *translator) operand(n ast.Node) (operand, error) {
 	case *ast.MemberNode:
 		if v, ok := t.constValue(n); ok {
 			return operand{lit: v}, nil
+		}
+		if name, ok := constName(n); ok {
+			_, isConst := t.consts[name]
+			_, through := t.resolve(name)
+			base, _, _ := strings.Cut(name, ".")
+			_, isField := t.resolve(base)
+			if !isConst && (through || !isField) {
+				return t.column(n, name) // a field through a lookup: account.region
+			}
 		}
 	}
 	return operand{}, t.refuse(n)
@@ -98,6 +109,17 @@ func clockCall(n ast.Node) (clockFn, bool) {
 		}
 		name = id.Value
 	}
+	switch name {
+	case "now":
+		return fnNow, true
+	case "today":
+		return fnToday, true
+	}
+	return 0, false
+}
+
+// bareClock recognises now and today written without parentheses.
+func bareClock(name string) (clockFn, bool) {
 	switch name {
 	case "now":
 		return fnNow, true

@@ -18,6 +18,7 @@ func init() {
 		"meta.options_required": {i18n.EN: "Field \"{field}\" needs at least one option.", i18n.ZhCN: "字段“{field}”至少需要一个选项。"},
 		"meta.bad_enum":         {i18n.EN: "Field \"{field}\": enum value \"{value}\" must be a non-empty text, given once, to be an option.", i18n.ZhCN: "字段“{field}”：enum 中的值“{value}”必须是不重复的非空文本，才能作为选项。"},
 		"meta.enum_mismatch":    {i18n.EN: "Field \"{field}\": enum ({enum}) and x-field.options ({options}) name different values; give one of them, or the same values in both.", i18n.ZhCN: "字段“{field}”：enum（{enum}）与 x-field.options（{options}）的取值不一致；请只提供其一，或使两者取值相同。"},
+		"meta.bad_title":        {i18n.EN: "x-title \"{name}\" must be the key of a text-like field of the module (text, textarea, email, phone, url, select, autonumber or a text formula).", i18n.ZhCN: "x-title“{name}”必须是本模块中文本类字段的标识（text、textarea、email、phone、url、select、autonumber 或结果为文本的公式）。"},
 		"meta.bad_color":        {i18n.EN: "Field \"{field}\": option \"{value}\" has colour \"{color}\"; use #rgb, #rrggbb or one of {palette}.", i18n.ZhCN: "字段“{field}”：选项“{value}”的颜色“{color}”无效；请使用 #rgb、#rrggbb 或以下颜色之一：{palette}。"},
 		"meta.bad_option":       {i18n.EN: "Field \"{field}\": option \"{value}\" is empty or repeated.", i18n.ZhCN: "字段“{field}”：选项“{value}”为空或重复。"},
 		"meta.bad_precision":    {i18n.EN: "Field \"{field}\": scale must not exceed precision (at most 38).", i18n.ZhCN: "字段“{field}”：小数位数不能超过精度（最大 38）。"},

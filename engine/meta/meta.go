@@ -60,6 +60,12 @@ type Module struct {
 	// Validations are the module's x-validations: rules every record must
 	// meet (parsed from Schema).
 	Validations []Validation `json:"-"`
+	// XTitle is the schema's x-title: the key of the field that names a
+	// record (see TitleField); "" for the default.
+	XTitle string `json:"-"`
+	// TitleKey is the title field's key as the module's JSON shows it
+	// ("title_field"; see Titled): for clients, which show records by it.
+	TitleKey string `json:"title_field,omitempty"`
 }
 
 // Field returns the field with key, or nil.

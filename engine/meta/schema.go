@@ -79,6 +79,7 @@ type Parsed struct {
 	Doc         json.RawMessage // normalized document, properties in declared order
 	Fields      []*Field
 	Validations []Validation // x-validations
+	Title       string       // x-title
 }
 
 // ParseSchema checks a module document against the meta-schema and the
@@ -179,6 +180,10 @@ func parseSchema(raw []byte, prev *Module) (*Parsed, []Problem, error) {
 	p.Validations, vprobs = parseValidations(doc["x-validations"], p.Fields)
 	probs = append(probs, vprobs...)
 	probs = append(probs, checkExpressions(p.Fields, p.Validations)...)
+	if t, ok := doc["x-title"].(string); ok { // not a string: the meta-schema said so
+		p.Title = t
+		probs = append(probs, checkTitle(t, p.Fields)...)
+	}
 	if len(probs) > 0 {
 		return p, probs, nil
 	}
@@ -394,7 +399,7 @@ func sameJSON(a, b any) bool {
 func encodeDoc(doc map[string]any, order []string, props []map[string]any, required map[string]bool) json.RawMessage {
 	var b bytes.Buffer
 	b.WriteString(`{"$schema":"` + Draft2020 + `","type":"object"`)
-	for _, k := range []string{"title", "description", "x-validations"} {
+	for _, k := range []string{"title", "description", "x-title", "x-validations"} {
 		if v, ok := doc[k]; ok {
 			enc, _ := json.Marshal(v)
 			fmt.Fprintf(&b, ",%q:%s", k, enc)

@@ -339,7 +339,8 @@ func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput,
 	if len(probs) > 0 {
 		return nil, problemsError(probs)
 	}
-	return &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key), Validations: p.Validations}, nil
+	m := &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key), Validations: p.Validations, XTitle: p.Title}
+	return m.Titled(), nil
 }
 
 // checkRenames makes sure each renamedFrom names a field of the old

@@ -218,13 +218,7 @@ func (s *Service) evalFormulas(ctx context.Context, tx *store.Tx, m *meta.Module
 // lookups are the modules m's lookup fields point to, for formulas.
 func (s *Service) lookups(ctx context.Context, m *meta.Module) expr.Lookups {
 	return func(key string) *meta.Module {
-		if key == m.Key {
-			return m
-		}
-		t, err := s.Modules.Module(ctx, m.AppKey, key)
-		if err != nil {
-			return nil
-		}
+		t, _ := s.appModule(ctx, m, key)
 		return t
 	}
 }
@@ -271,6 +265,24 @@ func (s *Service) Through(ctx context.Context, tx *store.Tx, m *meta.Module, src
 	return p, out, nil
 }
 
+// appModule is module key of m's app (m itself for its own key), from the
+// app's cached module list (see write).
+func (s *Service) appModule(ctx context.Context, m *meta.Module, key string) (*meta.Module, error) {
+	if key == m.Key {
+		return m, nil
+	}
+	mods, err := s.appModules(ctx, m.AppKey)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range mods {
+		if t.Key == key {
+			return t, nil
+		}
+	}
+	return s.Modules.Module(ctx, m.AppKey, key)
+}
+
 // lookupRecord reads, in tx (nil: outside a transaction), the live record lookup field l of m points
 // to (id), as formulas see it: its field values and system keys; nil when
 // it points nowhere.
@@ -280,15 +292,11 @@ func (s *Service) lookupRecord(ctx context.Context, tx *store.Tx, m *meta.Module
 	if f == nil || sid == "" {
 		return nil, nil
 	}
-	t := m
-	if f.Module != m.Key {
-		var err error
-		if t, err = s.Modules.Module(ctx, m.AppKey, f.Module); err != nil {
-			return nil, err
-		}
+	t, err := s.appModule(ctx, m, f.Module)
+	if err != nil {
+		return nil, err
 	}
 	var rec store.Record
-	var err error
 	if tx != nil {
 		rec, err = s.Store.RecordInTx(ctx, tx, t, sid)
 	} else {

@@ -3,6 +3,8 @@ package record
 import (
 	"bytes"
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
@@ -37,6 +39,10 @@ func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.Lis
 	}
 	q.Where = append(q.Where, scope(a.Principal, r.Read))
 	q.Hidden = hidden(r, m)
+	q.Consts = consts(a.Principal)
+	if q.Lookups, err = s.readableLookups(ctx, &a, m, r, q.Filter+" "+q.Sort); err != nil {
+		return nil, err
+	}
 	page, err := s.Store.ListRecords(ctx, m, q)
 	if err != nil {
 		return nil, err
@@ -59,7 +65,72 @@ func (s *Service) Groups(ctx context.Context, a Actor, m *meta.Module, q store.G
 	}
 	q.Where = append(q.Where, scope(a.Principal, r.Read))
 	q.Hidden = hidden(r, m)
+	q.Consts = consts(a.Principal)
+	if q.Lookups, err = s.readableLookups(ctx, &a, m, r, q.Filter); err != nil {
+		return nil, err
+	}
 	return s.Store.GroupRecords(ctx, m, q)
+}
+
+// Titles returns the titles (meta.Module.TitleField) of the records ids
+// of m that the actor may read, by id: one query. Records out of the
+// actor's reach, and every record when the title field is hidden from
+// them or m has none, are left out.
+func (s *Service) Titles(ctx context.Context, a Actor, m *meta.Module, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	r, err := s.rights(ctx, &a, m)
+	if err != nil {
+		return nil, err
+	}
+	title := m.TitleField()
+	if !r.Can(access.ActRead) || title == nil || r.Hidden(title.Key) {
+		return out, nil
+	}
+	found, err := s.Store.RecordsByIDs(ctx, m, ids, scope(a.Principal, r.Read))
+	if err != nil {
+		return nil, err
+	}
+	for id, rec := range found {
+		if t, ok := rec[title.Key].(string); ok {
+			out[id] = t
+		}
+	}
+	return out, nil
+}
+
+// readableLookups are the targets of m's lookup fields as the actor may
+// read them (store.Lookup), for filters through a lookup and sorts by one:
+// the actor's read scope there, the fields hidden from them there, and the
+// title field unless it is hidden. Lookup fields hidden from the actor
+// (r), or pointing to a module they may not read, read nothing. Only the
+// lookups named in text (the filter and sort) are prepared.
+func (s *Service) readableLookups(ctx context.Context, a *Actor, m *meta.Module, r *access.ModuleRights, text string) (map[string]store.Lookup, error) {
+	var out map[string]store.Lookup
+	for _, f := range m.Fields {
+		if f.Type.Name() != "lookup" || r.Hidden(f.Key) || !strings.Contains(text, f.Key) {
+			continue
+		}
+		target, err := s.Modules.Module(ctx, m.AppKey, f.Module)
+		if err != nil {
+			return nil, err
+		}
+		tr, err := s.rights(ctx, a, target)
+		if err != nil {
+			return nil, err
+		}
+		if !tr.Can(access.ActRead) {
+			continue
+		}
+		lk := store.Lookup{Module: target, Where: []store.Cond{scope(a.Principal, tr.Read)}, Hidden: hidden(tr, target)}
+		if t := target.TitleField(); t != nil && !tr.Hidden(t.Key) {
+			lk.Title = t.Key
+		}
+		if out == nil {
+			out = map[string]store.Lookup{}
+		}
+		out[f.Key] = lk
+	}
+	return out, nil
 }
 
 // Reach describes what of a module an actor may reach: their rights, and
@@ -117,9 +188,13 @@ func (s *Service) readRights(ctx context.Context, a *Actor, m *meta.Module, expa
 // them under rec["expand"][field]: one batched query per field, never one
 // per row. Only records the actor may read are expanded, without the
 // fields hidden from them; a reference to anything else expands to nothing.
+// Each expanded record carries "_title", the value of its module's title
+// field (meta.Module.TitleField; null when it has none or it is hidden
+// from the actor) — a user's is their name. Keys cannot start with "_", so
+// it never meets a field.
 func (s *Service) expand(ctx context.Context, a *Actor, m *meta.Module, recs []store.Record, fields []string) error {
 	for _, key := range fields {
-		found, err := s.targets(ctx, a, m, m.Field(key), recs)
+		found, err := s.targets(ctx, a, m, key, recs)
 		if err != nil {
 			return err
 		}
@@ -138,19 +213,27 @@ func (s *Service) expand(ctx context.Context, a *Actor, m *meta.Module, recs []s
 	return nil
 }
 
-// targets loads, in one query, the records field f of recs points to.
-func (s *Service) targets(ctx context.Context, a *Actor, m *meta.Module, f *meta.Field, recs []store.Record) (map[string]store.Record, error) {
+// userKeys are the system keys that hold user ids.
+var userKeys = []string{"owner", "created_by", "updated_by"}
+
+// targets loads, in one query, the records field key of recs points to.
+func (s *Service) targets(ctx context.Context, a *Actor, m *meta.Module, key string, recs []store.Record) (map[string]store.Record, error) {
 	ids := make([]string, 0, len(recs))
 	seen := map[string]bool{}
 	for _, r := range recs {
-		if id, ok := r[f.Key].(string); ok && !seen[id] {
+		if id, ok := r[key].(string); ok && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
 	}
-	c := f.Column()
+	var c meta.Column
+	if f := m.Field(key); f != nil {
+		c = f.Column()
+	} else {
+		c = meta.Column{Kind: meta.ColRef, RefUsers: true} // owner, created_by, updated_by
+	}
 	if c.RefUsers {
-		return s.Store.UserSummaries(ctx, ids)
+		return s.users(ctx, a, ids)
 	}
 	target, err := s.Modules.Module(ctx, m.AppKey, c.RefModule)
 	if err != nil {
@@ -167,18 +250,44 @@ func (s *Service) targets(ctx context.Context, a *Actor, m *meta.Module, f *meta
 	if err != nil {
 		return nil, err
 	}
+	title := target.TitleField()
 	for _, rec := range found {
 		strip(tr, target, rec)
+		rec["_title"] = nil
+		if title != nil && !tr.Hidden(title.Key) {
+			rec["_title"] = rec[title.Key]
+		}
 	}
 	return found, nil
 }
 
-// checkExpand allows expanding visible lookup and user fields only.
+// users are the summaries of users ids: id and name (and "_title", the
+// name), and for administrators their email too.
+func (s *Service) users(ctx context.Context, a *Actor, ids []string) (map[string]store.Record, error) {
+	found, err := s.Store.UserSummaries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	admin := a.User != nil && a.User.IsAdmin
+	for _, u := range found {
+		u["_title"] = u["name"]
+		if !admin {
+			delete(u, "email")
+		}
+	}
+	return found, nil
+}
+
+// checkExpand allows expanding visible lookup and user fields, and the
+// system keys naming users (owner, created_by, updated_by).
 func checkExpand(r *access.ModuleRights, m *meta.Module, fields []string) error {
 	if len(fields) > 10 {
 		return errs.New(errs.Invalid, "record.bad_expand", "field", fields[10])
 	}
 	for _, key := range fields {
+		if slices.Contains(userKeys, key) {
+			continue
+		}
 		f := m.Field(key)
 		if f == nil || f.Column().Kind != meta.ColRef || r.Hidden(key) {
 			return errs.New(errs.Invalid, "record.bad_expand", "field", key)

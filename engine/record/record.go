@@ -300,6 +300,13 @@ type steps struct {
 // rule jobs); after commit, the after-commit hooks. It returns the written
 // record as the actor may see it.
 func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, st steps) (store.Record, error) {
+	// The app's modules are read before the transaction (the cached list
+	// then serves formulas, rollups and lookups inside it): on PostgreSQL
+	// a read inside would need a second connection from the pool the
+	// transactions hold, and enough concurrent writes would wait forever.
+	if _, err := s.appModules(ctx, ev.Module.AppKey); err != nil {
+		return nil, err
+	}
 	noop := false
 	err := s.inTx(ctx, func(tx *store.Tx) error {
 		if err := st.prepare(tx); err != nil {
@@ -411,7 +418,7 @@ func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, a *Actor, m *m
 }
 
 func (s *Service) visibleTargets(ctx context.Context, tx *store.Tx, a *Actor, m *meta.Module, target, id string) (map[string]bool, error) {
-	tm, err := s.Modules.Module(ctx, m.AppKey, target)
+	tm, err := s.appModule(ctx, m, target) // the cached list: this runs inside the write's transaction
 	if err != nil {
 		return nil, err
 	}

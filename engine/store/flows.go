@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/meta"
 )
 
@@ -234,6 +235,10 @@ type GroupQuery struct {
 	Filter string
 	Where  []Cond
 	Hidden map[string]bool
+	// Lookups and Consts: what the filter may read besides the module's
+	// fields, as in ListQuery.
+	Lookups map[string]Lookup
+	Consts  expr.Consts
 }
 
 // GroupRecords counts (and sums) live records per value of one field, in
@@ -258,7 +263,7 @@ func (s *Store) GroupRecords(ctx context.Context, m *meta.Module, gq GroupQuery)
 	if err := w.conds(gq.Where); err != nil {
 		return nil, err
 	}
-	if err := w.filter(gq.Filter, gq.Hidden); err != nil {
+	if err := w.filter(gq.Filter, readable{gq.Hidden, gq.Lookups, gq.Consts}); err != nil {
 		return nil, err
 	}
 	col := Quote(by.Key)

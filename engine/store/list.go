@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tessera-app/tessera/engine/errs"
@@ -31,6 +32,13 @@ type ListQuery struct {
 	// Hidden names fields the caller may not see: the filter and the sort
 	// cannot use them (they are reported as unknown fields).
 	Hidden map[string]bool
+	// Lookups are the targets of the module's lookup fields as the caller
+	// may read them (through.go): the filter may read their fields
+	// (`account.region`) and a sort by a lookup field sorts by the target's
+	// title. A lookup field not here reads nothing through it.
+	Lookups map[string]Lookup
+	// Consts are named values the filter may read (user.id, …).
+	Consts expr.Consts
 }
 
 // Cond is a condition from above the store, one of: raw SQL with "?"
@@ -61,6 +69,10 @@ type sortKey struct {
 	c        meta.Column
 	desc     bool
 	nullable bool
+	// sql is the sorted expression with "?" placeholders for args: the
+	// quoted column, or the looked-up title's subquery (through.go).
+	sql  string
+	args []any
 }
 
 // ListRecords returns a page of live records. Filtering, ordering and
@@ -74,16 +86,16 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 	if limit > MaxLimit {
 		return nil, errs.New(errs.Invalid, "store.bad_limit", "max", MaxLimit)
 	}
-	keys, err := parseSort(m, lq.Sort, lq.Hidden)
+	w := &whereBuilder{d: s.D, m: m}
+	keys, err := w.parseSort(lq.Sort, lq.Hidden, lq.Lookups)
 	if err != nil {
 		return nil, err
 	}
-	w := &whereBuilder{d: s.D, m: m}
 	w.add(`"deleted_at" IS NULL`)
 	if err := w.conds(lq.Where); err != nil {
 		return nil, err
 	}
-	if err := w.filter(lq.Filter, lq.Hidden); err != nil {
+	if err := w.filter(lq.Filter, readable{lq.Hidden, lq.Lookups, lq.Consts}); err != nil {
 		return nil, err
 	}
 	page := &Page{Records: []Record{}}
@@ -100,9 +112,10 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 			return nil, err
 		}
 	}
+	order, orderArgs := orderBy(s.D, keys, len(w.args))
 	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d`,
-		selectList(m), tableRef(m), w.sql(), orderBy(s.D, keys), limit+1)
-	rows, err := s.R.QueryContext(ctx, q, w.args...)
+		selectList(m), tableRef(m), w.sql(), order, limit+1)
+	rows, err := s.R.QueryContext(ctx, q, append(w.args, orderArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +132,11 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 	}
 	if len(page.Records) > limit {
 		page.Records = page.Records[:limit]
-		page.Next = encodeCursor(keys, page.Records[limit-1], lq.Sort)
+		last, err := s.sortValues(ctx, m, keys, page.Records[limit-1])
+		if err != nil {
+			return nil, err
+		}
+		page.Next = encodeCursor(keys, last, lq.Sort)
 	}
 	return page, nil
 }
@@ -131,11 +148,17 @@ type whereBuilder struct {
 	m     *meta.Module
 	parts []string
 	args  []any
+	// marks: leave every placeholder "?" whatever the dialect (for
+	// fragments spliced into other statements, see through.go).
+	marks bool
 }
+
+// numbered reports whether placeholders are written as $n.
+func (w *whereBuilder) numbered() bool { return w.d.Name() == "postgres" && !w.marks }
 
 // add appends a condition written with "?" placeholders.
 func (w *whereBuilder) add(cond string, args ...any) {
-	if w.d.Name() == "postgres" && len(args) > 0 {
+	if w.numbered() && len(args) > 0 {
 		cond = renumber(cond, len(w.args))
 	}
 	w.parts = append(w.parts, cond)
@@ -183,10 +206,13 @@ func (w *whereBuilder) cond(c Cond) (string, error) {
 			return "", err
 		}
 		w.args = append(w.args, where.Args...)
+		if w.marks {
+			return dollarsToMarks(where.SQL), nil
+		}
 		return where.SQL, nil
 	case c.SQL != "":
 		sql := c.SQL
-		if w.d.Name() == "postgres" {
+		if w.numbered() {
 			sql = renumber(sql, len(w.args))
 		}
 		w.args = append(w.args, c.Args...)
@@ -209,19 +235,31 @@ func renumber(cond string, n int) string {
 	return b.String()
 }
 
+// readable is what a caller's filter may read of a module: not the
+// hidden fields; the lookups' targets as the caller may read them; the
+// named constants.
+type readable struct {
+	hidden  map[string]bool
+	lookups map[string]Lookup
+	consts  expr.Consts
+}
+
 // filter translates an expr-lang filter and appends it.
-func (w *whereBuilder) filter(src string, hidden map[string]bool) error {
+func (w *whereBuilder) filter(src string, r readable) error {
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
 	all := Resolver(w.m)
 	visible := func(name string) (expr.Column, bool) {
-		if hidden[name] {
+		if l, x, ok := strings.Cut(name, "."); ok && !r.hidden[l] {
+			return w.through(l, x, r.lookups)
+		}
+		if r.hidden[name] {
 			return expr.Column{}, false
 		}
 		return all(name)
 	}
-	where, err := expr.Filter(src, visible, expr.Dialect(w.d.Name()), len(w.args))
+	where, err := expr.FilterWith(src, visible, expr.Dialect(w.d.Name()), len(w.args), r.consts)
 	if err != nil {
 		return err
 	}
@@ -272,8 +310,10 @@ func exprKind(c meta.Column) expr.Kind {
 }
 
 // parseSort reads "-amount,name" into ORDER BY terms, always ending with
-// id so that the order is total and the keyset cursor exact.
-func parseSort(m *meta.Module, spec string, hidden map[string]bool) ([]sortKey, error) {
+// id so that the order is total and the keyset cursor exact. A lookup
+// field with a target in lookups sorts by the target's title.
+func (w *whereBuilder) parseSort(spec string, hidden map[string]bool, lookups map[string]Lookup) ([]sortKey, error) {
+	m := w.m
 	if strings.TrimSpace(spec) == "" {
 		spec = "-created_at"
 	}
@@ -289,11 +329,17 @@ func parseSort(m *meta.Module, spec string, hidden map[string]bool) ([]sortKey, 
 		}
 		seen[name] = true
 		k.desc = desc
+		k.sql = Quote(k.col)
+		if lk, ok := lookups[name]; ok && lk.Title != "" {
+			if err := w.titleSort(&k, lk); err != nil {
+				return nil, err
+			}
+		}
 		keys = append(keys, k)
 	}
 	if !seen["id"] {
 		last := keys[len(keys)-1].desc
-		keys = append(keys, sortKey{key: "id", col: "id", c: colID, desc: last})
+		keys = append(keys, sortKey{key: "id", col: "id", c: colID, desc: last, sql: Quote("id")})
 	}
 	return keys, nil
 }
@@ -312,12 +358,18 @@ func sortColumn(m *meta.Module, name string) (sortKey, bool) {
 	return sortKey{key: f.Key, col: f.Key, c: f.Column(), nullable: true}, true
 }
 
-// orderBy renders the terms. NULL sorts as the largest value on both
+// orderBy renders the terms, their placeholders numbered after n bound
+// args, and returns their args. NULL sorts as the largest value on both
 // dialects (PostgreSQL's default), so results and cursors agree.
-func orderBy(d Dialect, keys []sortKey) string {
+func orderBy(d Dialect, keys []sortKey, n int) (string, []any) {
 	parts := make([]string, len(keys))
+	var args []any
 	for i, k := range keys {
-		p := Quote(k.col)
+		p := k.sql
+		if len(k.args) > 0 && d.Name() == "postgres" {
+			p = renumber(p, n+len(args))
+		}
+		args = append(args, k.args...)
 		if k.desc {
 			p += " DESC"
 		}
@@ -330,7 +382,7 @@ func orderBy(d Dialect, keys []sortKey) string {
 		}
 		parts[i] = p
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", "), args
 }
 
 type cursor struct {
@@ -399,26 +451,27 @@ func (w *whereBuilder) after(keys []sortKey, token, sort string) error {
 
 func equalTo(k sortKey, v any) (string, []any) {
 	if v == nil {
-		return Quote(k.col) + " IS NULL", nil
+		return k.sql + " IS NULL", k.args
 	}
-	return Quote(k.col) + " = ?", []any{v}
+	return k.sql + " = ?", append(slices.Clone(k.args), v)
 }
 
 // afterValue is "k comes after v" in the key's direction, NULL being the
 // largest value. possible is false when nothing can come after.
 func afterValue(k sortKey, v any) (cond string, args []any, possible bool) {
-	col := Quote(k.col)
+	col := k.sql // its own args go with each use of it, in order
+	own := func(more ...any) []any { return append(slices.Clone(k.args), more...) }
 	switch {
 	case !k.desc && v == nil:
 		return "", nil, false
 	case !k.desc:
 		if k.nullable {
-			return "(" + col + " > ? OR " + col + " IS NULL)", []any{v}, true
+			return "(" + col + " > ? OR " + col + " IS NULL)", append(own(v), k.args...), true
 		}
-		return col + " > ?", []any{v}, true
+		return col + " > ?", own(v), true
 	case v == nil:
-		return col + " IS NOT NULL", nil, true
+		return col + " IS NOT NULL", own(), true
 	default:
-		return col + " < ?", []any{v}, true
+		return col + " < ?", own(v), true
 	}
 }

@@ -269,8 +269,8 @@ func scanModule(r scanner) (*meta.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored schema of module %s no longer parses: %w", m.Key, err)
 	}
-	m.Schema, m.Fields, m.Validations = p.Doc, p.Fields, p.Validations
-	return &m, nil
+	m.Schema, m.Fields, m.Validations, m.XTitle = p.Doc, p.Fields, p.Validations, p.Title
+	return m.Titled(), nil
 }
 
 // q rewrites "?" placeholders for the store's dialect (see Rebind).

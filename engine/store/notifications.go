@@ -12,15 +12,18 @@ import (
 
 // Notification is an in-app message to one user.
 type Notification struct {
-	ID        string     `json:"id"`
-	UserID    string     `json:"-"`
-	Title     string     `json:"title"`
-	App       string     `json:"app,omitempty"`
-	Module    string     `json:"module,omitempty"`
-	RecordID  string     `json:"record_id,omitempty"`
-	Source    string     `json:"source,omitempty"` // e.g. "rule:<key>"
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at,omitempty"`
+	ID       string `json:"id"`
+	UserID   string `json:"-"`
+	Title    string `json:"title"`
+	App      string `json:"app,omitempty"`
+	Module   string `json:"module,omitempty"`
+	RecordID string `json:"record_id,omitempty"`
+	// RecordTitle is the record's title as the reader may see it, filled
+	// in when the notification is read (runtime/notifyapi), not stored.
+	RecordTitle string     `json:"record_title,omitempty"`
+	Source      string     `json:"source,omitempty"` // e.g. "rule:<key>"
+	CreatedAt   time.Time  `json:"created_at"`
+	ReadAt      *time.Time `json:"read_at,omitempty"`
 }
 
 // Notify stores a notification in tx.

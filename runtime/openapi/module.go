@@ -220,14 +220,10 @@ func expandParam(fields []*meta.Field) obj {
 			refs = append(refs, f.Key)
 		}
 	}
-	desc := "Comma-separated lookup and user fields (at most 10) whose records are returned under \"expand\". "
-	schema := obj{"type": "string"}
-	if len(refs) == 0 {
-		desc += "This module has none."
-	} else {
-		desc += "This module's: " + strings.Join(refs, ", ") + "."
-		schema["examples"] = []any{strings.Join(refs, ",")}
-	}
+	desc := "Comma-separated lookup and user fields (at most 10) whose records are returned under \"expand\", " +
+		"each with \"_title\" (the value of its module's title field; a user's name): this module's " +
+		strings.Join(append(refs, "owner", "created_by", "updated_by"), ", ") + "."
+	schema := obj{"type": "string", "examples": []any{strings.Join(append(refs, "owner"), ",")}}
 	return obj{"name": "expand", "in": "query", "description": desc, "schema": schema}
 }
 
@@ -263,10 +259,13 @@ func recordSchema(app, mod, title, desc string, fields []*meta.Field, known map[
 			expand.set(f.Key, target)
 		}
 	}
+	for _, k := range []string{"owner", "created_by", "updated_by"} {
+		expand.set(k, describe(ref("UserSummary"), "The user \""+k+"\" names."))
+	}
 	p.set("expand", obj{
 		"type":        "object",
 		"readOnly":    true,
-		"description": "The records named by ?expand=, by field key.",
+		"description": "The records named by ?expand=, by field key; each has \"_title\", its title (the value of its module's title field, null when it has none or it is hidden from you).",
 		"properties":  expand,
 	})
 

@@ -96,7 +96,8 @@ func (d *doc) addRules() {
 				"type": "object", "properties": obj{
 					"id": obj{"type": "string", "format": "uuid"}, "title": obj{"type": "string"}, "app": obj{"type": "string"},
 					"module": obj{"type": "string"}, "record_id": obj{"type": "string"}, "source": obj{"type": "string"},
-					"created_at": obj{"type": "string", "format": "date-time"}, "read_at": obj{"type": "string", "format": "date-time"},
+					"record_title": str("The record's current title (its module's title field), when you may see it."),
+					"created_at":   obj{"type": "string", "format": "date-time"}, "read_at": obj{"type": "string", "format": "date-time"},
 				}})}})}, 401),
 		},
 	}

@@ -389,12 +389,13 @@ func (d *doc) addStaticComponents() {
 	}
 	s["UserSummary"] = obj{
 		"type":        "object",
-		"description": "A user as lookups of user fields expand them.",
-		"required":    []any{"id", "name", "email"},
+		"description": "A user as expands of user fields (and of owner, created_by, updated_by) show them.",
+		"required":    []any{"id", "name", "_title"},
 		"properties": obj{
-			"id":    uuidSchema,
-			"name":  obj{"type": "string"},
-			"email": obj{"type": "string", "format": "email"},
+			"id":     uuidSchema,
+			"name":   obj{"type": "string"},
+			"_title": obj{"type": "string", "description": "The user's name."},
+			"email":  obj{"type": "string", "format": "email", "description": "Only for administrators."},
 		},
 	}
 	s["User"] = obj{
@@ -465,6 +466,7 @@ func (d *doc) addStaticComponents() {
 			"type":                 obj{"const": "object"},
 			"title":                obj{"type": "string"},
 			"description":          obj{"type": "string"},
+			"x-title":              str("The key of the text-like field that names a record (default: the first required text field, else the first text field)."),
 			"required":             arrayOf(obj{"type": "string"}),
 			"additionalProperties": obj{"const": false},
 			"properties": obj{
@@ -503,12 +505,15 @@ func (d *doc) addStaticComponents() {
 		"type":     "object",
 		"required": []any{"id", "app", "key", "label", "schema", "version", "created_at", "updated_at"},
 		"properties": obj{
-			"id":         uuidSchema,
-			"app":        keySchema(meta.MaxAppKey, "The app's key."),
-			"key":        keySchema(meta.MaxModuleKey, "The module's key; it never changes."),
-			"label":      ref("Label"),
-			"schema":     ref("ModuleSchema"),
-			"version":    obj{"type": "integer", "minimum": 1, "description": "Increases with every schema change."},
+			"id":      uuidSchema,
+			"app":     keySchema(meta.MaxAppKey, "The app's key."),
+			"key":     keySchema(meta.MaxModuleKey, "The module's key; it never changes."),
+			"label":   ref("Label"),
+			"schema":  ref("ModuleSchema"),
+			"version": obj{"type": "integer", "minimum": 1, "description": "Increases with every schema change."},
+			"title_field": obj{"type": "string", "description": "The key of the field that names a record (lookups, " +
+				"expands, notifications, lookup sorts): the schema's x-title, else the first required text field, else " +
+				"the first text field. Absent when there is none, or when it is hidden from the caller."},
 			"created_at": dateTimeSchema,
 			"updated_at": dateTimeSchema,
 		},
@@ -595,11 +600,14 @@ func (d *doc) addStaticComponents() {
 		"description": "An expr-lang expression over the module's fields, translated to SQL: comparisons " +
 			"(== != < <= > >=) between a field and a value or two fields, == nil / != nil, in / not in [...], " +
 			"\"value\" in multiselect_field, contains / startsWith / endsWith on text, && || ! (and, or, not), " +
-			"parentheses, now() and today(). Example: amount > 1000 && stage in [\"won\",\"lost\"].",
+			"parentheses, now and today (with or without parentheses), user.id, user.departments, user.roles " +
+			"(\"my records\": owner == user.id). A lookup's target fields read through it, within your read " +
+			"scope there: account.region == \"east\" (a target you may not read reads as empty). " +
+			"Example: amount > 1000 && stage in [\"won\",\"lost\"].",
 		"schema":  obj{"type": "string", "maxLength": 4096},
 		"example": `amount > 1000 && stage in ["won","lost"]`}
 	p["Sort"] = obj{"name": "sort", "in": "query",
-		"description": "Comma-separated field keys, \"-\" for descending. Default \"-created_at\".",
+		"description": "Comma-separated field keys, \"-\" for descending. Default \"-created_at\". A lookup field sorts by the title of the record it points to.",
 		"schema":      obj{"type": "string"},
 		"example":     "-amount,name"}
 	p["Limit"] = obj{"name": "limit", "in": "query", "description": "Page size.",

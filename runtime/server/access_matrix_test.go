@@ -823,7 +823,10 @@ func (o *amOrg) checkExpanded(t *testing.T, mod, who, target string, rec map[str
 	if got["id"] != o.id(tmod, cell) {
 		t.Errorf("%s/%s as %s: expand.%s is %v, want %s", mod, target, who, field, got["id"], cell)
 	}
-	amWantKeys(t, tmod, who, got)
+	amWantKeys(t, tmod, who, got, "_title")
+	if got["_title"] != got["name"] {
+		t.Errorf("%s/%s as %s: expand.%s._title %v, want its name %v", mod, target, who, field, got["_title"], got["name"])
+	}
 }
 
 // listExpand lists with ?expand=: every listed record's expand entry must

@@ -172,7 +172,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	exprapi.Bind(private, svc.Meta, svc.Records, svc.Access)
 	ruleapi.Bind(private, svc.Rules)
 	formulaapi.Bind(private, svc.Meta, svc.Records)
-	notifyapi.Bind(private, svc.Store)
+	notifyapi.Bind(private, svc.Store, svc.Meta, svc.Records)
 	calendarapi.Bind(private, svc.Calendars)
 	flowapi.Bind(private, svc.Flows, svc.Meta)
 	approvalapi.Bind(private, svc.Approvals)
