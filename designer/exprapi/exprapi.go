@@ -75,7 +75,24 @@ func Bind(g *echo.Group, svc *meta.Service, records *record.Service, principals 
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, expr.CheckLocale(in.Expr, v.module, in.Want, httpx.Locale(c)))
+		var lk expr.Lookups
+		if v.module == v.full {
+			// Those who see the whole module (administrators, its managers)
+			// check formulas as the schema will: with reads through lookups.
+			mods, err := svc.AppModules(c.Request().Context(), v.full.AppKey)
+			if err != nil {
+				return err
+			}
+			lk = func(key string) *meta.Module {
+				for _, m := range mods {
+					if m.Key == key {
+						return m
+					}
+				}
+				return nil
+			}
+		}
+		return c.JSON(http.StatusOK, expr.CheckLookups(in.Expr, v.module, in.Want, httpx.Locale(c), lk))
 	})
 	g.POST("/apps/:app/expr/eval", func(c echo.Context) error {
 		var in EvalInput

@@ -72,6 +72,16 @@ func TestFormulaThroughLookup(t *testing.T) {
 		e.do(t, "POST", recs("customer")+"/"+acme.str("id")+"/restore", nil).want(t, 200)
 		check(o1, "west", 1700.0, "2027-01-31", true)
 
+		// The expression checker knows reads through lookups too.
+		ck := e.do(t, "POST", "/api/apps/shop/expr/check", map[string]any{"module": "order", "expr": "customer.limit - amount"}).want(t, 200)
+		if ck.doc["type"] != "number" || len(ck.doc["errors"].([]any)) != 0 {
+			t.Errorf("check: %s", ck.body)
+		}
+		ck = e.do(t, "POST", "/api/apps/shop/expr/check", map[string]any{"module": "order", "expr": "customer.nosuch"}).want(t, 200)
+		if len(ck.doc["errors"].([]any)) != 1 {
+			t.Errorf("check of an unknown target field: %s", ck.body)
+		}
+
 		// Filters and sorts work on the stored values.
 		if got := e.list(t, "order", "filter=region+%3D%3D+%22west%22&sort=headroom"); len(got) != 3 || got[0]["id"] != o3.str("id") {
 			t.Errorf("filtered list %v", got)

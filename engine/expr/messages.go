@@ -58,6 +58,10 @@ func init() {
 			i18n.EN:   "Filter: `{part}` at position {pos} does not involve a field; one side must be a field.",
 			i18n.ZhCN: "筛选条件：第 {pos} 个字符处的 `{part}` 没有涉及字段，其中一侧必须是字段。",
 		},
+		"expr.lookup_compare": {
+			i18n.EN:   "Filter: `{part}` at position {pos} compares a field read through a lookup with another field; compare it with a value.",
+			i18n.ZhCN: "筛选条件：第 {pos} 个字符处的 `{part}` 将通过关联读取的字段与另一个字段比较；请与具体值比较。",
+		},
 		"expr.mismatched_fields": {
 			i18n.EN:   "Filter: `{part}` at position {pos} compares fields \"{left}\" and \"{right}\", which hold different kinds of values.",
 			i18n.ZhCN: "筛选条件：第 {pos} 个字符处的 `{part}` 比较的字段“{left}”和“{right}”类型不同。",
