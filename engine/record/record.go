@@ -300,10 +300,9 @@ type steps struct {
 // rule jobs); after commit, the after-commit hooks. It returns the written
 // record as the actor may see it.
 func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, st steps) (store.Record, error) {
-	// The app's modules are read before the transaction (the cached list
-	// then serves formulas, rollups and lookups inside it): on PostgreSQL
-	// a read inside would need a second connection from the pool the
-	// transactions hold, and enough concurrent writes would wait forever.
+	// The app's modules are read before the transaction: the cached list
+	// then serves formulas, rollups and lookups inside it, so a write holds
+	// its transaction (on SQLite the one writer) for no metadata query.
 	if _, err := s.appModules(ctx, ev.Module.AppKey); err != nil {
 		return nil, err
 	}
