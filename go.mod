@@ -39,3 +39,6 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// npm packages (the web apps' node_modules) are not Go code.
+ignore node_modules

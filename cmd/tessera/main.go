@@ -4,6 +4,7 @@
 //	tessera migrate [--data …] [--database …]
 //	tessera user create --email E --password P [--name N] [--admin]
 //	tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N]
+//	tessera openapi
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/httpx"
+	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/server"
 )
 
@@ -39,6 +41,7 @@ const usage = `usage:
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
   tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N] [--data DIR] [--database URL]
+  tessera openapi                                  # the OpenAPI document of the fixed endpoints
   tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres]
 
 Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
@@ -68,6 +71,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return jobsCmd(ctx, args[1:], stdout)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "openapi":
+		if len(args) > 1 {
+			return errUsage
+		}
+		b, err := openapi.FixedJSON()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
 	case "user":
 		if len(args) < 2 || args[1] != "create" {
 			return errUsage

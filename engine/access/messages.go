@@ -60,6 +60,7 @@ func init() {
 		"access.scope_hidden_computed": {i18n.EN: "The scope reads field {field}, which is computed from what this role may not see.", i18n.ZhCN: "数据范围用到了字段 {field}，而它是由该角色无权查看的内容计算得出的。"},
 		"access.scope_hidden_field":    {i18n.EN: "The scope reads field {field}, which this permission hides.", i18n.ZhCN: "数据范围用到了字段 {field}，而该权限隐藏了此字段。"},
 		"access.bad_page":              {i18n.EN: "Ask for at most {max} users, from an offset of 0 or more.", i18n.ZhCN: "每页最多 {max} 个用户，偏移量不能为负。"},
+		"access.bad_people_query":      {i18n.EN: "Search people with at most 200 characters and ask for at most {max} of them.", i18n.ZhCN: "搜索人员最多 200 个字符，一次最多 {max} 人。"},
 		"access.name_required":         {i18n.EN: "Enter a name.", i18n.ZhCN: "请输入姓名。"},
 		"access.name_too_long":         {i18n.EN: "The name has at most {max} characters.", i18n.ZhCN: "姓名最多 {max} 个字符。"},
 		"access.bad_locale":            {i18n.EN: "The language must be one of {locales}.", i18n.ZhCN: "语言只能是 {locales} 之一。"},

@@ -48,6 +48,9 @@ type OrgRepo interface {
 	Departments(ctx context.Context) ([]*Department, error)
 	// DepartmentMembers lists the users of a department by email.
 	DepartmentMembers(ctx context.Context, id string) ([]*User, error)
+	// People lists active users whose name or email contains q, or (ids
+	// non-empty) those users; by name, at most limit.
+	People(ctx context.Context, q string, ids []string, limit int) ([]*User, error)
 
 	// CreateRole inserts r; a taken key is a conflict.
 	CreateRole(ctx context.Context, r *Role) error
@@ -1384,4 +1387,38 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// Person is what every signed-in user may know of another: for user
+// pickers and for showing who owns or changed a record.
+type Person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// MaxPeople bounds one People answer.
+const MaxPeople = 100
+
+// People finds active users by part of their name or email (q), or by id
+// (ids, at most MaxPeople), at most limit (0: 20) of them.
+func (s *Service) People(ctx context.Context, q string, ids []string, limit int) ([]Person, error) {
+	repo, err := s.orgRepo()
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 20
+	}
+	if limit > MaxPeople || len(ids) > MaxPeople || len(q) > 200 {
+		return nil, errs.New(errs.Invalid, "access.bad_people_query", "max", MaxPeople)
+	}
+	users, err := repo.People(ctx, strings.TrimSpace(q), ids, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Person, len(users))
+	for i, u := range users {
+		out[i] = Person{ID: u.ID, Name: u.Name}
+	}
+	return out, nil
 }

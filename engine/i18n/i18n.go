@@ -233,3 +233,23 @@ func match(tag string) string {
 	}
 	return ""
 }
+
+// Catalog returns the templates of every key starting with prefix, by
+// locale then key: what the web app needs to render the same messages as
+// the server (runtime/web/src/render/messages.gen.json).
+func Catalog(prefix string) map[string]map[string]string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := map[string]map[string]string{}
+	for loc, entries := range catalogs {
+		for k, t := range entries {
+			if strings.HasPrefix(k, prefix) {
+				if out[loc] == nil {
+					out[loc] = map[string]string{}
+				}
+				out[loc][k] = t
+			}
+		}
+	}
+	return out
+}

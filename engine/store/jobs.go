@@ -406,8 +406,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 
 // likePrefix escapes a prefix for LIKE … ESCAPE '\'.
 func likePrefix(p string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(p) + "%"
+	return likeEscaper.Replace(p) + "%"
 }
 
 // GetJob reads one job.

@@ -365,3 +365,36 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// People finds active users for pickers: those whose name or email
+// contains q (case-insensitive for ASCII), or those with the given ids
+// when ids is non-empty; by name, at most limit.
+func (s *Store) People(ctx context.Context, q string, ids []string, limit int) ([]*access.User, error) {
+	where, args := "NOT disabled", []any{}
+	if len(ids) > 0 {
+		var valid []any
+		for _, id := range ids {
+			if len(id) == 36 && uuid.Validate(id) == nil { // PostgreSQL's UUID column refuses others
+				valid = append(valid, id)
+			}
+		}
+		if len(valid) == 0 {
+			return []*access.User{}, nil
+		}
+		where += " AND id IN (?" + strings.Repeat(", ?", len(valid)-1) + ")"
+		args = append(args, valid...)
+	}
+	if q != "" {
+		like := "%" + likeEscaper.Replace(strings.ToLower(q)) + "%"
+		where += ` AND (lower(name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\')`
+		args = append(args, like, like)
+	}
+	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY name, id LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	return scanUsers(rows)
+}
+
+// likeEscaper escapes LIKE's wildcards (ESCAPE '\').
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -2,16 +2,21 @@
 // POST /api/auth/logout, GET /api/auth/me, personal API tokens
 // (GET/POST /api/auth/tokens, DELETE /api/auth/tokens/{id}) and the
 // signed-in user's sessions (GET /api/auth/sessions, DELETE
-// /api/auth/sessions/{id}).
+// /api/auth/sessions/{id}), their own name, language and time zone
+// (PATCH /api/auth/me), and the people directory for user pickers
+// (GET /api/people).
 package authapi
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/runtime/httpx"
 )
 
@@ -24,6 +29,13 @@ type loginReply struct {
 	Token string       `json:"token"`
 	CSRF  string       `json:"csrf_token"` // send as X-CSRF-Token with cookie-authenticated writes
 	User  *access.User `json:"user"`
+}
+
+// mePatch is what users may change about themselves.
+type mePatch struct {
+	Name     *string `json:"name"`
+	Locale   *string `json:"locale"`
+	TimeZone *string `json:"time_zone"`
 }
 
 type tokenBody struct {
@@ -106,6 +118,39 @@ func Bind(g *echo.Group, svc *access.Service) {
 	})
 	g.GET("/auth/me", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, httpx.User(c))
+	})
+	g.PATCH("/auth/me", func(c echo.Context) error {
+		var in mePatch
+		if err := httpx.Decode(c, &in, true); err != nil {
+			return err
+		}
+		u := httpx.User(c)
+		m, err := svc.UpdateMember(c.Request().Context(), u, u.ID,
+			access.UserPatch{Name: in.Name, Locale: in.Locale, TimeZone: in.TimeZone})
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, m.User)
+	})
+	// Everyone signed in may find people by name (user pickers) or resolve
+	// ids to names; only administrators see more (GET /api/users).
+	g.GET("/people", func(c echo.Context) error {
+		limit := 0
+		if s := c.QueryParam("limit"); s != "" {
+			var err error
+			if limit, err = strconv.Atoi(s); err != nil || limit < 1 {
+				return errs.New(errs.Invalid, "http.bad_param", "name", "limit")
+			}
+		}
+		var ids []string
+		if s := c.QueryParam("ids"); s != "" {
+			ids = strings.Split(s, ",")
+		}
+		people, err := svc.People(c.Request().Context(), c.QueryParam("q"), ids, limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"people": people})
 	})
 
 	g.GET("/auth/tokens", func(c echo.Context) error {

@@ -187,6 +187,22 @@ func Build(ctx context.Context, svc *meta.Service, serverURL string, view View) 
 	return d.finish(), nil
 }
 
+// FixedServer is the server URL of the fixed document.
+const FixedServer = "http://127.0.0.1:8080"
+
+// FixedJSON is the document of the fixed endpoints alone — no app's
+// concrete record paths — indented. The web app's typed client is
+// generated from it (runtime/web/src/api/openapi.json, kept current by a
+// test there; `tessera openapi` prints it).
+func FixedJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(newDoc(FixedServer).finish())
+	return b.Bytes(), err
+}
+
 // obj is a JSON object under construction.
 type obj = map[string]any
 

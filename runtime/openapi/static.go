@@ -61,10 +61,32 @@ func (d *doc) addStatic() {
 		"summary":   "Sign out",
 		"responses": responses(obj{"204": noContent("Signed out; the session token no longer works.")}, 401, 403),
 	}}
-	d.paths["/api/auth/me"] = obj{"get": obj{
-		"tags": []any{"auth"}, "operationId": "auth.me",
-		"summary":   "The signed-in user",
-		"responses": responses(obj{"200": ok("The signed-in user.", ref("User"))}, 401),
+	d.paths["/api/auth/me"] = obj{
+		"get": obj{
+			"tags": []any{"auth"}, "operationId": "auth.me",
+			"summary":   "The signed-in user",
+			"responses": responses(obj{"200": ok("The signed-in user.", ref("User"))}, 401),
+		},
+		"patch": obj{
+			"tags": []any{"auth"}, "operationId": "auth.me.update",
+			"summary": "Change one's own name, language or time zone",
+			"description": "Members left out stay as they are. The locale decides the language of messages when a request sends no " +
+				"Accept-Language; the web app stores the language switch here.",
+			"requestBody": body(ref("MePatch"), ""),
+			"responses":   responses(obj{"200": ok("The signed-in user, changed.", ref("User"))}, 400, 401, 403, 413, 422),
+		},
+	}
+	d.paths["/api/people"] = obj{"get": obj{
+		"tags": []any{"auth"}, "operationId": "people.list",
+		"summary": "Find people",
+		"description": "Active users whose name or email contains q (by name), or the users of ids: only their id and name, " +
+			"for user pickers and for showing who owns or changed a record. Open to every signed-in user.",
+		"parameters": []any{
+			obj{"name": "q", "in": "query", "schema": obj{"type": "string", "maxLength": 200}, "description": "Part of a name or email."},
+			obj{"name": "ids", "in": "query", "schema": obj{"type": "string"}, "description": "Comma-separated user ids (at most 100)."},
+			obj{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+		},
+		"responses": responses(obj{"200": ok("People.", ref("PersonList"))}, 400, 401),
 	}}
 	d.paths["/api/auth/tokens"] = obj{
 		"get": obj{
@@ -308,6 +330,22 @@ func (d *doc) addStaticComponents() {
 		},
 		"minProperties": 1,
 		"examples":      []any{obj{"zh-CN": "商机", "en": "Opportunity"}},
+	}
+	s["MePatch"] = obj{
+		"type": "object", "additionalProperties": false,
+		"properties": obj{
+			"name":      obj{"type": "string", "minLength": 1, "maxLength": 200},
+			"locale":    obj{"type": "string", "enum": []any{"en", "zh-CN"}},
+			"time_zone": obj{"type": "string", "description": "An IANA time zone, e.g. Asia/Shanghai.", "examples": []any{"Asia/Shanghai"}},
+		},
+	}
+	s["Person"] = obj{
+		"type": "object", "required": []any{"id", "name"},
+		"properties": obj{"id": uuidSchema, "name": obj{"type": "string"}},
+	}
+	s["PersonList"] = obj{
+		"type": "object", "required": []any{"people"},
+		"properties": obj{"people": arrayOf(ref("Person"))},
 	}
 	s["ProblemField"] = obj{
 		"type":     "object",

@@ -5,8 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -38,6 +36,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
+	"github.com/tessera-app/tessera/runtime/web"
 )
 
 // MaxBody bounds request bodies; larger ones get a 413 before they are read.
@@ -61,6 +60,9 @@ type Services struct {
 	Flows *flow.Service
 	// Approvals runs approval processes (their timers are jobs of Jobs).
 	Approvals *approval.Service
+	// Web is the web app served at /app/; nil: the one embedded in the
+	// binary (or its placeholder page when it was built without one).
+	Web *web.App
 }
 
 // NewServices wires the engine services over one store.
@@ -159,7 +161,11 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": svc.Store.D.Name()})
 	})
-	e.GET("/", home)
+	app := svc.Web
+	if app == nil {
+		app = web.Embedded()
+	}
+	app.Bind(e) // GET / redirects to /app/
 
 	api := e.Group("/api")
 	authapi.BindPublic(api, svc.Access)
@@ -192,14 +198,9 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	return &Handler{Echo: e}
 }
 
-// csp allows nothing from elsewhere, no framing, and of inline content
-// only the home page's own style sheet.
-var csp = "default-src 'self'; style-src 'self' '" + cspHash(homeStyle) + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
-func cspHash(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
-}
+// csp is the policy of everything but the web app's pages (which set their
+// own, runtime/web): API answers load nothing and are never framed.
+const csp = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // noStoreAPI keeps API responses (tokens, records) out of caches.
 func noStoreAPI(next echo.HandlerFunc) echo.HandlerFunc {
@@ -233,26 +234,4 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		}
 	}
-}
-
-// homeStyle is the landing page's style sheet (allowed by csp's hash).
-const homeStyle = `body { font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto }`
-
-// home is the landing page until the web UI exists.
-func home(c echo.Context) error {
-	return c.HTML(http.StatusOK, `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tessera</title><style>`+homeStyle+`</style></head>
-<body>
-<h1>Tessera is running</h1>
-<p>Tessera 正在运行。</p>
-<h2>Sign in · 登录</h2>
-<p>Create a user with <code>tessera user create --email you@example.com --password '…' --admin</code>
-(<code>make run</code> creates <code>admin@example.com</code> / <code>tessera-admin</code> on a fresh database), then:</p>
-<pre>curl -s -X POST http://HOST/api/auth/login -H 'Content-Type: application/json' \
-  -d '{"email":"admin@example.com","password":"tessera-admin"}'</pre>
-<p>Send the returned token as <code>Authorization: Bearer &lt;token&gt;</code>.</p>
-<h2>API</h2>
-<p>The OpenAPI 3.1 document is at <a href="/api/openapi.json">/api/openapi.json</a> (sign-in required);
-health at <a href="/healthz">/healthz</a>.</p>
-</body></html>`)
 }
