@@ -51,7 +51,10 @@ type fixture struct {
 	App     string            `json:"app"`
 	Modules []json.RawMessage `json:"modules"`
 	Module  string            `json:"module"`
-	Cases   []fixtureCase     `json:"cases"`
+	// Stored is the module's schema as the server stores and serves it
+	// (normalized): what the browser validates with.
+	Stored json.RawMessage `json:"stored"`
+	Cases  []fixtureCase   `json:"cases"`
 }
 
 // checkFile compares want with the file at path, or writes it with -update.
@@ -115,10 +118,14 @@ func TestValidationFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []fixtureCase
+	var stored json.RawMessage
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		got = runFixture(t, s, fx)
+		got, stored = runFixture(t, s, fx)
 		if *update {
 			return
+		}
+		if !jsonEqual(t, stored, fx.Stored) {
+			t.Errorf("the stored schema changed:\n got %s\nwant %s\n(go test ./runtime/web -run TestValidationFixture -update)", stored, fx.Stored)
 		}
 		for i, c := range fx.Cases {
 			if !reflect.DeepEqual(normal(c.Errors), normal(got[i].Errors)) {
@@ -127,7 +134,7 @@ func TestValidationFixture(t *testing.T) {
 		}
 	})
 	if *update && got != nil {
-		fx.Cases = got
+		fx.Cases, fx.Stored = got, stored
 		checkFile(t, fixturePath, indentJSON(t, fx))
 	}
 }
@@ -139,7 +146,16 @@ func normal(fes []fieldError) []fieldError {
 	return fes
 }
 
-func runFixture(t *testing.T, s *store.Store, fx fixture) []fixtureCase {
+func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func runFixture(t *testing.T, s *store.Store, fx fixture) ([]fixtureCase, json.RawMessage) {
 	t.Helper()
 	ctx := context.Background()
 	svc := server.NewServices(s)
@@ -174,6 +190,11 @@ func runFixture(t *testing.T, s *store.Store, fx fixture) []fixtureCase {
 			t.Fatalf("create module: %d %s", st, b)
 		}
 	}
+	st, b := call("GET", "/api/apps/"+fx.App+"/modules/"+fx.Module, "en", nil)
+	var m struct{ Schema json.RawMessage }
+	if err := json.Unmarshal(b, &m); st != 200 || err != nil {
+		t.Fatalf("read module: %d %s", st, b)
+	}
 	out := make([]fixtureCase, len(fx.Cases))
 	for i, c := range fx.Cases {
 		out[i] = fixtureCase{Name: c.Name, Values: c.Values, Errors: []fieldError{}}
@@ -202,5 +223,5 @@ func runFixture(t *testing.T, s *store.Store, fx fixture) []fixtureCase {
 			}
 		}
 	}
-	return out
+	return out, m.Schema
 }
