@@ -119,11 +119,16 @@ func page(c echo.Context, body []byte, csp string) error {
 }
 
 // AppCSP is the app page's policy: scripts, styles, images, fonts and
-// connections from this origin only; inline style elements only with this
-// response's nonce (Ant Design's CSS-in-JS); no eval, no framing, no
-// plugins.
+// connections from this origin only; no inline script and no eval; style
+// elements only with this response's nonce (Ant Design's CSS-in-JS, and
+// src/csp.ts for the few libraries that create style elements without
+// passing it on); no framing, no plugins. Style attributes are allowed
+// (style-src-attr): components set them with setAttribute (antd's
+// auto-sizing text areas), and a style attribute cannot run script.
 func AppCSP(nonce string) string {
-	return "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-" + nonce + "'; " +
+	n := "'nonce-" + nonce + "'"
+	return "default-src 'self'; script-src 'self'; style-src 'self' " + n + "; style-src-elem 'self' " + n + "; " +
+		"style-src-attr 'unsafe-inline'; " +
 		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; " +
 		"object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 }

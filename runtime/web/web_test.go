@@ -73,8 +73,9 @@ func TestBuiltApp(t *testing.T) {
 				t.Fatalf("nonce not filled in: %s", r.body)
 			}
 			csp := r.header.Get("Content-Security-Policy")
-			if !strings.Contains(csp, "style-src 'self' 'nonce-"+m[1]+"'") || strings.Contains(csp, "unsafe") ||
-				!strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			if !strings.Contains(csp, "style-src-elem 'self' 'nonce-"+m[1]+"'") || strings.Contains(csp, "unsafe-eval") ||
+				strings.Count(csp, "unsafe-inline") != 1 || !strings.Contains(csp, "style-src-attr 'unsafe-inline'") ||
+				!strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "frame-ancestors 'none'") {
 				t.Errorf("page policy = %q", csp)
 			}
 		})
