@@ -6,13 +6,38 @@ ADDR     ?= 127.0.0.1:8080
 ADMIN_EMAIL    ?= admin@example.com
 ADMIN_PASSWORD ?= tessera-admin
 
-.PHONY: run build test test-short bench fuzz vet lint clean
+.PHONY: run build web web-test e2e test test-short bench fuzz vet lint clean
 
 # staticcheck is pinned so every machine and CI report the same findings.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# The web app (runtime/web, an npm workspace): node_modules from the lock
+# file, dist/ from the sources — each rebuilt only when older than its inputs.
+WEB_SRC := $(shell find runtime/web/src runtime/web/public -type f ! -name schema.gen.ts 2>/dev/null) \
+	runtime/web/index.html runtime/web/vite.config.ts runtime/web/tsconfig.json runtime/web/package.json
+NPM_DONE := node_modules/.package-lock.json
+
+$(NPM_DONE): package-lock.json package.json runtime/web/package.json
+	npm ci --no-audit --no-fund
+
+runtime/web/dist/index.html: $(NPM_DONE) $(WEB_SRC)
+	npm run build -w runtime/web
+
+## web: build the web app into runtime/web/dist (embedded by the next go build)
+web: runtime/web/dist/index.html
+
+## web-test: type-check the web app and run its unit tests (Vitest)
+web-test: $(NPM_DONE)
+	npm run typecheck -w runtime/web
+	npm test -w runtime/web
+
+## e2e: browser tests (Playwright + Chromium) against the real binary with the web app embedded
+e2e: web
+	$(GO) build -o $(BIN) ./cmd/tessera
+	node runtime/web/e2e/run.mjs --binary $(BIN)
+
 ## run: build and start Tessera on the embedded SQLite database in $(DATA)
-run: build
+run: web build
 	@$(BIN) user create --if-missing --admin --email $(ADMIN_EMAIL) --password $(ADMIN_PASSWORD) --name Admin --data $(DATA) >/dev/null
 	@echo "Sign in as $(ADMIN_EMAIL) / $(ADMIN_PASSWORD)"
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
@@ -21,9 +46,10 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/tessera
 
-## test: lint and every test; PostgreSQL suites run when TESSERA_TEST_DATABASE_URL is set
-test: lint
+## test: lint and every test — Go (PostgreSQL suites when TESSERA_TEST_DATABASE_URL is set), web unit and browser tests
+test: lint web-test
 	$(GO) test -count=1 ./...
+	$(MAKE) e2e
 
 ## lint: go.mod tidy, gofmt, go vet and staticcheck must all be clean
 lint:
@@ -47,4 +73,5 @@ bench: build
 	$(BIN) bench
 
 clean:
-	rm -rf bin
+	rm -rf bin runtime/web/test-results
+	find runtime/web/dist -mindepth 1 ! -name .keep -delete 2>/dev/null || true

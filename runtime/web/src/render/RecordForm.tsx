@@ -79,7 +79,7 @@ export function RecordForm(p: RecordFormProps) {
       const el = first && document.getElementById(`${prefix}-${first}`);
       if (el) {
         el.focus();
-        el.scrollIntoView({ block: 'center' });
+        el.scrollIntoView?.({ block: 'center' });
       }
     }
     hadErrors.current = has;
