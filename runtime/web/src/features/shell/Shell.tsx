@@ -1,10 +1,10 @@
 // The shell: left navigation from the app's modules (a drawer on phones),
 // a top bar with the app switcher, search, the notification bell and the
 // user menu.
-import { AutoComplete, Badge, Button, Drawer, Dropdown, Grid, Input, Layout, Menu, Modal, Select, Space, Typography } from 'antd';
+import { AutoComplete, Badge, Button, Drawer, Dropdown, Grid, Input, Layout, Menu, Modal, Select, Skeleton, Space, Typography } from 'antd';
 import { AppstoreOutlined, BellOutlined, DownOutlined, HomeOutlined, MenuOutlined, TableOutlined, UserOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 import { request } from '../../api/http';
@@ -254,7 +254,9 @@ export function Shell() {
           </Space>
         </Layout.Header>
         <Layout.Content id="main" tabIndex={-1} style={{ outline: 'none' }}>
-          <Outlet />
+          <Suspense fallback={<div className="t-page"><Skeleton active /></div>}>
+            <Outlet />
+          </Suspense>
         </Layout.Content>
       </Layout>
       {mobile && (
