@@ -1,6 +1,9 @@
 // jsdom lacks a few browser APIs antd uses.
 import { afterEach } from 'vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
+
+// The machine is shared: wait generously for debounced searches and popups.
+configure({ asyncUtilTimeout: 10000 });
 
 afterEach(() => cleanup());
 
