@@ -380,6 +380,7 @@ await step('a record changed by someone else: reload or keep mine', async () => 
   await page.getByRole('button', { name: /保\s?存/ }).click();
   await text('有人修改了此记录').waitFor();
   await text('13722222222').first().waitFor();
+  await page.waitForTimeout(400); // the dialog's opening animation
   await shot('stale-record');
   await page.getByRole('button', { name: /重新加载/ }).click();
   await page.getByRole('button', { name: /保\s?存/ }).waitFor();
@@ -517,13 +518,14 @@ await step('10,000 loaded rows stay virtualized', async () => {
     const loaded = await p2.evaluate(() => {
       const body = document.querySelector('.ant-table-tbody-virtual-holder') || document.querySelector('.ant-table-body');
       if (body) body.scrollTop = body.scrollHeight;
-      return document.body.innerText.match(/All (\d+) loaded|(\d+) of 10000 loaded/);
+      return document.body.innerText.match(/All ([\d,]+) loaded|([\d,]+) of 10,000 loaded/);
     });
-    if (loaded && loaded[1] === '10000') break;
+    if (loaded && loaded[1] === '10,000') break;
     await p2.waitForTimeout(100);
   }
   report.timings.scrollLoad10000 = Date.now() - t2;
-  await p2.getByText('All 10000 loaded').waitFor({ timeout: 60000 });
+  await p2.getByText('All 10,000 loaded').waitFor({ timeout: 60000 });
+  await p2.getByText('10,000 records').waitFor();
   const domRows = await p2.locator('.ant-table-row').count();
   report.timings.domRowsFor10000 = domRows;
   assert(domRows < 200, `${domRows} rows in the DOM for 10,000 loaded`);

@@ -31,13 +31,13 @@ const en = {
     unreadCount: '{{count}} unread',
   },
   list: {
-    count: '{{count}} records', countMore: '{{count}}+ records', quickSearch: 'Search {{fields}}', columns: 'Columns',
+    count: '{{n}} records', countMore: '{{n}}+ records', quickSearch: 'Search {{fields}}', columns: 'Columns',
     density: 'Density', selected: '{{count}} selected', bulkDelete: 'Delete', bulkAssign: 'Assign owner',
     deleteConfirm: 'Delete {{count}} records? They can be restored from the record page.',
     deleted: 'Deleted {{count}} records', deleteFailed: '{{count}} could not be deleted: {{detail}}',
     assignTitle: 'Assign {{count}} records to', assigned: 'Assigned {{count}} records',
     emptyTitle: 'No {{module}} yet', emptyFiltered: 'No records match the filter', emptyAction: 'New {{module}}',
-    loaded: '{{loaded}} of {{total}} loaded', allLoaded: 'All {{count}} loaded', filters: 'Filters',
+    loaded: '{{loaded}} of {{total}} loaded', allLoaded: 'All {{n}} loaded', filters: 'Filters',
     clearFilters: 'Clear filters',
   },
   filterBuilder: {

@@ -31,13 +31,13 @@ const zhCN: Messages = {
     unreadCount: '{{count}} 条未读',
   },
   list: {
-    count: '共 {{count}} 条记录', countMore: '{{count}}+ 条记录', quickSearch: '搜索{{fields}}', columns: '列设置',
+    count: '共 {{n}} 条记录', countMore: '{{n}}+ 条记录', quickSearch: '搜索{{fields}}', columns: '列设置',
     density: '密度', selected: '已选 {{count}} 条', bulkDelete: '删除', bulkAssign: '分配负责人',
     deleteConfirm: '删除 {{count}} 条记录？可在记录页恢复。',
     deleted: '已删除 {{count}} 条记录', deleteFailed: '{{count}} 条未能删除：{{detail}}',
     assignTitle: '将 {{count}} 条记录分配给', assigned: '已分配 {{count}} 条记录',
     emptyTitle: '还没有{{module}}', emptyFiltered: '没有符合筛选条件的记录', emptyAction: '新建{{module}}',
-    loaded: '已加载 {{loaded}} / {{total}} 条', allLoaded: '已全部加载（{{count}} 条）', filters: '筛选条件',
+    loaded: '已加载 {{loaded}} / {{total}} 条', allLoaded: '已全部加载（{{n}} 条）', filters: '筛选条件',
     clearFilters: '清除筛选',
   },
   filterBuilder: {

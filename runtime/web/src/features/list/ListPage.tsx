@@ -219,7 +219,8 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
     </Empty>
   );
 
-  const countText = total !== undefined ? t('list.count', { count: total }) : rows.length ? t('list.countMore', { count: rows.length }) : '';
+  const n = (x: number) => x.toLocaleString(locale); // thousands separators
+  const countText = total !== undefined ? t('list.count', { n: n(total) }) : rows.length ? t('list.countMore', { n: n(rows.length) }) : '';
 
   return (
     <div className="t-page">
@@ -341,7 +342,7 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
           />
           <Space style={{ marginTop: 8 }}>
             <Typography.Text type="secondary">
-              {total !== undefined && rows.length < total ? t('list.loaded', { loaded: rows.length, total }) : rows.length ? t('list.allLoaded', { count: rows.length }) : ''}
+              {total !== undefined && rows.length < total ? t('list.loaded', { loaded: n(rows.length), total: n(total) }) : rows.length ? t('list.allLoaded', { n: n(rows.length) }) : ''}
             </Typography.Text>
             {list.hasNextPage && <Button size="small" onClick={loadMore} loading={list.isFetchingNextPage}>{t('common.loadMore')}</Button>}
           </Space>
