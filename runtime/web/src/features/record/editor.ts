@@ -47,6 +47,9 @@ export function useEditor(opts: {
   useEffect(() => {
     if (!dirty.current) return;
     const h = setTimeout(() => {
+      // A save may have discarded the draft while this write was pending:
+      // writing it now would bring a saved record's draft back next time.
+      if (!dirty.current) return;
       try {
         sessionStorage.setItem(draftKey, JSON.stringify(values));
       } catch {
