@@ -1,4 +1,4 @@
-// Command tessera is the one binary: serve, migrate, user, jobs.
+// Command tessera is the one binary: serve, migrate, user, jobs, backup, restore.
 //
 //	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…] [--trusted-proxies CIDRs]
 //	tessera migrate [--data …] [--database …]
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/backup"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/httpx"
 	"github.com/tessera-app/tessera/runtime/openapi"
@@ -41,6 +42,8 @@ const usage = `usage:
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
   tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N] [--data DIR] [--database URL]
+  tessera backup  --out FILE [--data DIR] [--database URL]   # a consistent copy, while serving
+  tessera restore FILE [--data DIR] [--database URL]         # servers on SQLite must be stopped
   tessera openapi                                  # the OpenAPI document of the fixed endpoints
   tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres]
 
@@ -71,6 +74,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return jobsCmd(ctx, args[1:], stdout)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout)
+	case "restore":
+		return restoreCmd(ctx, args[1:], stdout)
 	case "openapi":
 		if len(args) > 1 {
 			return errUsage
@@ -149,6 +156,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if cfg.Database == "" {
+		// Shared: several serve processes may use one SQLite file; restore
+		// takes it exclusively and so never replaces a file being served.
+		lock, err := backup.LockDir(cfg.Data, false)
+		if err != nil {
+			return fmt.Errorf("data directory %s: %w", cfg.Data, err)
+		}
+		defer lock.Release()
+	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
