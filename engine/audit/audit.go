@@ -313,12 +313,15 @@ func truncate(s string, n int) string {
 
 // HistoryEntry is one entry of a record's history, as the API returns it.
 type HistoryEntry struct {
-	ID     string            `json:"id"`
-	At     time.Time         `json:"at"`
-	Actor  *string           `json:"actor"` // user id; null when none
-	Via    string            `json:"via"`
-	Action string            `json:"action"` // create, update, delete, restore
-	Diff   map[string]Change `json:"diff"`   // field → before/after; {} for delete, restore
+	ID    string    `json:"id"`
+	At    time.Time `json:"at"`
+	Actor *string   `json:"actor"` // user id; null when none
+	// ActorName is the actor's name: a person's, or a rule's system user
+	// ("rule:<key>") for what rules wrote.
+	ActorName string            `json:"actor_name,omitempty"`
+	Via       string            `json:"via"`
+	Action    string            `json:"action"` // create, update, delete, restore
+	Diff      map[string]Change `json:"diff"`   // field → before/after; {} for delete, restore
 }
 
 // HistoryPage is a page of a record's history, newest first.
@@ -364,5 +367,28 @@ func (l *Log) History(ctx context.Context, a record.Actor, m *meta.Module, id st
 		}
 		out.Entries = append(out.Entries, h)
 	}
-	return out, nil
+	return out, l.nameActors(ctx, out.Entries)
+}
+
+// nameActors fills in the actors' names, in one query.
+func (l *Log) nameActors(ctx context.Context, entries []HistoryEntry) error {
+	var ids []string
+	for _, h := range entries {
+		if h.Actor != nil {
+			ids = append(ids, *h.Actor)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	users, err := l.Store.UserSummaries(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, h := range entries {
+		if h.Actor != nil {
+			entries[i].ActorName, _ = users[*h.Actor]["name"].(string)
+		}
+	}
+	return nil
 }

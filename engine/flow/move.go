@@ -432,7 +432,8 @@ func (s *Service) actionsJob(ctx context.Context, tx *store.Tx, job *jobs.Job) e
 	if err != nil {
 		return err
 	}
-	src := &rule.Rule{ID: f.ID, App: f.App, Key: f.Key + "." + tr.Key, Label: tr.Label, Module: f.Module, Enabled: true, Actions: tr.Actions}
+	src := &rule.Rule{ID: f.ID, App: f.App, Key: f.Key + "." + tr.Key, Label: tr.Label, Module: f.Module, Enabled: true, Actions: tr.Actions,
+		Actor: "flow:" + f.Key + "." + tr.Key}
 	return s.Rules.RunActions(ctx, tx, src, m, p.Record, "stage_changed", p.Depth)
 }
 

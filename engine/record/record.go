@@ -38,6 +38,10 @@ type Actor struct {
 	User      *access.User
 	Via       string
 	Principal *access.Principal
+	// System marks an automation's actor (a rule's "rule:<key>" user): it
+	// is the creator of what it creates but owns nothing itself, so a
+	// record it creates without an owner goes to the pool.
+	System bool
 }
 
 func (a Actor) userID() string {
@@ -134,7 +138,9 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 			if err != nil {
 				return err
 			}
-			owner = a.userID()
+			if !a.System {
+				owner = a.userID()
+			}
 			if changed {
 				owner, _ = asked.(string) // nil: created straight into the pool
 			}

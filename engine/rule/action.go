@@ -172,6 +172,13 @@ func create(ctx context.Context, rc *runContext, a Action) error {
 	if err != nil {
 		return err
 	}
+	// The new record belongs to whom the action says ("owner": an
+	// expression), else to the triggering record's owner: the rep whose
+	// lead made the task sees it under scope "own". The rule's own user
+	// only creates it (created_by).
+	if _, given := a.Values["owner"]; !given {
+		vals["owner"] = rc.record["owner"]
+	}
 	rc.effects = append(rc.effects, fmt.Sprintf("create %s", a.Module))
 	if rc.dryRun {
 		rc.effects[len(rc.effects)-1] += " " + show(vals)

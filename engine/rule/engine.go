@@ -129,9 +129,26 @@ func (e *Engine) rulesFor(ctx context.Context, app, module string) ([]*Rule, err
 	return cache[app+"/"+module], nil
 }
 
-// systemActor is who rule actions write as: the rule engine itself, with
-// every right, recorded in the audit log as channel "rule".
-var systemActor = record.Actor{User: &access.User{Name: "rule", IsAdmin: true}, Via: "rule"}
+// systemActor is who rule conditions are evaluated as: the rule engine
+// itself, with every right. Actions write as the rule's own user
+// (actorFor).
+var systemActor = record.Actor{User: &access.User{Name: "rule", IsAdmin: true}, Via: "rule", System: true}
+
+// actorFor is who r's actions write as: the system user named "rule:<key>"
+// (or r.Actor), created in tx on first use, with every right, on channel
+// "rule". Records it creates name it as created_by and the history shows
+// it; it owns nothing (record.Actor.System).
+func (e *Engine) actorFor(ctx context.Context, tx *store.Tx, r *Rule) (record.Actor, error) {
+	name := r.Actor
+	if name == "" {
+		name = "rule:" + r.Key
+	}
+	id, err := e.Store.SystemUser(ctx, tx, r.App+"/"+name, name)
+	if err != nil {
+		return record.Actor{}, err
+	}
+	return record.Actor{User: &access.User{ID: id, Name: name, IsAdmin: true}, Via: "rule", System: true}, nil
+}
 
 type depthKey struct{}
 
@@ -363,7 +380,11 @@ func (e *Engine) runJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error 
 func (e *Engine) act(ctx context.Context, tx *store.Tx, r *Rule, m *meta.Module, rec map[string]any, p payload) error {
 	start := time.Now()
 	ctx = context.WithValue(record.WithTx(ctx, tx), depthKey{}, p.Depth)
-	rc := &runContext{e: e, rule: r, module: m, record: rec, actor: systemActor, tx: tx}
+	actor, err := e.actorFor(ctx, tx, r)
+	if err != nil {
+		return err
+	}
+	rc := &runContext{e: e, rule: r, module: m, record: rec, actor: actor, tx: tx}
 	for _, a := range r.Actions {
 		if err := e.mustAction(a.Type).After(ctx, rc, a); err != nil {
 			e.logLater(ctx, r, m, p.Record, p.Trigger, err, rc.effects, time.Since(start))

@@ -30,6 +30,9 @@ type Rule struct {
 	Version    int        `json:"version"`
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	// Actor names the system user the actions write as when it is not
+	// "rule:<key>" (the flow engine's on-enter actions: "flow:<key>").
+	Actor string `json:"-"`
 }
 
 // Trigger says when a rule runs. Which keys apply depends on Type.

@@ -295,9 +295,9 @@ func (s *Store) setMemberships(ctx context.Context, tx *Tx, userID string, depar
 	return nil
 }
 
-// Users lists users by email.
+// Users lists people by email (not the system users rules write as).
 func (s *Store) Users(ctx context.Context, limit, offset int) ([]*access.User, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users ORDER BY email LIMIT ? OFFSET ?`), limit, offset)
+	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE kind = 'person' ORDER BY email LIMIT ? OFFSET ?`), limit, offset)
 	if err != nil {
 		return nil, err
 	}

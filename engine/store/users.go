@@ -51,10 +51,10 @@ func (s *Store) CreateSession(ctx context.Context, sess *access.Session) error {
 	})
 }
 
-// CountUsers returns how many users exist (used to greet a fresh install).
+// CountUsers returns how many people exist (used to greet a fresh install).
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.R.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	err := s.R.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE kind = 'person'`).Scan(&n)
 	return n, err
 }
 
