@@ -337,9 +337,11 @@ func (r *run) notify(userID, key string) error {
 	if err != nil {
 		return err
 	}
-	msg := i18n.T(u.Locale, i18n.M(key, "process", r.proc.Label.In(u.Locale), "title", title))
-	return r.s.Store.Notify(r.ctx, r.tx, &store.Notification{UserID: userID, Title: msg, App: r.inst.App, Module: r.inst.Module,
-		RecordID: r.inst.RecordID, Source: "approval:" + r.inst.ProcessKey})
+	// The message is kept (process label in every language), so the
+	// reader sees it in their language when they read it.
+	msg := i18n.M(key, "process", r.proc.Label, "title", title)
+	return r.s.Store.Notify(r.ctx, r.tx, &store.Notification{UserID: userID, Title: i18n.T(u.Locale, msg), Message: &msg,
+		App: r.inst.App, Module: r.inst.Module, RecordID: r.inst.RecordID, Source: "approval:" + r.inst.ProcessKey})
 }
 
 // open are the current round's tasks still to be decided.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/expr"
+	"github.com/tessera-app/tessera/engine/i18n"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
@@ -95,14 +96,34 @@ func notify(ctx context.Context, rc *runContext, a Action) error {
 	if err != nil {
 		return err
 	}
-	title := fillIn(a.Message.In(u.Locale), rc.record)
+	msg := notifyMessage(a.Message, rc.record)
+	title := i18n.T(u.Locale, msg) // as the recipient reads it today; kept for older readers
 	rc.effects = append(rc.effects, "notify "+u.Email+": "+title)
 	if rc.dryRun {
 		return nil
 	}
 	id, _ := rc.record["id"].(string)
-	return rc.e.Store.Notify(ctx, rc.tx, &store.Notification{UserID: to, Title: title, App: rc.module.AppKey,
+	return rc.e.Store.Notify(ctx, rc.tx, &store.Notification{UserID: to, Title: title, Message: &msg, App: rc.module.AppKey,
 		Module: rc.module.Key, RecordID: id, Source: "rule:" + rc.rule.Key})
+}
+
+// notifyMessage is a notify action's message with the record values its
+// texts name ({field}, in any language), as they are now: stored with the
+// notification, it is rendered in the reader's language when read.
+func notifyMessage(text meta.Label, rec map[string]any) i18n.Msg {
+	m := i18n.Msg{Key: "rule.notify", Text: i18n.Text(text), Args: map[string]any{}}
+	for k, v := range rec {
+		if v == nil {
+			continue
+		}
+		for _, s := range text {
+			if strings.Contains(s, "{"+k+"}") {
+				m.Args[k] = fmt.Sprint(v)
+				break
+			}
+		}
+	}
+	return m
 }
 
 func checkAssign(a Action, m *meta.Module, beforeSave bool) []errs.FieldError {

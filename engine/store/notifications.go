@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/i18n"
 )
 
 // Notification is an in-app message to one user.
@@ -24,13 +25,27 @@ type Notification struct {
 	Source      string     `json:"source,omitempty"` // e.g. "rule:<key>"
 	CreatedAt   time.Time  `json:"created_at"`
 	ReadAt      *time.Time `json:"read_at,omitempty"`
+	// Message is the message itself (its key, and its arguments as
+	// i18n.Encode keeps them), rendered into Title for each reader when
+	// read (runtime/notifyapi); nil for rows from before it was kept,
+	// whose Title is the text in the recipient's language at the time.
+	Message *i18n.Msg `json:"-"`
 }
 
 // Notify stores a notification in tx.
 func (s *Store) Notify(ctx context.Context, tx *Tx, n *Notification) error {
 	n.ID, n.CreatedAt = NewID(), tx.Now
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO notifications (id, user_id, title, app, module, record_id, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		n.ID, n.UserID, n.Title, n.App, n.Module, nullable(n.RecordID), n.Source, TimeArg(s.D, tx.Now))
+	var key string
+	var params any
+	if m := n.Message; m != nil {
+		b, err := i18n.Encode(i18n.Msg{Text: m.Text, Args: m.Args})
+		if err != nil {
+			return err
+		}
+		key, params = m.Key, string(b)
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO notifications (id, user_id, title, app, module, record_id, source, created_at, msg_key, msg_params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		n.ID, n.UserID, n.Title, n.App, n.Module, nullable(n.RecordID), n.Source, TimeArg(s.D, tx.Now), key, params)
 	return err
 }
 
@@ -44,7 +59,7 @@ func (s *Store) Notifications(ctx context.Context, userID string, unread bool, l
 	if unread {
 		cond = " AND read_at IS NULL"
 	}
-	rows, err := s.R.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT id, title, app, module, record_id, source, created_at, read_at FROM notifications
+	rows, err := s.R.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT id, title, app, module, record_id, source, created_at, read_at, msg_key, msg_params FROM notifications
 		WHERE user_id = ?%s ORDER BY created_at DESC, id DESC LIMIT %d`, cond, limit)), userID)
 	if err != nil {
 		return nil, err
@@ -53,10 +68,21 @@ func (s *Store) Notifications(ctx context.Context, userID string, unread bool, l
 	out := []*Notification{}
 	for rows.Next() {
 		var n Notification
-		var rec sql.NullString
+		var rec, params sql.NullString
+		var key string
 		var c, r any
-		if err := rows.Scan(&n.ID, &n.Title, &n.App, &n.Module, &rec, &n.Source, &c, &r); err != nil {
+		if err := rows.Scan(&n.ID, &n.Title, &n.App, &n.Module, &rec, &n.Source, &c, &r, &key, &params); err != nil {
 			return nil, err
+		}
+		if key != "" {
+			m := i18n.Msg{}
+			if params.String != "" {
+				if m, err = i18n.Decode([]byte(params.String)); err != nil {
+					return nil, fmt.Errorf("notification %s: %w", n.ID, err)
+				}
+			}
+			m.Key = key
+			n.Message = &m
 		}
 		n.RecordID, n.CreatedAt = rec.String, DecodeTime(c)
 		if r != nil {

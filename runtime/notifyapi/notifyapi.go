@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/i18n"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/store"
@@ -18,7 +19,8 @@ import (
 
 // Bind registers the routes on g (signed-in users; each sees their own).
 // A notification about a record shows the record's current title
-// (record_title) when the reader may see it.
+// (record_title) when the reader may see it; its title is rendered in the
+// reader's locale (httpx.Locale: Accept-Language, else their own).
 func Bind(g *echo.Group, s *store.Store, mods *meta.Service, recs *record.Service) {
 	g.GET("/notifications", func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -30,6 +32,14 @@ func Bind(g *echo.Group, s *store.Store, mods *meta.Service, recs *record.Servic
 		}
 		if err := titles(ctx, mods, recs, record.Actor{User: httpx.User(c), Via: "api"}, list); err != nil {
 			return err
+		}
+		// In the reader's language now, not the recipient's when it was
+		// sent (older rows only have that text).
+		loc := httpx.Locale(c)
+		for _, n := range list {
+			if n.Message != nil {
+				n.Title = i18n.T(loc, *n.Message)
+			}
 		}
 		return c.JSON(http.StatusOK, map[string]any{"notifications": list})
 	})
