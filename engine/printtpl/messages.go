@@ -1,0 +1,53 @@
+package printtpl
+
+import "github.com/tessera-app/tessera/engine/i18n"
+
+func init() {
+	i18n.RegisterAll(map[string]map[string]string{
+		"printtpl.exists":           {i18n.EN: "A print template with key \"{key}\" already exists in this app.", i18n.ZhCN: "此应用中已存在标识为“{key}”的打印模板。"},
+		"printtpl.stale":            {i18n.EN: "Print template \"{key}\" was changed by someone else; reload it and try again.", i18n.ZhCN: "打印模板“{key}”已被他人修改，请刷新后重试。"},
+		"printtpl.not_found":        {i18n.EN: "Print template \"{key}\" not found.", i18n.ZhCN: "打印模板“{key}”不存在。"},
+		"printtpl.bad_key":          {i18n.EN: "A template key must start with a lower-case letter and contain only a-z, 0-9 and single underscores (at most 40 characters).", i18n.ZhCN: "模板标识必须以小写字母开头，只能包含 a-z、0-9 和单个下划线（最多 40 个字符）。"},
+		"printtpl.key_fixed":        {i18n.EN: "A template's key cannot change.", i18n.ZhCN: "模板标识不可更改。"},
+		"printtpl.label_required":   {i18n.EN: "A label is required.", i18n.ZhCN: "需要提供名称。"},
+		"printtpl.too_long":         {i18n.EN: "Too long (at most {max} characters).", i18n.ZhCN: "过长（最多 {max} 个字符）。"},
+		"printtpl.module_required":  {i18n.EN: "Name a module.", i18n.ZhCN: "请指定模块。"},
+		"printtpl.unknown_module":   {i18n.EN: "There is no module \"{module}\" in this app.", i18n.ZhCN: "此应用中没有模块“{module}”。"},
+		"printtpl.unknown_field":    {i18n.EN: "Module \"{module}\" has no field \"{field}\".", i18n.ZhCN: "模块“{module}”没有字段“{field}”。"},
+		"printtpl.fields_required":  {i18n.EN: "Name at least one field.", i18n.ZhCN: "请至少指定一个字段。"},
+		"printtpl.too_many_fields":  {i18n.EN: "At most {max} fields here.", i18n.ZhCN: "此处最多 {max} 个字段。"},
+		"printtpl.too_many_blocks":  {i18n.EN: "A template has at most {max} blocks.", i18n.ZhCN: "模板最多有 {max} 个区块。"},
+		"printtpl.too_many_labels":  {i18n.EN: "At most {max} signature lines.", i18n.ZhCN: "最多 {max} 个签字栏。"},
+		"printtpl.text_required":    {i18n.EN: "The block needs text.", i18n.ZhCN: "该区块需要文本。"},
+		"printtpl.field_required":   {i18n.EN: "Name the field.", i18n.ZhCN: "请指定字段。"},
+		"printtpl.bad_per_row":      {i18n.EN: "per_row is 1, 2 or 3.", i18n.ZhCN: "per_row 只能是 1、2 或 3。"},
+		"printtpl.not_numeric":      {i18n.EN: "Field \"{field}\" does not hold numbers.", i18n.ZhCN: "字段“{field}”不是数值字段。"},
+		"printtpl.bad_block":        {i18n.EN: "Block type \"{type}\" is not one of {types}.", i18n.ZhCN: "区块类型“{type}”无效，可选：{types}。"},
+		"printtpl.via_required":     {i18n.EN: "Name the lookup field of the child module that points to this module (via).", i18n.ZhCN: "请指定子模块中指向本模块的关联字段（via）。"},
+		"printtpl.bad_via":          {i18n.EN: "\"{field}\" is not a lookup field of module \"{module}\" pointing to \"{parent}\".", i18n.ZhCN: "“{field}”不是模块“{module}”中指向“{parent}”的关联字段。"},
+		"printtpl.sum_not_column":   {i18n.EN: "\"{field}\" is summed but is not a column of the table.", i18n.ZhCN: "合计字段“{field}”不是表格的列。"},
+		"printtpl.logo_format":      {i18n.EN: "The logo must be a PNG or JPEG image as a data: URL (data:image/png;base64,…).", i18n.ZhCN: "徽标必须是以 data: URL 表示的 PNG 或 JPEG 图片（data:image/png;base64,…）。"},
+		"printtpl.logo_base64":      {i18n.EN: "The logo is not valid base64.", i18n.ZhCN: "徽标不是有效的 base64 数据。"},
+		"printtpl.logo_too_large":   {i18n.EN: "The logo is larger than {max} KB.", i18n.ZhCN: "徽标超过 {max} KB。"},
+		"printtpl.logo_dimensions":  {i18n.EN: "The logo may be at most {max} pixels wide and high.", i18n.ZhCN: "徽标的宽和高最多 {max} 像素。"},
+		"printtpl.broken":           {i18n.EN: "Print template \"{key}\" cannot be used until it is fixed: {problem}", i18n.ZhCN: "打印模板“{key}”需修正后才能使用：{problem}"},
+		"printtpl.bad_amount":       {i18n.EN: "\"{value}\" is not an amount.", i18n.ZhCN: "“{value}”不是金额。"},
+		"printtpl.amount_too_large": {i18n.EN: "{value} is too large to write in Chinese capitals (below 10^16 yuan).", i18n.ZhCN: "{value} 过大，无法转换为大写金额（须小于一亿亿元）。"},
+		"printtpl.too_many_rows":    {i18n.EN: "More than {max} records of \"{module}\" to print in one table.", i18n.ZhCN: "一个表格中要打印的“{module}”记录超过 {max} 条。"},
+		// Printed text.
+		"printtpl.page":              {i18n.EN: "Page {page} of {pages}", i18n.ZhCN: "第 {page} 页，共 {pages} 页"},
+		"printtpl.signature":         {i18n.EN: "Signature", i18n.ZhCN: "签字"},
+		"printtpl.date":              {i18n.EN: "Date", i18n.ZhCN: "日期"},
+		"printtpl.amount_label":      {i18n.EN: "{field} in words", i18n.ZhCN: "{field}（大写）"},
+		"printtpl.row_number":        {i18n.EN: "No.", i18n.ZhCN: "序号"},
+		"printtpl.total":             {i18n.EN: "Total", i18n.ZhCN: "合计"},
+		"printtpl.yes":               {i18n.EN: "Yes", i18n.ZhCN: "是"},
+		"printtpl.no":                {i18n.EN: "No", i18n.ZhCN: "否"},
+		"printtpl.system.id":         {i18n.EN: "ID", i18n.ZhCN: "编号"},
+		"printtpl.system.created_at": {i18n.EN: "Created", i18n.ZhCN: "创建时间"},
+		"printtpl.system.updated_at": {i18n.EN: "Updated", i18n.ZhCN: "更新时间"},
+		"printtpl.system.owner":      {i18n.EN: "Owner", i18n.ZhCN: "负责人"},
+		"printtpl.system.created_by": {i18n.EN: "Created by", i18n.ZhCN: "创建人"},
+		"printtpl.system.updated_by": {i18n.EN: "Updated by", i18n.ZhCN: "更新人"},
+	})
+}
