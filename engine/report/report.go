@@ -61,6 +61,8 @@ type Spec struct {
 	Range   *Range `json:"range,omitempty"`
 	// Source is "" for records; other sources are registered (Register).
 	Source string `json:"source,omitempty"`
+	// Params are a registered source's own arguments.
+	Params map[string]any `json:"params,omitempty"`
 }
 
 // Column describes one result column; Label is in the caller's locale.
