@@ -334,6 +334,13 @@ type applied struct {
 func (s *Service) filters(ctx context.Context, d *Dashboard, v View, p Params) (map[string]applied, error) {
 	out := map[string]applied{}
 	loc := zone(v.TimeZone)
+	for _, name := range []string{"from", "to"} {
+		if val := p[name]; val != "" {
+			if _, err := time.Parse(time.DateOnly, val); err != nil {
+				return nil, errs.New(errs.Invalid, "dashboard.bad_param", "name", name, "value", val)
+			}
+		}
+	}
 	for _, f := range d.Filters {
 		var values []string
 		switch f.Type {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/report"
 	"github.com/tessera-app/tessera/runtime/httpx"
@@ -15,7 +16,8 @@ import (
 
 // Services are what the routes need; files of this package add theirs.
 type Services struct {
-	Reports *report.Service
+	Reports    *report.Service
+	Dashboards *dashboard.Service
 }
 
 // binders are the route sets of this package's files (each file appends

@@ -23,10 +23,12 @@ import (
 	"github.com/tessera-app/tessera/engine/approval"
 	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/calendar"
+	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/flow"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
+	"github.com/tessera-app/tessera/engine/report"
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/approvalapi"
@@ -36,6 +38,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
+	"github.com/tessera-app/tessera/runtime/reportapi"
 	"github.com/tessera-app/tessera/runtime/web"
 )
 
@@ -60,6 +63,10 @@ type Services struct {
 	Flows *flow.Service
 	// Approvals runs approval processes (their timers are jobs of Jobs).
 	Approvals *approval.Service
+	// Reports runs query specs; Dashboards keeps dashboards and registers
+	// the pipeline-analytics sources with Reports.
+	Reports    *report.Service
+	Dashboards *dashboard.Service
 	// Web is the web app served at /app/; nil: the one embedded in the
 	// binary (or its placeholder page when it was built without one).
 	Web *web.App
@@ -102,6 +109,8 @@ func NewServices(s *store.Store) *Services {
 	// completes the transition.
 	svc.Flows.Approvals = svc.Approvals
 	svc.Approvals.Transitions = svc.Flows
+	svc.Reports = report.New(svc.Records)
+	svc.Dashboards = dashboard.New(s, svc.Meta, svc.Records, svc.Access, svc.Reports, svc.Flows, svc.Approvals, slog.Default())
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
@@ -182,6 +191,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	calendarapi.Bind(private, svc.Calendars)
 	flowapi.Bind(private, svc.Flows, svc.Meta)
 	approvalapi.Bind(private, svc.Approvals)
+	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
