@@ -231,6 +231,7 @@ func (d *doc) addStatic() {
 	d.addCalendars()
 	d.addApprovals()
 	d.addFlows()
+	d.addDashboards()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
