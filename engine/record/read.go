@@ -72,6 +72,27 @@ func (s *Service) Groups(ctx context.Context, a Actor, m *meta.Module, q store.G
 	return s.Store.GroupRecords(ctx, m, q)
 }
 
+// Aggregate groups and measures the live records of m the actor may
+// read (store.Aggregate): one GROUP BY inside the actor's read scope;
+// hidden fields can be neither grouped nor measured (unknown fields).
+func (s *Service) Aggregate(ctx context.Context, a Actor, m *meta.Module, q store.AggQuery) ([][]any, error) {
+	r, err := s.readRights(ctx, &a, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	q.Where = append(q.Where, scope(a.Principal, r.Read))
+	q.Hidden = hidden(r, m)
+	q.Consts = consts(a.Principal)
+	text := q.Filter
+	for _, ms := range q.Measures {
+		text += " " + ms.Filter
+	}
+	if q.Lookups, err = s.readableLookups(ctx, &a, m, r, text); err != nil {
+		return nil, err
+	}
+	return s.Store.Aggregate(ctx, m, q)
+}
+
 // Titles returns the titles (meta.Module.TitleField) of the records ids
 // of m that the actor may read, by id: one query. Records out of the
 // actor's reach, and every record when the title field is hidden from

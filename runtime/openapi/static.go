@@ -231,6 +231,7 @@ func (d *doc) addStatic() {
 	d.addCalendars()
 	d.addApprovals()
 	d.addFlows()
+	d.addReports()
 	d.addDashboards()
 }
 
