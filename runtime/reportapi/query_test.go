@@ -1,7 +1,7 @@
 package reportapi_test
 
 // Query specs through the real HTTP stack on SQLite and PostgreSQL. The
-// expected figures are computed in Go from the inserted deals, never by
+// expected figures are computed in Go from the inserted qdeals, never by
 // running SQL again.
 
 import (
@@ -16,20 +16,20 @@ import (
 	"github.com/tessera-app/tessera/runtime/apitest"
 )
 
-type deal struct {
+type qdeal struct {
 	who, stage, region string
 	amount, secret     int
 }
 
-// deals: rep's, bob's and admin's. Role sales (rep, bob) reads its own;
+// qdeals: rep's, bob's and admin's. Role sales (rep, bob) reads its own;
 // role finance (fin) reads all but not "secret".
-var deals = []deal{
+var qdeals = []qdeal{
 	{"rep", "won", "east", 100, 1}, {"rep", "lost", "east", 200, 2}, {"rep", "won", "west", 300, 3},
 	{"bob", "won", "east", 50, 4}, {"bob", "open", "north", 70, 5},
 	{"admin", "open", "east", 1000, 6}, {"admin", "won", "west", 10, 7},
 }
 
-func setup(t *testing.T, s *store.Store) *apitest.Env {
+func querySetup(t *testing.T, s *store.Store) *apitest.Env {
 	e := apitest.New(t, s, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	for _, n := range []string{"rep", "bob", "fin"} {
 		e.User(t, n, access.NewUser{})
@@ -54,29 +54,29 @@ func setup(t *testing.T, s *store.Store) *apitest.Env {
 		e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs[who], map[string]any{"roles": []string{"sales"}}).Want(t, 200)
 	}
 	e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs["fin"], map[string]any{"roles": []string{"finance"}}).Want(t, 200)
-	for _, d := range deals {
+	for _, d := range qdeals {
 		e.Do(t, d.who, "POST", "/api/apps/crm/modules/deal/records", map[string]any{
 			"stage": d.stage, "region": d.region, "amount": d.amount, "secret": d.secret}).Want(t, 201)
 	}
 	return e
 }
 
-// agg is one expected group, computed from deals.
-type agg struct {
+// qagg is one expected group, computed from qdeals.
+type qagg struct {
 	count, won, distinctStage int
 	sum, min, max             int
 }
 
-func expected(reader func(deal) bool, filter func(deal) bool) map[string]*agg {
-	out := map[string]*agg{}
+func queryExpected(reader func(qdeal) bool, filter func(qdeal) bool) map[string]*qagg {
+	out := map[string]*qagg{}
 	stages := map[string]map[string]bool{}
-	for _, d := range deals {
+	for _, d := range qdeals {
 		if !reader(d) || !filter(d) {
 			continue
 		}
 		a := out[d.region]
 		if a == nil {
-			a = &agg{min: d.amount, max: d.amount}
+			a = &qagg{min: d.amount, max: d.amount}
 			out[d.region] = a
 			stages[d.region] = map[string]bool{}
 		}
@@ -92,7 +92,7 @@ func expected(reader func(deal) bool, filter func(deal) bool) map[string]*agg {
 	return out
 }
 
-func num(v any) float64 {
+func qnum(v any) float64 {
 	var f float64
 	fmt.Sscan(fmt.Sprint(v), &f)
 	return f
@@ -101,7 +101,7 @@ func num(v any) float64 {
 func TestQueryMeasures(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := setup(t, s)
+		e := querySetup(t, s)
 		spec := map[string]any{"module": "deal", "filter": `stage != "lost"`,
 			"dimensions": []any{map[string]any{"field": "region"}},
 			"measures": []any{
@@ -113,14 +113,14 @@ func TestQueryMeasures(t *testing.T) {
 				map[string]any{"op": "min", "field": "amount"},
 				map[string]any{"op": "max", "field": "amount"},
 			}}
-		all := func(deal) bool { return true }
-		cases := map[string]func(deal) bool{
+		all := func(qdeal) bool { return true }
+		cases := map[string]func(qdeal) bool{
 			"admin": all, "fin": all,
-			"rep": func(d deal) bool { return d.who == "rep" },
-			"bob": func(d deal) bool { return d.who == "bob" },
+			"rep": func(d qdeal) bool { return d.who == "rep" },
+			"bob": func(d qdeal) bool { return d.who == "bob" },
 		}
 		for who, reads := range cases {
-			want := expected(reads, func(d deal) bool { return d.stage != "lost" })
+			want := queryExpected(reads, func(d qdeal) bool { return d.stage != "lost" })
 			r := e.Do(t, who, "POST", "/api/apps/crm/query", spec).Want(t, 200)
 			cols := r.List("columns")
 			if len(cols) != 8 || r.Str("columns.0.key") != "region" || r.Str("columns.2.key") != "count_won" || r.Str("columns.3.key") != "count_distinct_stage" {
@@ -136,7 +136,7 @@ func TestQueryMeasures(t *testing.T) {
 				if w == nil {
 					t.Fatalf("%s: unexpected group %v", who, row)
 				}
-				got := []float64{num(row[1]), num(row[2]), num(row[3]), num(row[4]), num(row[5]), num(row[6]), num(row[7])}
+				got := []float64{qnum(row[1]), qnum(row[2]), qnum(row[3]), qnum(row[4]), qnum(row[5]), qnum(row[6]), qnum(row[7])}
 				exp := []float64{float64(w.count), float64(w.won), float64(w.distinctStage), float64(w.sum), float64(w.sum) / float64(w.count), float64(w.min), float64(w.max)}
 				for i := range got {
 					if d := got[i] - exp[i]; d > 1e-9 || d < -1e-9 {
@@ -147,7 +147,7 @@ func TestQueryMeasures(t *testing.T) {
 		}
 		// No dimension: one row over everything the reader may read.
 		r := e.Do(t, "rep", "POST", "/api/apps/crm/query", map[string]any{"module": "deal", "measures": []any{map[string]any{"op": "sum", "field": "secret"}}}).Want(t, 200)
-		if rows := r.List("rows"); len(rows) != 1 || num(rows[0].([]any)[0]) != 6 {
+		if rows := r.List("rows"); len(rows) != 1 || qnum(rows[0].([]any)[0]) != 6 {
 			t.Fatalf("rep's sum of secret: %v", rows)
 		}
 	})
@@ -156,7 +156,7 @@ func TestQueryMeasures(t *testing.T) {
 func TestQueryBadInput(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := setup(t, s)
+		e := querySetup(t, s)
 		dims := []any{}
 		for range 5 {
 			dims = append(dims, map[string]any{"field": "region"})
