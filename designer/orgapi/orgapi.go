@@ -365,11 +365,28 @@ func Bind(g *echo.Group, svc *access.Service) {
 		return c.JSON(http.StatusOK, out)
 	}, admin)
 	g.DELETE("/roles/:key", func(c echo.Context) error {
-		if err := svc.DeleteRole(c.Request().Context(), c.Param("key")); err != nil {
+		force, err := boolParam(c, "force")
+		if err != nil {
+			return err
+		}
+		if err := svc.DeleteRole(c.Request().Context(), c.Param("key"), force); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	}, admin)
+}
+
+// boolParam reads a true/false query parameter (false when absent).
+func boolParam(c echo.Context, name string) (bool, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errs.New(errs.Invalid, "http.bad_param", "name", name)
+	}
+	return b, nil
 }
 
 // intParam reads a non-negative integer query parameter (0 when absent).

@@ -70,6 +70,12 @@ type response struct {
 // none) with body encoded as JSON (nil: none).
 func (e *env) do(t *testing.T, who, method, path string, body any) *response {
 	t.Helper()
+	return e.doLang(t, "en", who, method, path, body)
+}
+
+// doLang is do in another language.
+func (e *env) doLang(t *testing.T, lang, who, method, path string, body any) *response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -92,7 +98,7 @@ func (e *env) do(t *testing.T, who, method, path string, body any) *response {
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	req.Header.Set("Accept-Language", "en")
+	req.Header.Set("Accept-Language", lang)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -402,14 +408,49 @@ func TestRoles(t *testing.T) {
 		e.do(t, "admin", "PUT", "/api/roles/rep", map[string]any{"label": label("x"), "permissions": perms}).
 			wantFields(t, map[string]string{"permissions[1].module": "no module lead"})
 
-		// Deleting a role takes it from its users.
+		// Deleting a role that users hold is refused, naming them, and
+		// changes nothing; ?force=true takes it from them (audited).
 		r = e.do(t, "admin", "POST", "/api/users", map[string]any{"email": "rita@example.com", "password": password, "roles": []string{"rep", "r1"}}).want(t, 201)
 		rita := r.str("id")
-		e.do(t, "admin", "DELETE", "/api/roles/rep", nil).want(t, 204)
+		e.do(t, "admin", "PATCH", "/api/users/"+e.ids["user"], map[string]any{"roles": []string{"rep"}}).want(t, 200)
+		r = e.do(t, "admin", "DELETE", "/api/roles/rep", nil).want(t, 409)
+		if d := r.str("detail"); !strings.Contains(d, "rita@example.com, user@example.com") || !strings.Contains(d, "2 user") || !strings.Contains(d, "force=true") {
+			t.Errorf("detail = %q", d)
+		}
+		e.do(t, "admin", "GET", "/api/roles/rep", nil).want(t, 200)
+		if r := e.do(t, "admin", "GET", "/api/users/"+rita, nil).want(t, 200); fmt.Sprint(r.get("roles")) != "[r1 rep]" {
+			t.Errorf("rita's roles after a refused delete = %v", r.get("roles"))
+		}
+		e.do(t, "admin", "DELETE", "/api/roles/rep?force=maybe", nil).want(t, 400)
+		e.do(t, "admin", "DELETE", "/api/roles/rep?force=false", nil).want(t, 409)
+		e.do(t, "admin", "DELETE", "/api/roles/rep?force=true", nil).want(t, 204)
 		e.do(t, "admin", "GET", "/api/roles/rep", nil).want(t, 404)
 		e.do(t, "admin", "DELETE", "/api/roles/rep", nil).want(t, 404)
 		if r := e.do(t, "admin", "GET", "/api/users/"+rita, nil).want(t, 200); fmt.Sprint(r.get("roles")) != "[r1]" {
 			t.Errorf("rita's roles = %v", r.get("roles"))
+		}
+		if r := e.do(t, "admin", "GET", "/api/users/"+e.ids["user"], nil).want(t, 200); fmt.Sprint(r.get("roles")) != "[]" {
+			t.Errorf("user's roles = %v", r.get("roles"))
+		}
+		del, err := e.s.AuditEntries(context.Background(), store.AuditQuery{Kind: "org", Action: "role.delete", Limit: 10})
+		if err != nil || len(del.Entries) != 1 {
+			t.Fatalf("role.delete audit = %+v, %v", del, err)
+		}
+		var detail struct {
+			Key       string   `json:"key"`
+			Forced    bool     `json:"forced"`
+			TakenFrom []string `json:"taken_from"`
+		}
+		json.Unmarshal(del.Entries[0].Detail, &detail)
+		if detail.Key != "rep" || !detail.Forced || fmt.Sprint(detail.TakenFrom) != "[rita@example.com user@example.com]" {
+			t.Errorf("role.delete detail = %s", del.Entries[0].Detail)
+		}
+		// A role nobody holds goes without force.
+		e.do(t, "admin", "DELETE", "/api/roles/r4", nil).want(t, 204)
+		// In Chinese too.
+		r = e.doLang(t, "zh-CN", "admin", "DELETE", "/api/roles/r1", nil).want(t, 409)
+		if d := r.str("detail"); !strings.Contains(d, "rita@example.com") || !strings.Contains(d, "仍有 1 名用户") {
+			t.Errorf("zh detail = %q", d)
 		}
 
 		page, err := e.s.AuditEntries(context.Background(), store.AuditQuery{Kind: "org", Action: "role.update", Limit: 10})

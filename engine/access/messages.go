@@ -39,6 +39,7 @@ func init() {
 		"access.unknown_department":    {i18n.EN: "There is no department {key}.", i18n.ZhCN: "部门 {key} 不存在。"},
 		"access.department_cycle":      {i18n.EN: "Department {key} cannot be placed under itself or one of its sub-departments.", i18n.ZhCN: "部门 {key} 不能放在自身或其下级部门之下。"},
 		"access.department_in_use":     {i18n.EN: "Department {key} is not empty (sub-departments: {children}; members: {members}); move them first.", i18n.ZhCN: "部门 {key} 不为空（下级部门：{children}；成员：{members}），请先移走。"},
+		"access.role_in_use":           {i18n.EN: "Role {key} is held by {count} user(s): {users}; take it from them first, or delete with ?force=true to take it from them.", i18n.ZhCN: "角色 {key} 仍有 {count} 名用户：{users}；请先移除，或使用 ?force=true 删除并从这些用户处移除该角色。"},
 		"access.department_changed":    {i18n.EN: "The department gained sub-departments or members meanwhile; reload and try again.", i18n.ZhCN: "该部门刚刚新增了下级部门或成员，请刷新后重试。"},
 		"access.unknown_user":          {i18n.EN: "There is no user {id}.", i18n.ZhCN: "用户 {id} 不存在。"},
 		"access.no_manager":            {i18n.EN: "No manager {levels} level(s) up.", i18n.ZhCN: "向上 {levels} 级没有主管。"},

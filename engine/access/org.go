@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -56,8 +57,11 @@ type OrgRepo interface {
 	CreateRole(ctx context.Context, r *Role) error
 	// UpdateRole stores r's label and permissions.
 	UpdateRole(ctx context.Context, r *Role) error
-	// DeleteRole deletes a role and takes it away from its users.
-	DeleteRole(ctx context.Context, id string) error
+	// DeleteRole deletes a role. When users hold it, it changes nothing
+	// and returns them (by email) with ErrRoleHeld, unless force: then it
+	// takes the role from them and returns whom it took it from. Holders
+	// are read in the delete's transaction.
+	DeleteRole(ctx context.Context, id string, force bool) ([]*User, error)
 	// Roles lists every role by key.
 	Roles(ctx context.Context) ([]*Role, error)
 
@@ -769,14 +773,31 @@ func (s *Service) ReplaceRole(ctx context.Context, key string, in RoleInput) (*R
 	return &r, nil
 }
 
-// DeleteRole deletes a role; its users lose it.
-func (s *Service) DeleteRole(ctx context.Context, key string) error {
+// ErrRoleHeld is the repository's answer to deleting, without force, a
+// role that users hold.
+var ErrRoleHeld = errors.New("access: role is held by users")
+
+// DeleteRole deletes a role nobody holds; a role in use is a conflict
+// naming its users, unless force, which takes it from them (the audit
+// entry lists whom).
+func (s *Service) DeleteRole(ctx context.Context, key string, force bool) error {
 	r, err := s.Role(ctx, key)
 	if err != nil {
 		return err
 	}
-	err = s.Org.DeleteRole(ctx, r.ID)
-	s.changedOrg(ctx, err, OrgChange{Action: "role.delete", ID: r.ID, Key: r.Key, Before: roleDoc(r)})
+	holders, err := s.Org.DeleteRole(ctx, r.ID, force)
+	var emails []string
+	for _, u := range holders {
+		emails = append(emails, u.Email)
+	}
+	if errors.Is(err, ErrRoleHeld) {
+		return errs.New(errs.Conflict, "access.role_in_use", "key", key, "count", len(emails), "users", listOrNone(emails))
+	}
+	c := OrgChange{Action: "role.delete", ID: r.ID, Key: r.Key, Before: roleDoc(r)}
+	if len(emails) > 0 {
+		c.Detail = map[string]any{"forced": true, "taken_from": emails}
+	}
+	s.changedOrg(ctx, err, c)
 	return err
 }
 

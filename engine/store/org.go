@@ -179,21 +179,44 @@ func (s *Store) UpdateRole(ctx context.Context, r *access.Role) error {
 	})
 }
 
-// DeleteRole deletes a role and takes it away from its users.
-func (s *Store) DeleteRole(ctx context.Context, id string) error {
-	return s.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_roles WHERE role_id = ?`), id); err != nil {
-			return err
+// DeleteRole deletes a role. Its holders (by email, read in the same
+// transaction) refuse the delete with access.ErrRoleHeld unless force,
+// which takes the role from them. On PostgreSQL the role's row is locked
+// first: a concurrent assignment (its foreign key takes a share lock on
+// the row) waits, so no holder is stripped without being returned.
+func (s *Store) DeleteRole(ctx context.Context, id string, force bool) ([]*access.User, error) {
+	var holders []*access.User
+	err := s.InTx(ctx, func(tx *Tx) error {
+		lock := ""
+		if s.D.Name() == "postgres" {
+			lock = " FOR UPDATE"
 		}
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM roles WHERE id = ?`), id)
+		var got string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM roles WHERE id = ?`+lock), id).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.New(errs.NotFound, "access.role_not_found", "key", id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.New(errs.NotFound, "access.role_not_found", "key", id)
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+prefixed("u.", userCols)+` FROM users u
+			JOIN user_roles m ON m.user_id = u.id WHERE m.role_id = ? ORDER BY u.email`), id)
+		if err != nil {
+			return err
 		}
-		return nil
+		if holders, err = scanUsers(rows); err != nil {
+			return err
+		}
+		if len(holders) > 0 && !force {
+			return access.ErrRoleHeld
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_roles WHERE role_id = ?`), id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM roles WHERE id = ?`), id)
+		return err
 	})
+	return holders, err
 }
 
 // Roles lists every role by key.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"sort"
@@ -153,14 +154,21 @@ func TestOrgRoles(t *testing.T) {
 		if len(roles[1].Permissions) != 0 || roles[1].Label["en"] != "Sales rep" {
 			t.Errorf("after update: %+v", roles[1])
 		}
-		if err := s.DeleteRole(ctx, r.ID); err != nil {
-			t.Fatal(err)
+		// Held: refused without force, the holders named, nothing changed.
+		if held, err := s.DeleteRole(ctx, r.ID, false); !errors.Is(err, access.ErrRoleHeld) || len(held) != 1 || held[0].Email != "u@example.com" {
+			t.Fatalf("delete held role = %v, %v", held, err)
+		}
+		if ms, _ := s.Memberships(ctx, []string{u.ID}); len(ms[u.ID].Roles) != 2 {
+			t.Errorf("roles after refused delete = %+v", ms[u.ID])
+		}
+		if held, err := s.DeleteRole(ctx, r.ID, true); err != nil || len(held) != 1 {
+			t.Fatalf("forced delete = %v, %v", held, err)
 		}
 		ms, err := s.Memberships(ctx, []string{u.ID})
 		if err != nil || !reflect.DeepEqual(ms[u.ID].Roles, []string{empty.ID}) {
 			t.Errorf("roles after delete = %+v, %v", ms[u.ID], err)
 		}
-		if err := s.DeleteRole(ctx, r.ID); !errs.Is(err, errs.NotFound) {
+		if _, err := s.DeleteRole(ctx, r.ID, true); !errs.Is(err, errs.NotFound) {
 			t.Errorf("delete again: %v", err)
 		}
 	})

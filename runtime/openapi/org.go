@@ -121,9 +121,12 @@ func (d *doc) addOrg() {
 		},
 		"delete": obj{
 			"tags": roles, "operationId": "roles.delete",
-			"summary":     "Delete a role",
-			"description": "Its users lose it." + adminOnly,
-			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404),
+			"summary": "Delete a role",
+			"description": "A role that users hold is a 409 naming them (by email) and changes nothing; with force=true " +
+				"it is taken from them and deleted, the audit entry listing whom it was taken from." + adminOnly,
+			"parameters": []any{obj{"name": "force", "in": "query", "schema": obj{"type": "boolean", "default": false},
+				"description": "Delete the role even when users hold it, taking it from them."}},
+			"responses": responses(obj{"204": noContent("Deleted.")}, 400, 401, 403, 404, 409),
 		},
 	}
 }
