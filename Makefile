@@ -1,8 +1,10 @@
 # Tessera — the two commands that matter: `make run` and `make test`.
 GO       ?= go
 BIN      := bin/tessera
-DATA     ?= ./tessera-data
-ADDR     ?= 127.0.0.1:8080
+# `make run ADDR=… DATA=…`; without them the binary's own environment
+# variables count, then the binary's defaults.
+DATA     ?= $(or $(TESSERA_DATA),./tessera-data)
+ADDR     ?= $(or $(TESSERA_ADDR),127.0.0.1:8080)
 ADMIN_EMAIL    ?= admin@example.com
 ADMIN_PASSWORD ?= tessera-admin
 
