@@ -28,7 +28,7 @@ func TestReadmeLayoutIsTrue(t *testing.T) {
 		section = section[:end+3]
 	}
 	named := map[string]bool{}
-	cell := regexp.MustCompile("(?m)^\\| ([^|]+) \\|")
+	cell := regexp.MustCompile(`(?m)^\| ([^|]+) \|`)
 	code := regexp.MustCompile("`([^`]+)`")
 	for _, row := range cell.FindAllStringSubmatch(section, -1) {
 		for _, c := range code.FindAllStringSubmatch(row[1], -1) {
