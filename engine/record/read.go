@@ -83,9 +83,13 @@ func (s *Service) Aggregate(ctx context.Context, a Actor, m *meta.Module, q stor
 	q.Where = append(q.Where, scope(a.Principal, r.Read))
 	q.Hidden = hidden(r, m)
 	q.Consts = consts(a.Principal)
+	// The lookups the filters, dimensions and range name.
 	text := q.Filter
 	for _, ms := range q.Measures {
 		text += " " + ms.Filter
+	}
+	for _, d := range q.Dims {
+		text += " " + d.Field
 	}
 	if q.Lookups, err = s.readableLookups(ctx, &a, m, r, text); err != nil {
 		return nil, err

@@ -6,13 +6,10 @@ package report
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/tessera-app/tessera/engine/errs"
-	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
-	"github.com/tessera-app/tessera/engine/store"
 )
 
 // Dimension groups rows by a field; a date or datetime field may be
@@ -68,11 +65,17 @@ type Spec struct {
 }
 
 // Column describes one result column; Label is in the caller's locale.
-// Type is string, number, date, datetime, bool.
+// Type is string, number, date, datetime, bool. A dimension's cells are
+// raw values (an option value, a record or user id, a bucket's start
+// date); Labels maps those that have a label to it, in the caller's
+// locale: a select's option label, a lookup's target title (only of
+// records the caller may read), a user's name, a bucket's name ("2026-03",
+// "2026-Q1").
 type Column struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
-	Type  string `json:"type"`
+	Key    string            `json:"key"`
+	Label  string            `json:"label"`
+	Type   string            `json:"type"`
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Result is a table: dimension columns first, then measures.
@@ -137,92 +140,3 @@ func (s *Service) Run(ctx context.Context, a record.Actor, app string, spec Spec
 	return s.runRecords(ctx, a, app, spec, o)
 }
 
-// runRecords runs a spec over a module's records. This first version
-// groups by plain fields and system keys only: date buckets, lookup paths,
-// calculated measures and comparison periods are refused with a 400
-// (report.not_implemented) rather than answered wrongly.
-func (s *Service) runRecords(ctx context.Context, a record.Actor, app string, spec Spec, o Options) (*Result, error) {
-	m, err := s.Records.Modules.Module(ctx, app, spec.Module)
-	if err != nil {
-		return nil, err
-	}
-	if spec.Compare != "" || spec.Range != nil || len(spec.Sort) > 0 {
-		return nil, errs.New(errs.Invalid, "report.not_implemented")
-	}
-	q := store.AggQuery{Filter: joinFilters(spec.Filter, o.Filter), Limit: spec.Limit}
-	res := &Result{Columns: []Column{}}
-	for _, d := range spec.Dimensions {
-		if d.Bucket != "" || strings.Contains(d.Field, ".") {
-			return nil, errs.New(errs.Invalid, "report.not_implemented")
-		}
-		q.Dims = append(q.Dims, d.Field)
-		res.Columns = append(res.Columns, Column{Key: d.Field, Label: fieldLabel(m, d.Field, o.Locale), Type: fieldType(m, d.Field)})
-	}
-	seen := map[string]bool{}
-	for _, ms := range spec.Measures {
-		if ms.Op == "calc" {
-			return nil, errs.New(errs.Invalid, "report.not_implemented")
-		}
-		key := ms.As
-		if key == "" {
-			key = ms.Op
-			if ms.Field != "" {
-				key += "_" + ms.Field
-			}
-		}
-		if seen[key] {
-			return nil, errs.New(errs.Invalid, "report.duplicate_measure", "name", key)
-		}
-		seen[key] = true
-		q.Measures = append(q.Measures, store.AggMeasure{Op: ms.Op, Field: ms.Field, Filter: ms.Filter})
-		res.Columns = append(res.Columns, Column{Key: key, Label: key, Type: "number"})
-	}
-	if res.Rows, err = s.Records.Aggregate(ctx, a, m, q); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-func joinFilters(a, b string) string {
-	switch {
-	case strings.TrimSpace(a) == "":
-		return b
-	case strings.TrimSpace(b) == "":
-		return a
-	}
-	return "(" + a + ") && (" + b + ")"
-}
-
-// fieldLabel is a field's label in locale; system keys are labelled by
-// their key.
-func fieldLabel(m *meta.Module, key, locale string) string {
-	if f := m.Field(key); f != nil {
-		if l := f.Label.In(locale); l != "" {
-			return l
-		}
-	}
-	return key
-}
-
-// fieldType is the result column type of a dimension.
-func fieldType(m *meta.Module, key string) string {
-	f := m.Field(key)
-	if f == nil {
-		return "string"
-	}
-	switch f.Column().Kind {
-	case meta.ColInteger, meta.ColFloat, meta.ColDecimal:
-		return "number"
-	case meta.ColBool:
-		return "bool"
-	case meta.ColDate:
-		return "date"
-	}
-	return "string"
-}
-
-// Drill returns the list filter selecting the records behind one cell,
-// and the first page of them (as a).
-func (s *Service) Drill(ctx context.Context, a record.Actor, app string, spec Spec, cell map[string]any, o Options) (string, *store.Page, error) {
-	return "", nil, errs.New(errs.Invalid, "report.not_implemented")
-}

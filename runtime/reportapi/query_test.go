@@ -176,7 +176,7 @@ func TestQueryBadInput(t *testing.T) {
 			"sum of text":       {"admin", map[string]any{"module": "deal", "measures": []any{map[string]any{"op": "sum", "field": "region"}}}, "for this measure"},
 			"no measures":       {"admin", map[string]any{"module": "deal", "measures": []any{}}, "between 1 and 20 measures"},
 			"duplicate names":   {"admin", map[string]any{"module": "deal", "measures": []any{map[string]any{"op": "count"}, map[string]any{"op": "count"}}}, "Two measures are named"},
-			"bucket (not yet)":  {"admin", map[string]any{"module": "deal", "dimensions": []any{map[string]any{"field": "created_at", "bucket": "month"}}, "measures": count}, "not available yet"},
+			"bucket on text":    {"admin", map[string]any{"module": "deal", "dimensions": []any{map[string]any{"field": "region", "bucket": "month"}}, "measures": count}, "Cannot bucket"},
 		}
 		for name, c := range bad {
 			r := e.Do(t, c.who, "POST", "/api/apps/crm/query", c.spec).Want(t, 400)
