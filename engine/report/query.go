@@ -467,7 +467,9 @@ func previous(kind string, r *store.AggRange, loc *time.Location) (*store.AggRan
 		out.From, out.To = from.AddDate(-1, 0, 0), to.AddDate(-1, 0, 0)
 		return out, nil
 	}
-	midnight := func(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 }
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
 	switch {
 	case midnight(from) && midnight(to) && from.Day() == 1 && to.Day() == 1:
 		months := (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month())

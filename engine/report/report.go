@@ -139,4 +139,3 @@ func (s *Service) Run(ctx context.Context, a record.Actor, app string, spec Spec
 	}
 	return s.runRecords(ctx, a, app, spec, o)
 }
-
