@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -328,6 +329,10 @@ func numberOrNil(v any) any {
 // over no rows; arithmetic with a null aggregate is null.
 func calc(p *expr.Program, vars map[string]any) (any, error) {
 	out, err := p.Run(expr.Vars{Record: vars})
+	var e *errs.Error
+	if errors.As(err, &e) && e.Msg.Key == "expr.eval.not_finite" {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,7 @@ func (w *whereBuilder) dimValue(name string, title bool, hidden map[string]bool,
 		return v, true
 	}
 	outer := Quote(m.Table) + "." + Quote(k.col)
-	if k.c.RefUsers {
+	if k.c.RefUsers || name == "owner" || name == "created_by" || name == "updated_by" {
 		v.title = &frag{sql: `(SELECT u."name" FROM users AS u WHERE u."id" = ` + outer + `)`}
 	} else if lk, ok := lookups[name]; ok && lk.Title != "" {
 		from, where, args, err := w.join(name, lk)
