@@ -7,10 +7,14 @@ func (d *doc) addReports() {
 		"parameters": []any{paramRef("App")},
 		"post": obj{
 			"tags": tag, "operationId": "reports.query", "summary": "Run a query spec",
-			"description": "One SQL GROUP BY over the module's records the caller may read: dimensions (fields), measures " +
-				"(count, count_distinct, sum, avg, min, max; a measure's \"filter\" counts only the rows it selects). " +
-				"Grouping by or measuring a field hidden from the caller is a 400 like an unknown field. " +
-				"Date buckets, lookup paths, calculated measures, sort and comparisons are not available yet (400).",
+			"description": "One SQL GROUP BY over the module's records the caller may read (plus one for compare): " +
+				"dimensions (fields, system keys, one lookup deep as \"account.province\" within the caller's scope on the target; " +
+				"a date or datetime bucketed by day, week from Monday, month, quarter or year in the caller's time zone, " +
+				"a bucket's value being its start date), measures (count, count_distinct, sum, avg, min, max; a measure's " +
+				"\"filter\" counts only the rows it selects; calc: an expression over the other measures' names, per row, " +
+				"division by zero giving null), sort, limit, range and compare (previous_period, previous_year → compare_rows). " +
+				"Dimension cells are raw values; a column's labels map them to select option labels, lookup titles, user names " +
+				"and bucket names. Grouping by or measuring a field hidden from the caller is a 400 like an unknown field.",
 			"requestBody": body(ref("QuerySpec"), ""),
 			"responses":   responses(obj{"200": ok("The result table.", ref("QueryResult"))}, 400, 401, 403, 404, 413),
 		},
@@ -19,7 +23,9 @@ func (d *doc) addReports() {
 		"parameters": []any{paramRef("App")},
 		"post": obj{
 			"tags": tag, "operationId": "reports.drill", "summary": "The records behind one cell of a query",
-			"description": "Not available yet (400).",
+			"description": "Runs as the caller: the list filter selecting the records of one cell (the spec's filter and range, " +
+				"and each dimension named in cell equal to its value; a bucket as its dates) and the first page of them, newest first. " +
+				"Further pages: GET …/modules/{module}/records?filter=<filter>&cursor=<next_cursor>. A dimension left out of cell is not restricted.",
 			"requestBody": body(obj{"type": "object", "required": []any{"spec", "cell"}, "properties": obj{
 				"spec": ref("QuerySpec"), "cell": obj{"type": "object", "additionalProperties": true},
 			}}, ""),
@@ -47,7 +53,9 @@ func (d *doc) addReports() {
 		"source":  str,
 	}}
 	s["QueryResult"] = obj{"type": "object", "required": []any{"columns", "rows"}, "properties": obj{
-		"columns":      arrayOf(obj{"type": "object", "properties": obj{"key": str, "label": str, "type": str}}),
+		"columns": arrayOf(obj{"type": "object", "properties": obj{"key": str, "label": str,
+			"type":   obj{"type": "string", "enum": []any{"string", "number", "date", "datetime", "bool"}},
+			"labels": obj{"type": "object", "additionalProperties": str, "description": "A dimension's values (printed) → their labels in the caller's locale."}}}),
 		"rows":         arrayOf(obj{"type": "array", "items": obj{}}),
 		"compare_rows": arrayOf(obj{"type": "array", "items": obj{}}),
 	}}
