@@ -25,7 +25,7 @@ func (d *doc) addReports() {
 			"tags": tag, "operationId": "reports.drill", "summary": "The records behind one cell of a query",
 			"description": "Runs as the caller: the list filter selecting the records of one cell (the spec's filter and range, " +
 				"and each dimension named in cell equal to its value; a bucket as its dates) and the first page of them, newest first. " +
-				"Further pages: GET …/modules/{module}/records?filter=<filter>&cursor=<next_cursor>. A dimension left out of cell is not restricted.",
+				"Further pages: GET …/modules/{module}/records with that filter and the returned next_cursor as cursor. A dimension left out of cell is not restricted.",
 			"requestBody": body(obj{"type": "object", "required": []any{"spec", "cell"}, "properties": obj{
 				"spec": ref("QuerySpec"), "cell": obj{"type": "object", "additionalProperties": true},
 			}}, ""),
