@@ -108,6 +108,9 @@ type Config struct {
 	// TrustedProxies lists the reverse proxies (CIDRs) whose
 	// X-Forwarded-For / X-Real-IP headers are believed; see httpx.Proxies.
 	TrustedProxies string
+	// DebugAddr, when set, is a second listener with /metrics and
+	// /debug/pprof/ and no sign-in: bind it where only operators reach.
+	DebugAddr string
 }
 
 // options declares the options in one table: flag, environment, default.
@@ -119,6 +122,7 @@ var options = []struct {
 	{"data", "TESSERA_DATA", "./tessera-data", "data directory (SQLite database, files)", func(c *Config) *string { return &c.Data }},
 	{"database", "TESSERA_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty = embedded SQLite", func(c *Config) *string { return &c.Database }},
 	{"trusted-proxies", "TESSERA_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty = none", func(c *Config) *string { return &c.TrustedProxies }},
+	{"debug-addr", "TESSERA_DEBUG_ADDR", "", "serve: operators' listener for /metrics and /debug/pprof/ (no sign-in; e.g. 127.0.0.1:6060); empty = off", func(c *Config) *string { return &c.DebugAddr }},
 }
 
 func bindConfig(fs *flag.FlagSet, cfg *Config) {
@@ -193,6 +197,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.DebugAddr != "" {
+		dbg, err := startDebug(cfg.DebugAddr, svc, log)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer dbg.Close()
+		fmt.Fprintf(stdout, "Metrics and profiles (no sign-in): http://%s/metrics, http://%s/debug/pprof/\n", dbg.Addr, dbg.Addr)
+	}
 	// After-commit work (durable jobs) runs once the server is up; it is
 	// stopped before the store closes.
 	svc.Jobs.Start(ctx)

@@ -40,6 +40,9 @@ type Engine struct {
 	Access  *access.Service // managers and department members (notify, assign)
 	Log     *slog.Logger
 	Now     func() time.Time
+	// OnRun, when set, is told the outcome of every logged run (the
+	// metrics count them).
+	OnRun func(outcome string)
 
 	// TriggerChecks are checks of trigger types that need more than the
 	// module to validate (the flow engine's stage_changed names a pipeline
@@ -453,6 +456,9 @@ func (e *Engine) logRun(ctx context.Context, tx *store.Tx, r *Rule, m *meta.Modu
 		if tx != nil {
 			return lerr
 		}
+	}
+	if e.OnRun != nil {
+		e.OnRun(outcome)
 	}
 	return nil
 }

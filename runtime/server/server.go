@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/authapi"
 	"github.com/tessera-app/tessera/runtime/flowapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
+	"github.com/tessera-app/tessera/runtime/metrics"
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
@@ -67,6 +69,9 @@ type Services struct {
 	// the pipeline-analytics sources with Reports.
 	Reports    *report.Service
 	Dashboards *dashboard.Service
+	// Metrics are the Prometheus collectors of this server (GET /metrics
+	// for administrators, and the debug listener of cmd/tessera serve).
+	Metrics *metrics.Metrics
 	// Web is the web app served at /app/; nil: the one embedded in the
 	// binary (or its placeholder page when it was built without one).
 	Web *web.App
@@ -112,6 +117,17 @@ func NewServices(s *store.Store) *Services {
 	svc.Reports = report.New(svc.Records)
 	svc.Dashboards = dashboard.New(s, svc.Meta, svc.Records, svc.Access, svc.Reports, svc.Flows, svc.Approvals, slog.Default())
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
+	svc.Metrics = metrics.New(s)
+	svc.Rules.OnRun = svc.Metrics.RuleRun
+	onLogin := svc.Access.OnLogin
+	svc.Access.OnLogin = func(ctx context.Context, a access.LoginAttempt) {
+		if onLogin != nil {
+			onLogin(ctx, a)
+		}
+		if a.Err != nil {
+			svc.Metrics.LoginRefused(refusal(a.Err))
+		}
+	}
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
 		if onChange != nil {
@@ -152,7 +168,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	// Before routing: forwarding headers from untrusted peers go; the
 	// request log sees the status the client got (panics included).
 	e.Pre(o.proxies.StripUntrusted)
-	e.Pre(requestLog(log))
+	e.Pre(requestLog(log, svc.Metrics))
 	e.Pre(middleware.Recover())
 	e.Use(middleware.BodyLimit(MaxBody))
 	e.Use(recordapi.AuditRequest)
@@ -199,6 +215,9 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 		recordapi.BindHistory(private, svc.Meta, svc.Audit)
 	}
 	openapi.Bind(private, svc.Meta, svc.Access)
+	// Prometheus scrapes with an administrator's API token; the debug
+	// listener (tessera serve --debug-addr) serves the same without one.
+	e.GET("/metrics", echo.WrapHandler(svc.Metrics.Handler()), httpx.RequireUser(svc.Access), httpx.RequireAdmin)
 	// Unknown /api paths are 404 problem documents, even unauthenticated;
 	// known paths with another method are 405 (methods.go).
 	routes := &routeTable{}
@@ -226,7 +245,7 @@ func noStoreAPI(next echo.HandlerFunc) echo.HandlerFunc {
 // status the client received and, for errors, the error code. Errors are
 // rendered here (not after the middleware returns) so that the status
 // logged is the one sent.
-func requestLog(log *slog.Logger) echo.MiddlewareFunc {
+func requestLog(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -235,8 +254,13 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
+			took := time.Since(start)
+			// The same status feeds the log and the metrics, so they agree;
+			// the metrics take the route pattern (c.Path, known once routed),
+			// never the path with its ids.
+			m.Request(method, c.Path(), c.Response().Status, took)
 			attrs := []any{"method", method, "path", path, "status", c.Response().Status,
-				"ms", time.Since(start).Milliseconds(), "ip", c.RealIP()}
+				"ms", took.Milliseconds(), "ip", c.RealIP()}
 			if err != nil {
 				attrs = append(attrs, "code", httpx.ErrorCode(err))
 			}
@@ -244,4 +268,15 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// refusal names why a sign-in was refused, for the metrics: the limit that
+// refused it ("limit_account_address", "limit_address"), else the message key without
+// its package ("bad_credentials", "disabled").
+func refusal(err error) string {
+	var t *access.Throttled
+	if errors.As(err, &t) {
+		return "limit_" + t.Limit
+	}
+	return strings.TrimPrefix(audit.Reason(err), "access.")
 }
