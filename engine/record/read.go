@@ -40,6 +40,9 @@ func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.Lis
 	q.Where = append(q.Where, scope(a.Principal, r.Read))
 	q.Hidden = hidden(r, m)
 	q.Consts = consts(a.Principal)
+	if err := checkFields(q.Fields, m, q.Hidden); err != nil {
+		return nil, err
+	}
 	if q.Lookups, err = s.readableLookups(ctx, &a, m, r, q.Filter+" "+q.Sort); err != nil {
 		return nil, err
 	}
@@ -51,6 +54,7 @@ func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.Lis
 		return nil, err
 	}
 	strip(r, m, page.Records...)
+	project(page.Records, q.Fields)
 	return page, nil
 }
 

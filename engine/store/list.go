@@ -39,6 +39,9 @@ type ListQuery struct {
 	Lookups map[string]Lookup
 	// Consts are named values the filter may read (user.id, …).
 	Consts expr.Consts
+	// Fields, when set, are the only fields the caller wants back (the
+	// API's fields=); engine/record checks them and trims each record.
+	Fields []string
 }
 
 // Cond is a condition from above the store, one of: raw SQL with "?"

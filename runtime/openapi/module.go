@@ -142,7 +142,7 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 			"summary": title + ": list records",
 			"description": "Live (not deleted) records, a page at a time. Filtering and sorting run in the " +
 				"database; the cursor is keyset-based, so deep pages cost the same as the first.",
-			"parameters": []any{paramRef("Filter"), paramRef("Sort"), paramRef("Limit"), paramRef("Cursor"), paramRef("Total"), expand},
+			"parameters": []any{paramRef("Filter"), paramRef("Sort"), paramRef("Limit"), paramRef("Cursor"), paramRef("Total"), paramRef("Fields"), expand},
 			"responses":  responses(obj{"200": ok("A page of records.", ref(pageName(app, mod)))}, append(readErrs, 422)...),
 		},
 		"post": obj{

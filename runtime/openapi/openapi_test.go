@@ -470,7 +470,7 @@ func TestDocumentContent(t *testing.T) {
 			}
 			params = append(params, pm["name"].(string))
 		}
-		if got := strings.Join(params, ","); got != "filter,sort,limit,cursor,total,expand" {
+		if got := strings.Join(params, ","); got != "filter,sort,limit,cursor,total,fields,expand" {
 			t.Errorf("%s list parameters = %s", name, got)
 		}
 		for _, code := range []string{"400", "401", "404"} {

@@ -248,7 +248,7 @@ func (d *doc) addRecordPaths() {
 			"summary": "List a module's records",
 			"description": "Live (not deleted) records the caller may read, a page at a time. Filtering and sorting run in " +
 				"the database; the cursor is keyset-based, so deep pages cost the same as the first.",
-			"parameters": []any{paramRef("Filter"), paramRef("Sort"), paramRef("Limit"), paramRef("Cursor"), paramRef("Total"), paramRef("Expand")},
+			"parameters": []any{paramRef("Filter"), paramRef("Sort"), paramRef("Limit"), paramRef("Cursor"), paramRef("Total"), paramRef("Fields"), paramRef("Expand")},
 			"responses":  responses(obj{"200": ok("A page of records.", ref("RecordPage"))}, 400, 401, 403, 404, 422),
 		},
 		"post": obj{
@@ -658,6 +658,10 @@ func (d *doc) addStaticComponents() {
 	p["Total"] = obj{"name": "total", "in": "query",
 		"description": "Also count all matching records (costs a COUNT query).",
 		"schema":      obj{"type": "boolean", "default": false}}
+	p["Fields"] = obj{"name": "fields", "in": "query",
+		"description": "Comma-separated fields to return (id and version always come along); others are left out of each record. A hidden or unknown field is a 400.",
+		"schema":      obj{"type": "string"},
+		"example":     "name,amount,owner"}
 	p["Expand"] = obj{"name": "expand", "in": "query",
 		"description": "Comma-separated lookup and user fields (at most 10) whose records are returned under \"expand\".",
 		"schema":      obj{"type": "string"}}

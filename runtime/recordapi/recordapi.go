@@ -72,6 +72,7 @@ func (h handler) list(c echo.Context) error {
 			return errs.New(errs.Invalid, "http.bad_param", "name", "total")
 		}
 	}
+	q.Fields = listParam(c, "fields")
 	page, err := h.records.List(c.Request().Context(), actor(c), m, q, expandParam(c))
 	if err != nil {
 		return err
@@ -148,12 +149,17 @@ func (h handler) claim(c echo.Context) error {
 	return c.JSON(http.StatusOK, rec)
 }
 
-func expandParam(c echo.Context) []string {
-	s := c.QueryParam("expand")
-	if s == "" {
-		return nil
+func expandParam(c echo.Context) []string { return listParam(c, "expand") }
+
+// listParam is a comma-separated query parameter (blank items dropped).
+func listParam(c echo.Context, name string) []string {
+	var out []string
+	for _, f := range strings.Split(c.QueryParam(name), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
 	}
-	return strings.Split(s, ",")
+	return out
 }
 
 func versionOf(c echo.Context, in map[string]any) (int64, error) {

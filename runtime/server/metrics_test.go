@@ -83,7 +83,7 @@ func TestMetrics(t *testing.T) {
 			`tessera_http_requests_total{method="GET",route="/metrics",status="403"}`:                                1,
 			`tessera_http_request_duration_seconds_count{method="GET",route="` + route + `",status="404"}`:           2,
 			`tessera_login_refusals_total{reason="bad_credentials"}`:                                                 10,
-			`tessera_login_refusals_total{reason="limit_account_address"}`:                                                      1,
+			`tessera_login_refusals_total{reason="limit_account_address"}`:                                           1,
 			`tessera_jobs_queued{kind="test.metrics",state="due"}`:                                                   1,
 			`tessera_jobs_queued{kind="test.metrics",state="scheduled"}`:                                             1,
 		} {
