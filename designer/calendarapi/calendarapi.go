@@ -32,5 +32,5 @@ func Bind(g *echo.Group, svc *calendar.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, cal)
-	}, httpx.RequireAdmin)
+	}, httpx.AdminOnly("access.admin_only.calendars"))
 }

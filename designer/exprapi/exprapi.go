@@ -187,7 +187,7 @@ func open(c echo.Context, svc *meta.Service, principals Principals, key string) 
 		return v, nil
 	}
 	if v.principal == nil {
-		return nil, errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
+		return nil, record.Forbidden(m, access.ActRead)
 	}
 	if v.principal.Rights(m.AppKey, m.Key).Can(access.ActManage) {
 		return v, nil
@@ -198,7 +198,7 @@ func open(c echo.Context, svc *meta.Service, principals Principals, key string) 
 	}
 	r := v.principal.EffectiveRights(m, mods) // computed fields as hidden as what they read
 	if !r.Can(access.ActRead) {
-		return nil, errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
+		return nil, record.Forbidden(m, access.ActRead)
 	}
 	v.module = without(m, r)
 	return v, nil

@@ -27,5 +27,5 @@ func Bind(g *echo.Group, modules *meta.Service, records *record.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, p)
-	}, httpx.RequireAdmin)
+	}, httpx.AdminOnly("access.admin_only.recompute"))
 }

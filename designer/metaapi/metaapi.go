@@ -11,6 +11,7 @@ import (
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/runtime/httpx"
 )
 
@@ -25,14 +26,14 @@ type Principals interface {
 // whoever holds the "manage" permission on it (a grant on module "*" covers
 // new modules of the app).
 func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
-	admin := httpx.RequireAdmin
+	admin := httpx.AdminOnly("access.admin_only.apps")
 	manager := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			module := c.Param("module")
 			if module == "" {
 				module = access.Wildcard
 			}
-			if err := canManage(c, principals, c.Param("app"), module); err != nil {
+			if err := canManage(c, principals, c.Param("app"), module, moduleName(c, svc, module)); err != nil {
 				return err
 			}
 			return next(c)
@@ -54,12 +55,31 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"apps": nonNil(apps)})
+		p, err := principalOf(c, principals)
+		if err != nil {
+			return err
+		}
+		shown := []*meta.App{}
+		for _, a := range apps {
+			if p != nil && p.InApp(a.Key) {
+				shown = append(shown, a)
+			}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"apps": shown})
 	})
 	g.GET("/apps/:app", func(c echo.Context) error {
 		a, err := svc.Repo.App(c.Request().Context(), c.Param("app"))
 		if err != nil {
 			return err
+		}
+		// An app the user holds no permission in is answered as absent,
+		// as the list leaves it out.
+		p, err := principalOf(c, principals)
+		if err != nil {
+			return err
+		}
+		if p == nil || !p.InApp(a.Key) {
+			return errs.New(errs.NotFound, "store.app_not_found", "key", a.Key)
 		}
 		return c.JSON(http.StatusOK, a)
 	})
@@ -88,7 +108,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 		if err := httpx.Decode(c, &in, true); err != nil {
 			return err
 		}
-		if err := canManage(c, principals, c.Param("app"), in.Key); err != nil {
+		if err := canManage(c, principals, c.Param("app"), in.Key, meta.Named{Key: in.Key, Label: in.Label}); err != nil {
 			return err
 		}
 		m, err := svc.CreateModule(c.Request().Context(), c.Param("app"), in, httpx.User(c).ID)
@@ -128,7 +148,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 			return err
 		}
 		if v == nil {
-			return errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
+			return record.Forbidden(m, access.ActRead)
 		}
 		return c.JSON(http.StatusOK, v)
 	})
@@ -159,7 +179,7 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 			return err
 		}
 		if hide == nil {
-			return errs.New(errs.Forbidden, "record.forbidden", "action", access.ActRead, "module", m.Key)
+			return record.Forbidden(m, access.ActRead)
 		}
 		vs, err := svc.Versions(c.Request().Context(), c.Param("app"), c.Param("module"))
 		if err != nil {
@@ -172,16 +192,33 @@ func Bind(g *echo.Group, svc *meta.Service, principals Principals) {
 	})
 }
 
-// nonNil makes empty lists encode as [] rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// principalOf is the signed-in user's principal (nil when there is none
+// to judge by: no user, or no principals to load it from).
+func principalOf(c echo.Context, principals Principals) (*access.Principal, error) {
+	u := httpx.User(c)
+	if u != nil && u.IsAdmin {
+		return &access.Principal{User: u}, nil
 	}
-	return s
+	if u == nil || principals == nil {
+		return nil, nil
+	}
+	return principals.Principal(c.Request().Context(), u)
 }
 
-// canManage lets administrators and holders of "manage" on app/module through.
-func canManage(c echo.Context, principals Principals, app, module string) error {
+// moduleName is how a refusal names module key of the request's app: by
+// its label when it exists (any error is left to the handler to report).
+func moduleName(c echo.Context, svc *meta.Service, key string) meta.Named {
+	if key != access.Wildcard {
+		if m, err := svc.Module(c.Request().Context(), c.Param("app"), key); err == nil {
+			return m.Named()
+		}
+	}
+	return meta.Named{Key: key}
+}
+
+// canManage lets administrators and holders of "manage" on app/module
+// through; name is how the refusal names the module.
+func canManage(c echo.Context, principals Principals, app, module string, name meta.Named) error {
 	u := httpx.User(c)
 	if u != nil && u.IsAdmin {
 		return nil
@@ -195,7 +232,7 @@ func canManage(c echo.Context, principals Principals, app, module string) error 
 			return nil
 		}
 	}
-	return errs.New(errs.Forbidden, "access.manage_required", "module", module)
+	return errs.New(errs.Forbidden, "access.manage_required", "module", name)
 }
 
 // viewOf is module m as the signed-in user may see it: whole for

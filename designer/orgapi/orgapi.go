@@ -168,8 +168,6 @@ func toRole(ctx context.Context, svc *access.Service, r *access.Role) (*role, er
 
 // Bind registers the routes on g (signed-in users).
 func Bind(g *echo.Group, svc *access.Service) {
-	admin := httpx.RequireAdmin
-
 	// Departments.
 	g.POST("/departments", func(c echo.Context) error {
 		var in departmentBody
@@ -186,7 +184,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusCreated, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.departments"))
 	g.GET("/departments", func(c echo.Context) error {
 		list, depth, err := svc.Departments(c.Request().Context())
 		if err != nil {
@@ -203,7 +201,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 				Depth: &n, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 		}
 		return c.JSON(http.StatusOK, map[string]any{"departments": out})
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.departments_read"))
 	g.GET("/departments/:key", func(c echo.Context) error {
 		ctx := c.Request().Context()
 		d, children, members, err := svc.Department(ctx, c.Param("key"))
@@ -222,7 +220,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			out.Members = append(out.Members, person{ID: u.ID, Email: u.Email, Name: u.Name})
 		}
 		return c.JSON(http.StatusOK, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.departments_read"))
 	g.PATCH("/departments/:key", func(c echo.Context) error {
 		var in departmentPatch
 		if err := httpx.Decode(c, &in, true); err != nil {
@@ -238,13 +236,13 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.departments"))
 	g.DELETE("/departments/:key", func(c echo.Context) error {
 		if err := svc.DeleteDepartment(c.Request().Context(), c.Param("key")); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.departments"))
 
 	// Users.
 	g.POST("/users", func(c echo.Context) error {
@@ -260,7 +258,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusCreated, m)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.users"))
 	g.GET("/users", func(c echo.Context) error {
 		limit, err := intParam(c, "limit")
 		if err != nil {
@@ -279,10 +277,10 @@ func Bind(g *echo.Group, svc *access.Service) {
 			out["next_offset"] = offset + len(list)
 		}
 		return c.JSON(http.StatusOK, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.users_read"))
 	g.GET("/users/:id", func(c echo.Context) error {
 		if u := httpx.User(c); u == nil || !u.IsAdmin && u.ID != c.Param("id") {
-			return errs.New(errs.Forbidden, "access.admin_required")
+			return errs.New(errs.Forbidden, "access.admin_only.users_read")
 		}
 		m, err := svc.Member(c.Request().Context(), c.Param("id"))
 		if err != nil {
@@ -303,7 +301,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, m)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.users"))
 
 	// Roles.
 	g.POST("/roles", func(c echo.Context) error {
@@ -321,7 +319,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusCreated, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.roles"))
 	g.GET("/roles", func(c echo.Context) error {
 		ctx := c.Request().Context()
 		list, err := svc.Roles(ctx)
@@ -335,7 +333,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			}
 		}
 		return c.JSON(http.StatusOK, map[string]any{"roles": out})
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.roles_read"))
 	g.GET("/roles/:key", func(c echo.Context) error {
 		ctx := c.Request().Context()
 		r, err := svc.Role(ctx, c.Param("key"))
@@ -347,7 +345,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.roles_read"))
 	g.PUT("/roles/:key", func(c echo.Context) error {
 		var in roleBody
 		if err := httpx.Decode(c, &in, true); err != nil {
@@ -363,7 +361,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.roles"))
 	g.DELETE("/roles/:key", func(c echo.Context) error {
 		force, err := boolParam(c, "force")
 		if err != nil {
@@ -373,7 +371,7 @@ func Bind(g *echo.Group, svc *access.Service) {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.roles"))
 }
 
 // boolParam reads a true/false query parameter (false when absent).

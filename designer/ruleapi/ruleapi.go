@@ -44,7 +44,6 @@ func BindPublic(g *echo.Group, e *rule.Engine) {
 
 // Bind registers the routes on g.
 func Bind(g *echo.Group, e *rule.Engine) {
-	admin := httpx.RequireAdmin
 	base := "/apps/:app/rules"
 	g.GET(base, func(c echo.Context) error {
 		rules, err := e.Rules(c.Request().Context(), c.Param("app"))
@@ -52,7 +51,7 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"rules": rules})
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules_read"))
 	g.POST(base, func(c echo.Context) error {
 		var in input
 		in.Enabled = true
@@ -64,14 +63,14 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusCreated, r)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules"))
 	g.GET(base+"/:key", func(c echo.Context) error {
 		r, err := e.Rule(c.Request().Context(), c.Param("app"), c.Param("key"))
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, r)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules_read"))
 	g.PUT(base+"/:key", func(c echo.Context) error {
 		var in input
 		if err := httpx.Decode(c, &in, true); err != nil {
@@ -82,7 +81,7 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusOK, r)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules"))
 	g.PATCH(base+"/:key", func(c echo.Context) error {
 		var in struct {
 			Enabled *bool `json:"enabled"`
@@ -98,13 +97,13 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusOK, r)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules"))
 	g.DELETE(base+"/:key", func(c echo.Context) error {
 		if err := e.Delete(c.Request().Context(), c.Param("app"), c.Param("key")); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules"))
 	g.GET(base+"/:key/runs", func(c echo.Context) error {
 		limit, _ := strconv.Atoi(c.QueryParam("limit"))
 		runs, err := e.Runs(c.Request().Context(), c.Param("app"), c.Param("key"), limit)
@@ -112,7 +111,7 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"runs": runs})
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules_read"))
 	// The rule runs on one record, newest first (any rule of the app).
 	g.GET("/apps/:app/modules/:module/records/:id/rule-runs", func(c echo.Context) error {
 		limit, _ := strconv.Atoi(c.QueryParam("limit"))
@@ -121,7 +120,7 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"runs": runs})
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules_read"))
 	g.POST(base+"/:key/dry-run", func(c echo.Context) error {
 		var in struct {
 			Record string `json:"record"`
@@ -135,5 +134,5 @@ func Bind(g *echo.Group, e *rule.Engine) {
 			return err
 		}
 		return c.JSON(http.StatusOK, res)
-	}, admin)
+	}, httpx.AdminOnly("access.admin_only.rules"))
 }

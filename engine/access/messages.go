@@ -10,7 +10,7 @@ func init() {
 		"access.disabled":        {i18n.EN: "This account is disabled.", i18n.ZhCN: "该账号已停用。"},
 		"access.signin_required": {i18n.EN: "Sign in first.", i18n.ZhCN: "请先登录。"},
 		"access.manage_required": {i18n.EN: "Only administrators, or holders of the manage permission on module \"{module}\", may change it.", i18n.ZhCN: "只有管理员或拥有模块“{module}”管理权限的用户可以修改它。"},
-		"access.admin_required":  {i18n.EN: "Only administrators may change metadata.", i18n.ZhCN: "只有管理员可以修改元数据。"},
+		"access.admin_required":  {i18n.EN: "Only administrators may do this.", i18n.ZhCN: "只有管理员可以执行此操作。"},
 		"access.user_exists":     {i18n.EN: "A user with email {email} already exists.", i18n.ZhCN: "邮箱为 {email} 的用户已存在。"},
 		"access.user_not_found":  {i18n.EN: "User not found.", i18n.ZhCN: "用户不存在。"},
 

@@ -55,7 +55,13 @@ func require(r *access.ModuleRights, m *meta.Module, action string) error {
 	if r.Can(action) {
 		return nil
 	}
-	return errs.New(errs.Forbidden, "record.forbidden", "action", action, "module", m.Key)
+	return Forbidden(m, action)
+}
+
+// Forbidden refuses action on records of m, naming the module by its
+// label and the action in the reader's language.
+func Forbidden(m *meta.Module, action string) error {
+	return errs.New(errs.Forbidden, "record.forbidden", "action", access.ActionName(action), "module", m.Named())
 }
 
 // scope turns record scopes into one SQL condition: any scope admits.
@@ -192,7 +198,7 @@ func (s *Service) ownerChange(ctx context.Context, tx *store.Tx, r *access.Modul
 		return id, true, nil
 	}
 	if !r.Can(access.ActTransfer) {
-		return nil, false, errs.New(errs.Forbidden, "record.forbidden", "action", access.ActTransfer, "module", m.Key)
+		return nil, false, Forbidden(m, access.ActTransfer)
 	}
 	if v == nil {
 		return nil, true, nil

@@ -6,7 +6,7 @@ func init() {
 	i18n.RegisterAll(map[string]map[string]string{
 		"record.version_required": {i18n.EN: "Send the version you are changing (\"version\" in the body or an If-Match header).", i18n.ZhCN: "请提供要修改的版本号（请求体中的“version”或 If-Match 请求头）。"},
 		"record.lookup_missing":   {i18n.EN: "\"{field}\" points to a record that does not exist: {id}.", i18n.ZhCN: "“{field}”指向的记录不存在：{id}。"},
-		"record.forbidden":        {i18n.EN: "You may not {action} records of \"{module}\".", i18n.ZhCN: "你无权对“{module}”的记录执行 {action} 操作。"},
+		"record.forbidden":        {i18n.EN: "You may not {action} records of \"{module}\".", i18n.ZhCN: "你无权{action}“{module}”的记录。"},
 		"record.out_of_scope":     {i18n.EN: "This record is outside what you may change.", i18n.ZhCN: "该记录不在你可修改的范围内。"},
 		"record.fields_forbidden": {i18n.EN: "The request writes fields you may not change.", i18n.ZhCN: "请求修改了你无权修改的字段。"},
 		"record.field_forbidden":  {i18n.EN: "You may not write \"{field}\".", i18n.ZhCN: "你无权写入“{field}”。"},

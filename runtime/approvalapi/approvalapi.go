@@ -28,7 +28,7 @@ type input struct {
 
 // Bind registers the routes on g (signed-in users).
 func Bind(g *echo.Group, svc *approval.Service) {
-	admin := httpx.RequireAdmin
+	admin := httpx.AdminOnly("access.admin_only.approvals")
 	base := "/apps/:app/approvals"
 	g.GET(base, func(c echo.Context) error {
 		ps, err := svc.Processes(ctx(c), c.Param("app"))

@@ -35,7 +35,7 @@ type handler struct {
 // Bind registers the routes on g.
 func Bind(g *echo.Group, flows *flow.Service, metaSvc *meta.Service) {
 	h := handler{flows: flows, meta: metaSvc}
-	admin := httpx.RequireAdmin
+	admin := httpx.AdminOnly("access.admin_only.flows")
 	base := "/apps/:app/flows"
 	g.GET(base, h.list)
 	g.POST(base, h.create, admin)

@@ -121,14 +121,28 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// RequireAdmin lets only administrators through (metadata changes).
-func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if u := User(c); u == nil || !u.IsAdmin {
-			return errs.New(errs.Forbidden, "access.admin_required")
-		}
-		return next(c)
+// AdminOnly lets only administrators through; anyone else is refused
+// with the message key refused, which says what was refused ("only
+// administrators may list users"), not just that it was. The key must be
+// registered: a typo would otherwise show the key itself to users.
+func AdminOnly(refused string) echo.MiddlewareFunc {
+	if !i18n.Has(refused) {
+		panic("httpx.AdminOnly: no message " + refused)
 	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := User(c); u == nil || !u.IsAdmin {
+				return errs.New(errs.Forbidden, refused)
+			}
+			return next(c)
+		}
+	}
+}
+
+// RequireAdmin lets only administrators through with a generic refusal;
+// prefer AdminOnly, which says what was refused.
+func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return AdminOnly("access.admin_required")(next)
 }
 
 func bearer(r *http.Request) string {
