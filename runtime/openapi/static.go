@@ -136,8 +136,9 @@ func (d *doc) addStatic() {
 	d.paths["/api/apps"] = obj{
 		"get": obj{
 			"tags": []any{"apps"}, "operationId": "apps.list",
-			"summary":   "List apps",
-			"responses": responses(obj{"200": ok("All apps.", ref("AppList"))}, 401),
+			"summary":     "List apps",
+			"description": "The apps the caller holds some permission in (administrators: all apps).",
+			"responses":   responses(obj{"200": ok("The caller's apps.", ref("AppList"))}, 401),
 		},
 		"post": obj{
 			"tags": []any{"apps"}, "operationId": "apps.create",
@@ -151,8 +152,9 @@ func (d *doc) addStatic() {
 		"parameters": []any{paramRef("App")},
 		"get": obj{
 			"tags": []any{"apps"}, "operationId": "apps.get",
-			"summary":   "Get an app",
-			"responses": responses(obj{"200": ok("The app.", ref("App"))}, 401, 404),
+			"summary":     "Get an app",
+			"description": "An app the caller holds no permission in is answered 404, as if absent.",
+			"responses":   responses(obj{"200": ok("The app.", ref("App"))}, 401, 404),
 		},
 		"patch": obj{
 			"tags": []any{"apps"}, "operationId": "apps.update",

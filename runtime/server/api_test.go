@@ -284,8 +284,10 @@ func TestApps(t *testing.T) {
 				body: map[string]any{"key": strings.Repeat("a", meta.MaxAppKey), "label": label("long")}, status: 201},
 			{name: "list", method: "GET", url: "/api/apps", as: "admin", status: 200,
 				json: map[string]any{"apps.#": 2, "apps.0.key": strings.Repeat("a", meta.MaxAppKey), "apps.1.key": "sales"}},
-			{name: "get one", method: "GET", url: appPath("sales"), as: "user", status: 200,
+			{name: "get one", method: "GET", url: appPath("sales"), as: "admin", status: 200,
 				json: map[string]any{"key": "sales", "label.en": "Sales"}},
+			// Issue 7 item 14: an app the user holds no permission in is absent.
+			{name: "get one without a permission in it", method: "GET", url: appPath("sales"), as: "user", status: 404},
 			{name: "get missing", method: "GET", url: appPath("nope"), as: "admin", status: 404},
 			{name: "patch label", method: "PATCH", url: appPath("sales"), as: "admin",
 				body: map[string]any{"label": map[string]string{"en": "Revenue"}}, status: 200,
