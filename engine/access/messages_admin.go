@@ -19,6 +19,7 @@ func init() {
 		"access.admin_only.flows":            {i18n.EN: "Only administrators may create, change or delete stage flows.", i18n.ZhCN: "只有管理员可以创建、修改或删除阶段流程。"},
 		"access.admin_only.approvals":        {i18n.EN: "Only administrators may create, change or delete approval processes.", i18n.ZhCN: "只有管理员可以创建、修改或删除审批流程。"},
 		"access.admin_only.calendars":        {i18n.EN: "Only administrators may change working calendars.", i18n.ZhCN: "只有管理员可以修改工作日历。"},
+		"access.admin_only.metrics":          {i18n.EN: "Only administrators may read the server's metrics.", i18n.ZhCN: "只有管理员可以查看服务器监控指标。"},
 		"access.admin_only.recompute":        {i18n.EN: "Only administrators may view the recomputation of computed fields.", i18n.ZhCN: "只有管理员可以查看计算字段的重新计算进度。"},
 
 		// Actions as refusals name them ("You may not {action} records of …").

@@ -217,7 +217,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	openapi.Bind(private, svc.Meta, svc.Access)
 	// Prometheus scrapes with an administrator's API token; the debug
 	// listener (tessera serve --debug-addr) serves the same without one.
-	e.GET("/metrics", echo.WrapHandler(svc.Metrics.Handler()), httpx.RequireUser(svc.Access), httpx.RequireAdmin)
+	e.GET("/metrics", echo.WrapHandler(svc.Metrics.Handler()), httpx.RequireUser(svc.Access), httpx.AdminOnly("access.admin_only.metrics"))
 	// Unknown /api paths are 404 problem documents, even unauthenticated;
 	// known paths with another method are 405 (methods.go).
 	routes := &routeTable{}
