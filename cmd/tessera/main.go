@@ -209,6 +209,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// After-commit work (durable jobs) runs once the server is up; it is
 	// stopped before the store closes.
 	svc.Jobs.Start(ctx)
+	go keepStatistics(ctx, s, log)
 	select {
 	case err := <-errc:
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -272,4 +273,22 @@ func createUser(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "created user %s (%s, admin=%v)\n", u.Email, u.ID, u.IsAdmin)
 	return nil
+}
+
+// keepStatistics refreshes the planner's statistics at start and every
+// six hours (store.Optimize; SQLite only), so counts and filters keep
+// good plans as tables grow.
+func keepStatistics(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(6 * time.Hour)
+	defer t.Stop()
+	for {
+		if err := s.Optimize(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("planner statistics not refreshed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

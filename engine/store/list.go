@@ -26,6 +26,11 @@ type ListQuery struct {
 	Limit  int
 	Cursor string // opaque, from a previous Page.Next
 	Total  bool
+	// TotalCap, when set with Total, counts at most this many records: a
+	// count that would pass it stops there (Page.TotalExact false; on
+	// PostgreSQL Page.TotalEstimate is the planner's estimate), so a
+	// total costs the same on a million rows as on ten thousand.
+	TotalCap int
 	// Where holds extra conditions from callers above the store (record
 	// scopes), all of which must hold.
 	Where []Cond
@@ -64,6 +69,12 @@ type Page struct {
 	Records []Record `json:"records"`
 	Next    string   `json:"next_cursor,omitempty"`
 	Total   *int64   `json:"total,omitempty"`
+	// TotalExact says whether Total is the exact count (false: there are
+	// more than Total, the cap); set whenever Total is.
+	TotalExact *bool `json:"total_exact,omitempty"`
+	// TotalEstimate is the planner's estimate of the count when it passed
+	// the cap (PostgreSQL only).
+	TotalEstimate *int64 `json:"total_estimate,omitempty"`
 }
 
 // sortKey is one ORDER BY term.
@@ -103,12 +114,9 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 	}
 	page := &Page{Records: []Record{}}
 	if lq.Total {
-		var n int64
-		q := fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, tableRef(m), w.sql())
-		if err := s.R.QueryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
+		if err := s.count(ctx, page, m, w, lq.TotalCap); err != nil {
 			return nil, err
 		}
-		page.Total = &n
 	}
 	if lq.Cursor != "" {
 		if err := w.after(keys, lq.Cursor, lq.Sort); err != nil {
@@ -477,4 +485,48 @@ func afterValue(k sortKey, v any) (cond string, args []any, possible bool) {
 	default:
 		return col + " < ?", own(v), true
 	}
+}
+
+// count sets page.Total: exact, or at most limit when limit > 0 (the
+// subquery stops reading at limit+1 rows, whatever the table's size).
+func (s *Store) count(ctx context.Context, page *Page, m *meta.Module, w *whereBuilder, limit int) error {
+	var n int64
+	q := fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, tableRef(m), w.sql())
+	if limit > 0 {
+		q = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) capped`, tableRef(m), w.sql(), limit+1)
+	}
+	if err := s.R.QueryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
+		return err
+	}
+	exact := limit <= 0 || n <= int64(limit)
+	if !exact {
+		n = int64(limit)
+		if est, ok := s.estimate(ctx, m, w); ok && est > n {
+			page.TotalEstimate = &est
+		}
+	}
+	page.Total, page.TotalExact = &n, &exact
+	return nil
+}
+
+// estimate is PostgreSQL's planner estimate of the rows matching w (from
+// the statistics ANALYZE keeps); SQLite has none to give.
+func (s *Store) estimate(ctx context.Context, m *meta.Module, w *whereBuilder) (int64, bool) {
+	if s.D.Name() != "postgres" {
+		return 0, false
+	}
+	var plan string
+	q := fmt.Sprintf(`EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s`, tableRef(m), w.sql())
+	if err := s.R.QueryRowContext(ctx, q, w.args...).Scan(&plan); err != nil {
+		return 0, false
+	}
+	var out []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &out); err != nil || len(out) == 0 {
+		return 0, false
+	}
+	return int64(out[0].Plan.Rows), true
 }

@@ -97,9 +97,11 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 		"title":    title + " — page",
 		"required": []any{"records"},
 		"properties": obj{
-			"records":     arrayOf(ref(recordName(app, mod))),
-			"next_cursor": str("Pass as ?cursor= to get the next page; absent on the last page."),
-			"total":       obj{"type": "integer", "minimum": 0, "description": "All matching records; only with ?total=true."},
+			"records":        arrayOf(ref(recordName(app, mod))),
+			"next_cursor":    str("Pass as ?cursor= to get the next page; absent on the last page."),
+			"total":          totalProp,
+			"total_exact":    totalExactProp,
+			"total_estimate": totalEstimateProp,
 		},
 		"examples": []any{obj{
 			"records":     []any{recordExample(fields)},

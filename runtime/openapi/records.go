@@ -43,9 +43,11 @@ func (d *doc) addRecordComponents() {
 		"type":     "object",
 		"required": []any{"records"},
 		"properties": obj{
-			"records":     arrayOf(ref("Record")),
-			"next_cursor": str("Pass as ?cursor= to get the next page; absent on the last page."),
-			"total":       obj{"type": "integer", "minimum": 0, "description": "All matching records; only with ?total=true."},
+			"records":        arrayOf(ref("Record")),
+			"next_cursor":    str("Pass as ?cursor= to get the next page; absent on the last page."),
+			"total":          totalProp,
+			"total_exact":    totalExactProp,
+			"total_estimate": totalEstimateProp,
 		},
 	}
 
@@ -141,3 +143,13 @@ func historyExample(fields []*meta.Field, ro func(*meta.Field) bool) obj {
 	entries = append(entries, obj{"id": exampleEntry2, "at": at, "actor": exampleUser, "via": "ui", "action": "create", "diff": created})
 	return obj{"entries": entries, "next_cursor": "eyJ0IjoiMjAyNi0wMS0zMVQwOTozMDowMFoifQ"}
 }
+
+// The count properties of every page of records (?total=).
+var (
+	totalProp = obj{"type": "integer", "minimum": 0,
+		"description": "Matching records, with ?total=true (at most 10,000: see total_exact) or ?total=exact."}
+	totalExactProp = obj{"type": "boolean",
+		"description": "Whether total is the exact count; false: there are more than total (the cap of ?total=true)."}
+	totalEstimateProp = obj{"type": "integer", "minimum": 0,
+		"description": "When the count passed the cap on PostgreSQL: the planner's estimate of the matching records."}
+)

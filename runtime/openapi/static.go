@@ -658,8 +658,8 @@ func (d *doc) addStaticComponents() {
 		"description": "Opaque: the next_cursor of the previous page, with the same filter and sort.",
 		"schema":      obj{"type": "string"}}
 	p["Total"] = obj{"name": "total", "in": "query",
-		"description": "Also count all matching records (costs a COUNT query).",
-		"schema":      obj{"type": "boolean", "default": false}}
+		"description": "Also count the matching records: true counts up to 10,000 (total_exact says whether there are more; on PostgreSQL total_estimate is then the planner's estimate), exact counts them all.",
+		"schema":      obj{"type": "string", "enum": []any{"true", "false", "exact"}, "default": "false"}}
 	p["Fields"] = obj{"name": "fields", "in": "query",
 		"description": "Comma-separated fields to return (id and version always come along); others are left out of each record. A hidden or unknown field is a 400.",
 		"schema":      obj{"type": "string"},

@@ -56,6 +56,9 @@ func (h handler) create(c echo.Context) error {
 	return c.JSON(http.StatusCreated, rec)
 }
 
+// TotalCap is how far total=true counts: past it a list says "10,000+".
+const TotalCap = 10000
+
 func (h handler) list(c echo.Context) error {
 	m, err := h.module(c)
 	if err != nil {
@@ -67,10 +70,17 @@ func (h handler) list(c echo.Context) error {
 			return errs.New(errs.Invalid, "http.bad_param", "name", "limit")
 		}
 	}
-	if s := c.QueryParam("total"); s != "" {
+	// total=true counts up to TotalCap (cheap on any table size; the
+	// page says whether it is exact), total=exact counts everything.
+	switch s := c.QueryParam("total"); s {
+	case "":
+	case "exact":
+		q.Total = true
+	default:
 		if q.Total, err = strconv.ParseBool(s); err != nil {
 			return errs.New(errs.Invalid, "http.bad_param", "name", "total")
 		}
+		q.TotalCap = TotalCap
 	}
 	q.Fields = listParam(c, "fields")
 	page, err := h.records.List(c.Request().Context(), actor(c), m, q, expandParam(c))

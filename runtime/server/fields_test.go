@@ -69,3 +69,24 @@ func TestListFields(t *testing.T) {
 		}
 	})
 }
+
+// total=true is capped (and says it is exact under the cap), total=exact
+// is not; anything else is a 400. The cap itself is tested in engine/store.
+func TestListTotalModes(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.crm(t)
+		for _, n := range []string{"a", "b", "c"} {
+			e.create(t, "crm", "deal", map[string]any{"name": n})
+		}
+		for _, mode := range []string{"true", "exact"} {
+			r := e.do(t, "admin", "GET", recPath("crm", "deal")+"?limit=1&total="+mode, nil).want(t, 200)
+			if r.num("total") != 3 || r.get("total_exact") != true || r.get("total_estimate") != nil {
+				t.Errorf("total=%s: %s", mode, r.Body)
+			}
+		}
+		if r := e.do(t, "admin", "GET", recPath("crm", "deal")+"?total=false", nil).want(t, 200); r.get("total") != nil || r.get("total_exact") != nil {
+			t.Errorf("total=false: %s", r.Body)
+		}
+		e.do(t, "admin", "GET", recPath("crm", "deal")+"?total=some", nil).want(t, 400)
+	})
+}

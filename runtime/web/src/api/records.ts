@@ -20,7 +20,11 @@ export interface RecordData {
 export interface RecordPage {
   records: RecordData[];
   next_cursor?: string;
+  /** With total: true, at most 10,000 — then total_exact is false ("10,000+"). */
   total?: number;
+  total_exact?: boolean;
+  /** PostgreSQL's planner estimate when the count passed the cap. */
+  total_estimate?: number;
 }
 
 export interface ListParams {
@@ -28,7 +32,8 @@ export interface ListParams {
   sort?: string;
   limit?: number;
   cursor?: string;
-  total?: boolean;
+  total?: boolean | 'exact';
+  fields?: string;
   expand?: string;
   signal?: AbortSignal;
 }

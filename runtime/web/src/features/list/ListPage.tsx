@@ -132,6 +132,8 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
   });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.records) ?? [], [list.data]);
   const total = list.data?.pages[0]?.total;
+  // Past 10,000 the server stops counting: "10,000+".
+  const totalExact = list.data?.pages[0]?.total_exact !== false;
 
   const [selected, setSelected] = useState<string[]>([]);
   useEffect(() => setSelected([]), [filter, sort]);
@@ -342,7 +344,7 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
           />
           <Space style={{ marginTop: 8 }}>
             <Typography.Text type="secondary">
-              {total !== undefined && rows.length < total ? t('list.loaded', { loaded: n(rows.length), total: n(total) }) : rows.length ? t('list.allLoaded', { n: n(rows.length) }) : ''}
+              {total !== undefined && (rows.length < total || (!totalExact && list.hasNextPage)) ? t('list.loaded', { loaded: n(rows.length), total: n(total) + (totalExact ? '' : '+') }) : rows.length ? t('list.allLoaded', { n: n(rows.length) }) : ''}
             </Typography.Text>
             {list.hasNextPage && <Button size="small" onClick={loadMore} loading={list.isFetchingNextPage}>{t('common.loadMore')}</Button>}
           </Space>
