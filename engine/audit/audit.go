@@ -98,7 +98,8 @@ func (l *Log) RecordWrite(ctx context.Context, tx *store.Tx, ev *record.Event) e
 // RecordEntry builds the entry of a record write. The diff is, on create,
 // every field that is set (before null); on update, the fields whose value
 // changed (and the owner, if it changed); on delete and restore, nothing:
-// the action says it. Detail holds the record's version after the write.
+// the action says it. Detail holds the record's version after the write
+// and, for a write caused by another record's delete or restore, "cause".
 func RecordEntry(ev *record.Event) (*store.AuditEntry, error) {
 	e := &store.AuditEntry{
 		Kind: store.AuditRecord, Action: string(ev.Op), Via: ev.Actor.Via,
@@ -131,8 +132,17 @@ func RecordEntry(ev *record.Event) (*store.AuditEntry, error) {
 			return nil, err
 		}
 	}
+	detail := map[string]any{}
 	if v, ok := ev.New["version"]; ok {
-		e.Detail, _ = encode(map[string]any{"version": v})
+		detail["version"] = v
+	}
+	// A write made on behalf of another record's delete or restore (a
+	// lookup's on_delete, engine/record/ondelete.go) says which.
+	if c, ok := ev.Facts["cause"]; ok {
+		detail["cause"] = c
+	}
+	if len(detail) > 0 {
+		e.Detail, _ = encode(detail)
 	}
 	return e, nil
 }
@@ -322,6 +332,11 @@ type HistoryEntry struct {
 	Via       string            `json:"via"`
 	Action    string            `json:"action"` // create, update, delete, restore
 	Diff      map[string]Change `json:"diff"`   // field → before/after; {} for delete, restore
+	// Cause says, for a write another record's delete or restore made (a
+	// lookup's on_delete): action cascade, clear or restore, and the
+	// module, id and lookup field of that record (id and field left out
+	// when the field is hidden from the reader).
+	Cause map[string]any `json:"cause,omitempty"`
 }
 
 // HistoryPage is a page of a record's history, newest first.
@@ -363,6 +378,18 @@ func (l *Log) History(ctx context.Context, a record.Actor, m *meta.Module, id st
 		for k := range h.Diff {
 			if hide(k) {
 				delete(h.Diff, k)
+			}
+		}
+		if len(e.Detail) > 0 {
+			var d struct {
+				Cause map[string]any `json:"cause"`
+			}
+			if json.Unmarshal(e.Detail, &d) == nil && d.Cause != nil {
+				if f, _ := d.Cause["field"].(string); f != "" && hide(f) {
+					delete(d.Cause, "field")
+					delete(d.Cause, "id")
+				}
+				h.Cause = d.Cause
 			}
 		}
 		out.Entries = append(out.Entries, h)

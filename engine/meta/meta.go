@@ -102,6 +102,7 @@ type Field struct {
 	Required    bool
 	Options     []Option
 	Module      string // lookup target module key (same app)
+	OnDelete    string // lookup: x-field.on_delete as given ("" is restrict, see DeleteRule)
 	Unique      bool
 	Indexed     bool
 	NoTrim      bool // x-field.trim: false — keep free text as typed
@@ -123,6 +124,26 @@ type Field struct {
 	Filter      string   // rollup: which children count (a filter on the child)
 	DefaultExpr string   // x-field.default {"expr": "…"}: evaluated on create
 	Deps        []string // formula: the formulas of the module it reads
+}
+
+// What soft-deleting a record does to the live records whose lookup field
+// points to it (x-field.on_delete; engine/record/ondelete.go).
+const (
+	OnDeleteRestrict = "restrict" // the delete is refused (409) while they exist
+	OnDeleteClear    = "clear"    // their lookup is emptied
+	OnDeleteCascade  = "cascade"  // they are soft-deleted too (and restored with it)
+)
+
+// OnDeleteRules are the values x-field.on_delete accepts.
+var OnDeleteRules = []string{OnDeleteRestrict, OnDeleteClear, OnDeleteCascade}
+
+// DeleteRule is what deleting the record a lookup field points to does to
+// the records holding it; restrict unless the field says otherwise.
+func (f *Field) DeleteRule() string {
+	if f.OnDelete == "" {
+		return OnDeleteRestrict
+	}
+	return f.OnDelete
 }
 
 // Column is how a field is stored, in dialect-neutral terms.

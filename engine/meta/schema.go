@@ -166,6 +166,7 @@ func parseSchema(raw []byte, prev *Module) (*Parsed, []Problem, error) {
 		prop := props[key].(map[string]any)
 		f, fp := buildField(key, prop, prevField(prev, key, prop))
 		f.Required = required[key]
+		fp = append(fp, checkOnDelete(f)...)
 		for _, q := range fp {
 			// The meta-schema may have said it already, in its words.
 			if !metaPaths[q.Field+"."+q.Path] {
@@ -306,6 +307,7 @@ func buildField(key string, prop map[string]any, prev *Field) (*Field, []Problem
 	}
 	f.Label = toLabel(xf["label"])
 	f.Module, _ = xf["module"].(string)
+	f.OnDelete, _ = xf["on_delete"].(string)
 	f.Unique, _ = xf["unique"].(bool)
 	f.Indexed, _ = xf["indexed"].(bool)
 	f.NoTrim = xf["trim"] == false

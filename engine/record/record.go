@@ -263,7 +263,9 @@ func (s *Service) Restore(ctx context.Context, a Actor, m *meta.Module, id strin
 }
 
 // setDeleted deletes or restores; both need the delete permission and the
-// record within the delete scope.
+// record within the delete scope. What the delete does to the records
+// looking this one up, and what the restore brings back, happens in the
+// same transaction (ondelete.go); their after-commit hooks run after it.
 func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id string, op Op) (store.Record, error) {
 	r, err := s.rights(ctx, &a, m)
 	if err != nil {
@@ -272,9 +274,36 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 	if err := require(r, m, access.ActDelete); err != nil {
 		return nil, err
 	}
+	cs := &cascade{}
+	rec, err := s.flip(context.WithValue(ctx, cascadeKey{}, cs), a, r, m, id, op, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range cs.events {
+		s.afterCommit(ctx, ev)
+	}
+	return rec, nil
+}
+
+// flip marks a record deleted or restores it, with the effects on the
+// records around it. c is nil for the record the user named; otherwise the
+// write is on behalf of that record (a cascade), checked there.
+func (s *Service) flip(ctx context.Context, a Actor, r *access.ModuleRights, m *meta.Module, id string, op Op, c *cause) (store.Record, error) {
 	ev := &Event{Op: op, Module: m, Actor: a}
+	if c != nil {
+		ev.Fact("cause", c.fact())
+	}
 	return s.write(ctx, r, ev, steps{
 		prepare: func(tx *store.Tx) error {
+			if c != nil {
+				var err error
+				if op == OpRestore {
+					ev.Old, err = s.Store.DeletedRecordInTx(ctx, tx, m, id)
+				} else {
+					ev.Old, err = s.Store.RecordInTx(ctx, tx, m, id)
+				}
+				return err
+			}
 			old, err := s.inReach(ctx, tx, &a, r, m, id, r.Delete, op == OpRestore)
 			if op == OpRestore && errs.Is(err, errs.NotFound) {
 				// Say so when the record is there and simply not deleted
@@ -287,7 +316,16 @@ func (s *Service) setDeleted(ctx context.Context, a Actor, m *meta.Module, id st
 			return err
 		},
 		row: func(tx *store.Tx) (store.Record, error) {
-			return s.Store.SetDeleted(ctx, tx, m, id, op == OpDelete, a.userID())
+			rec, err := s.Store.SetDeleted(ctx, tx, m, id, op == OpDelete, a.userID())
+			if err != nil {
+				return nil, err
+			}
+			if op == OpDelete {
+				err = s.deleted(ctx, tx, &a, m, id, c.level())
+			} else {
+				err = s.restored(ctx, tx, &a, m, id, c)
+			}
+			return rec, err
 		},
 	})
 }
@@ -342,7 +380,11 @@ func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, 
 	if noop {
 		return s.out(r, ev.Module, ev.Old), nil
 	}
-	s.afterCommit(ctx, ev)
+	if cs, ok := ctx.Value(cascadeKey{}).(*cascade); ok && ctx.Value(nestedKey{}) != nil {
+		cs.events = append(cs.events, ev) // run when the whole delete or restore has committed
+	} else {
+		s.afterCommit(ctx, ev)
+	}
 	return s.out(r, ev.Module, ev.New), nil
 }
 
