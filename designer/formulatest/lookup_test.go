@@ -20,7 +20,7 @@ func TestFormulaThroughLookup(t *testing.T) {
 			"since":  {"x-field": {"type": "date"}}}}`).want(t, 201)
 		order := func(extra string) string {
 			return `{"properties": {
-				"customer": {"x-field": {"type": "lookup", "module": "customer"}},
+				"customer": {"x-field": {"type": "lookup", "module": "customer", "on_delete": "clear"}},
 				"amount":   {"x-field": {"type": "number"}}` + extra + `}}`
 		}
 		formulas := `,
@@ -66,10 +66,20 @@ func TestFormulaThroughLookup(t *testing.T) {
 		check(o2, "west", 1950.0, "2027-01-31", true)
 		check(none, nil, nil, nil, false)
 
-		// Deleted, it reads as empty; restored, it is back.
+		// Deleted, its orders' lookups are cleared (on_delete clear: an
+		// update of each order) and their formulas read as empty; restored
+		// and linked again, it is back.
 		e.do(t, "DELETE", recs("customer")+"/"+acme.str("id"), nil).want(t, 204)
+		o1 = e.get(t, "order", o1.str("id"))
+		if o1.doc["customer"] != nil || fmt.Sprint(o1.doc["version"]) != "2" {
+			t.Errorf("order after the customer's delete: %s", o1.body)
+		}
 		check(o1, nil, nil, nil, false)
 		e.do(t, "POST", recs("customer")+"/"+acme.str("id")+"/restore", nil).want(t, 200)
+		check(o1, nil, nil, nil, false)
+		for _, o := range []**response{&o1, &o2, &o3} {
+			*o = e.patch(t, "order", e.get(t, "order", (*o).str("id")), map[string]any{"customer": acme.str("id")}).want(t, 200)
+		}
 		check(o1, "west", 1700.0, "2027-01-31", true)
 
 		// The expression checker knows reads through lookups too.

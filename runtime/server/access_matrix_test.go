@@ -290,7 +290,7 @@ const amDealSchema = `{"type": "object", "properties": {
 	"amount":  {"x-field": {"type": "currency", "label": {"en": "Amount", "zh-CN": "金额"}}},
 	"stage":   {"x-field": {"type": "select", "label": {"en": "Stage", "zh-CN": "阶段"}, "options": [{"value": "new"}, {"value": "won"}, {"value": "lost"}]}},
 	"margin":  {"x-field": {"type": "decimal", "label": {"en": "Margin", "zh-CN": "毛利"}}},
-	"account": {"x-field": {"type": "lookup", "module": "account", "label": {"en": "Account", "zh-CN": "客户"}}},
+	"account": {"x-field": {"type": "lookup", "module": "account", "on_delete": "clear", "label": {"en": "Account", "zh-CN": "客户"}}},
 	"margin_copy":  {"x-field": {"type": "formula", "formula": "margin", "result": "decimal", "label": {"en": "Margin (copy)", "zh-CN": "毛利副本"}}},
 	"account_note": {"x-field": {"type": "formula", "formula": "account.owner_note", "result": "text", "label": {"en": "Account note", "zh-CN": "客户备注"}}}
 }, "required": ["name"]}`
@@ -299,7 +299,7 @@ func amAccountSchema(withTopDeal bool) string {
 	top := ""
 	if withTopDeal {
 		top = `,
-	"top_deal":   {"x-field": {"type": "lookup", "module": "deal", "label": {"en": "Top deal", "zh-CN": "主要商机"}}},
+	"top_deal":   {"x-field": {"type": "lookup", "module": "deal", "on_delete": "clear", "label": {"en": "Top deal", "zh-CN": "主要商机"}}},
 	"deal_total":   {"x-field": {"type": "rollup", "module": "deal", "via": "account", "op": "sum", "field": "amount", "label": {"en": "Deal total", "zh-CN": "商机合计"}}},
 	"margin_total": {"x-field": {"type": "rollup", "module": "deal", "via": "account", "op": "sum", "field": "margin", "label": {"en": "Margin total", "zh-CN": "毛利合计"}}}`
 	}
@@ -890,9 +890,15 @@ func (o *amOrg) update(t *testing.T, mod, who, target string, status int) {
 
 // delete deletes a record as who; a deleted record is restored by who
 // (restore needs the same right) so the matrix goes on with the same rows.
+// The lookups are on_delete clear (every record here is looked up by
+// another, and restrict would refuse every delete): the links a delete
+// cleared are set again after the restore.
 func (o *amOrg) delete(t *testing.T, mod, who, target string, status int) {
 	id := o.id(mod, target)
 	v := o.version(t, mod, target)
+	if status < 400 {
+		defer o.relink(t, o.links(t))
+	}
 	r := o.req(t, who, "DELETE", recIDPath("crm", mod, id), nil)
 	if r.Status != status {
 		if r.Status == 204 {
@@ -911,6 +917,31 @@ func (o *amOrg) delete(t *testing.T, mod, who, target string, status int) {
 	r = o.req(t, who, "POST", recIDPath("crm", mod, id)+"/restore", nil).want(t, 200)
 	amWantKeys(t, mod, who, r.obj(""))
 	o.admin(t, mod, target)
+}
+
+// links are the lookup values of every record (module → name → id).
+func (o *amOrg) links(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for mod, names := range o.rec {
+		out[mod] = map[string]any{}
+		for name := range names {
+			out[mod][name] = o.admin(t, mod, name).get(amExpand[mod][0])
+		}
+	}
+	return out
+}
+
+// relink sets the lookups that differ from links back to them.
+func (o *amOrg) relink(t *testing.T, links map[string]map[string]any) {
+	t.Helper()
+	for mod, names := range links {
+		for name, v := range names {
+			if o.admin(t, mod, name).get(amExpand[mod][0]) != v {
+				o.adminPatch(t, mod, name, map[string]any{amExpand[mod][0]: v})
+			}
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------

@@ -1571,7 +1571,12 @@ func TestListExpand(t *testing.T) {
 		// A deleted account expands to nothing.
 		doomed := e.create(t, "crm", "account", map[string]any{"name": "Doomed"}).str("id")
 		orphan := e.create(t, "crm", "deal", map[string]any{"name": "orphan", "account": doomed}).str("id")
+		// (A live deal holding it would refuse the delete — on_delete
+		// restrict — so the deal is out of the way meanwhile, and restored
+		// pointing to the deleted account.)
+		e.do(t, "admin", "DELETE", recIDPath("crm", "deal", orphan), nil).want(t, 204)
 		e.do(t, "admin", "DELETE", recIDPath("crm", "account", doomed), nil).want(t, 204)
+		e.do(t, "admin", "POST", recIDPath("crm", "deal", orphan)+"/restore", nil).want(t, 200)
 
 		r := e.do(t, "admin", "GET", recPath("crm", "deal")+"?limit=100&expand=account", nil).want(t, 200)
 		if n := len(r.list("records")); n != 62 {
