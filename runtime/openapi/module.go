@@ -179,7 +179,7 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 		"delete": obj{
 			"tags": []any{tag}, "operationId": id + "delete",
 			"summary":     title + ": delete a record",
-			"description": "A soft delete: the record can be restored.",
+			"description": deleteDescription,
 			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404, 409),
 		},
 	}
@@ -187,8 +187,9 @@ func (d *doc) addModule(a *meta.App, m *meta.Module, known map[string]bool, v Mo
 		"parameters": []any{paramRef("RecordId")},
 		"post": obj{
 			"tags": []any{tag}, "operationId": id + "restore",
-			"summary":   title + ": restore a deleted record",
-			"responses": responses(obj{"200": ok("The restored record.", ref(recordName(app, mod)))}, 401, 403, 404, 409),
+			"summary":     title + ": restore a deleted record",
+			"description": restoreDescription,
+			"responses":   responses(obj{"200": ok("The restored record.", ref(recordName(app, mod)))}, 401, 403, 404, 409),
 		},
 	}
 	d.paths[base+"/{id}/claim"] = obj{

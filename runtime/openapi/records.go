@@ -76,6 +76,18 @@ func (d *doc) addRecordComponents() {
 					"{} for delete and restore. Fields hidden from the caller are left out.",
 				"additionalProperties": ref("FieldChange"),
 			},
+			"cause": obj{
+				"type": "object",
+				"description": "Present when another record's delete or restore made this write (a lookup's on_delete): " +
+					"action cascade, clear or restore, and that record's module and id, with the lookup field " +
+					"(id and field left out when the field is hidden from the caller).",
+				"properties": obj{
+					"action": obj{"type": "string", "enum": []any{"cascade", "clear", "restore"}},
+					"module": str("The key of the module of the record deleted or restored."),
+					"id":     uuidSchema,
+					"field":  str("The lookup field of this record that points to it."),
+				},
+			},
 		},
 	}
 	s["HistoryPage"] = obj{
@@ -152,4 +164,15 @@ var (
 		"description": "Whether total is the exact count; false: there are more than total (the cap of ?total=true)."}
 	totalEstimateProp = obj{"type": "integer", "minimum": 0,
 		"description": "When the count passed the cap on PostgreSQL: the planner's estimate of the matching records."}
+)
+
+// What a delete and a restore do to the records around (lookups'
+// on_delete), said on every module's delete and restore.
+const (
+	deleteDescription = "A soft delete: the record can be restored. Records looking it up are handled by their " +
+		"lookup's x-field.on_delete: restrict (the default) makes the delete a 409 counting them per module, " +
+		"clear sets their lookup to null, cascade deletes them too. A cascade reaching records you may not " +
+		"delete is a 409 counting them. The delete and its effects are one transaction."
+	restoreDescription = "Also restores the records the delete cascaded to (and only those). Restoring a record " +
+		"that is not deleted is a 409."
 )

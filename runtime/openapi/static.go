@@ -281,7 +281,7 @@ func (d *doc) addRecordPaths() {
 		"delete": obj{
 			"tags": tag, "operationId": "records.delete",
 			"summary":     "Delete a record",
-			"description": "A soft delete: the record can be restored.",
+			"description": deleteDescription,
 			"responses":   responses(obj{"204": noContent("Deleted.")}, 401, 403, 404, 409),
 		},
 	}
@@ -289,8 +289,9 @@ func (d *doc) addRecordPaths() {
 		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
 		"post": obj{
 			"tags": tag, "operationId": "records.restore",
-			"summary":   "Restore a deleted record",
-			"responses": responses(obj{"200": ok("The restored record.", ref("Record"))}, 401, 403, 404, 409),
+			"summary":     "Restore a deleted record",
+			"description": restoreDescription,
+			"responses":   responses(obj{"200": ok("The restored record.", ref("Record"))}, 401, 403, 404, 409),
 		},
 	}
 	d.paths[base+"/{id}/claim"] = obj{
