@@ -25,6 +25,7 @@ import (
 	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/calendar"
 	"github.com/tessera-app/tessera/engine/dashboard"
+	"github.com/tessera-app/tessera/engine/export"
 	"github.com/tessera-app/tessera/engine/flow"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
@@ -34,6 +35,7 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/approvalapi"
 	"github.com/tessera-app/tessera/runtime/authapi"
+	"github.com/tessera-app/tessera/runtime/exportapi"
 	"github.com/tessera-app/tessera/runtime/flowapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
 	"github.com/tessera-app/tessera/runtime/metrics"
@@ -72,6 +74,8 @@ type Services struct {
 	// Metrics are the Prometheus collectors of this server (GET /metrics
 	// for administrators, and the debug listener of cmd/tessera serve).
 	Metrics *metrics.Metrics
+	// Exports writes lists as xlsx, csv or pdf; large ones run as jobs.
+	Exports *export.Service
 	// Web is the web app served at /app/; nil: the one embedded in the
 	// binary (or its placeholder page when it was built without one).
 	Web *web.App
@@ -128,6 +132,13 @@ func NewServices(s *store.Store) *Services {
 			svc.Metrics.LoginRefused(refusal(a.Err))
 		}
 	}
+	svc.Exports = &export.Service{Store: s, Records: svc.Records, Modules: svc.Meta,
+		Enqueue: func(ctx context.Context, tx *store.Tx, kind string, payload []byte) error {
+			return jobs.Enqueue(ctx, tx, jobs.Job{Kind: kind, Payload: payload})
+		}}
+	// An export job writes its file in short transactions of its own (its
+	// progress shows as it goes), so it must not hold the job's one.
+	svc.Jobs.HandleExternal(export.JobKind, svc.Exports.Run)
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
 		if onChange != nil {
@@ -207,6 +218,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	calendarapi.Bind(private, svc.Calendars)
 	flowapi.Bind(private, svc.Flows, svc.Meta)
 	approvalapi.Bind(private, svc.Approvals)
+	exportapi.Bind(private, svc.Exports)
 	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
