@@ -67,7 +67,8 @@ type Service struct {
 	Store   *store.Store
 	Records *record.Service
 	Modules record.ModuleSource
-	// AsyncOver is the row count above which an export runs as a job.
+	// AsyncOver is the row count above which an export runs as a job
+	// (0: DefaultAsyncOver; negative: every export does).
 	AsyncOver int64
 	// TTL is how long a finished export's download link works.
 	TTL time.Duration
@@ -96,8 +97,8 @@ type Plan struct {
 func (s *Service) Async(p *Plan) bool { return p.Total > s.asyncOver() }
 
 func (s *Service) asyncOver() int64 {
-	if s.AsyncOver > 0 {
-		return s.AsyncOver
+	if s.AsyncOver != 0 {
+		return max(s.AsyncOver, -1)
 	}
 	return DefaultAsyncOver
 }
