@@ -34,7 +34,7 @@ type ExportRow struct {
 	Filename  string
 	Size      int64
 	Error     string
-	Token     string // the download link's secret (the link also needs the creator's session)
+	Token     string    // the download link's secret (the link also needs the creator's session)
 	ExpiresAt time.Time // zero until done
 	CreatedAt time.Time
 	UpdatedAt time.Time

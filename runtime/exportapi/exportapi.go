@@ -104,4 +104,3 @@ func contentType(format string) string {
 	p := export.Plan{Request: export.Request{Format: format}}
 	return p.ContentType()
 }
-

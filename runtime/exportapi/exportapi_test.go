@@ -228,7 +228,10 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 			for i, d := range want {
 				n := i + 2
 				cell := func(col int) string { c, _ := excelize.CoordinatesToCellName(col, n); return c }
-				raw := func(col int) string { v, _ := f.GetCellValue(sh, cell(col), excelize.Options{RawCellValue: true}); return v }
+				raw := func(col int) string {
+					v, _ := f.GetCellValue(sh, cell(col), excelize.Options{RawCellValue: true})
+					return v
+				}
 				typ := func(col int) excelize.CellType { ct, _ := f.GetCellType(sh, cell(col)); return ct }
 				isText := func(col int) bool {
 					return typ(col) == excelize.CellTypeInlineString || typ(col) == excelize.CellTypeSharedString

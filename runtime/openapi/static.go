@@ -235,6 +235,7 @@ func (d *doc) addStatic() {
 	d.addFlows()
 	d.addReports()
 	d.addDashboards()
+	d.addExports()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
