@@ -6,7 +6,7 @@ func (d *doc) addExports() {
 	d.parameters["ExportId"] = obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "format": "uuid"}}
 	file := func(description string) obj {
 		return obj{"description": description, "headers": obj{"Content-Disposition": obj{"schema": obj{"type": "string"},
-			"description": "attachment; filename*=UTF-8''<the module's label>.<format>"}},
+			"description": "attachment; filename*=UTF-8'' followed by the module's label and the format's extension"}},
 			"content": obj{
 				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{"schema": obj{"type": "string", "format": "binary"}},
 				"text/csv":        obj{"schema": obj{"type": "string", "format": "binary"}},
