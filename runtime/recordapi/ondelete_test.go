@@ -245,6 +245,13 @@ func TestOnDeleteClear(t *testing.T) {
 		if c := h.Obj("entries.0.cause"); fmt.Sprint(c) != fmt.Sprint(map[string]any{"action": "clear", "module": "account", "id": acc, "field": "account"}) {
 			t.Errorf("cause = %v", c)
 		}
+		// To a reader the lookup is hidden from, the cause names neither
+		// the field nor the record it pointed to.
+		e.userWithRole(t, "viewer", map[string]any{"app": "crm", "module": "deal", "actions": []string{"read"}, "fields": map[string]string{"account": "hidden"}})
+		h = e.Do(t, "viewer", "GET", odBase+"deal/records/"+d1+"/history", nil).Want(t, 200)
+		if c := h.Obj("entries.0.cause"); fmt.Sprint(c) != fmt.Sprint(map[string]any{"action": "clear", "module": "account"}) || len(h.Obj("entries.0.diff")) != 0 {
+			t.Errorf("history to the viewer = %s", h.Body)
+		}
 		// A restore does not refill the cleared lookups.
 		e.Do(t, "admin", "POST", odBase+"account/records/"+acc+"/restore", nil).Want(t, 200)
 		if r := e.Do(t, "admin", "GET", odBase+"deal/records/"+d1, nil).Want(t, 200); r.Get("account") != nil {
@@ -326,6 +333,57 @@ func TestOnDeleteCascade(t *testing.T) {
 		e.wantLive(t, "c2 restored alone", map[string]bool{c2: true, n3: false}, names)
 		if n := e.cascadeRows(t); n != 0 {
 			t.Errorf("record_cascades rows at the end = %d", n)
+		}
+	})
+}
+
+// A module looking itself up (a tree): cascades go down every level,
+// a record pointing to itself ends, and deeper trees than the bound are
+// refused whole.
+func TestOnDeleteCascadeTree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newODEnv(t, s)
+		e.Do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "folder", "label": apitest.Label("Folder"),
+			"schema": json.RawMessage(`{"type":"object","required":["name"],"properties":{"name":{"x-field":{"type":"text"}},
+				"parent":{"x-field":{"type":"lookup","module":"folder","on_delete":"cascade"}}}}`)}).Want(t, 201)
+		root := e.add(t, "admin", "folder", map[string]any{"name": "root"})
+		c1 := e.add(t, "admin", "folder", map[string]any{"name": "c1", "parent": root})
+		c2 := e.add(t, "admin", "folder", map[string]any{"name": "c2", "parent": root})
+		g := e.add(t, "admin", "folder", map[string]any{"name": "g", "parent": c1})
+		self := e.add(t, "admin", "folder", map[string]any{"name": "self"})
+		e.Do(t, "admin", "PATCH", odBase+"folder/records/"+self, map[string]any{"version": 1, "parent": self}).Want(t, 200)
+		names := map[string]string{root: "folder", c1: "folder", c2: "folder", g: "folder", self: "folder"}
+
+		e.Do(t, "admin", "DELETE", odBase+"folder/records/"+self, nil).Want(t, 204)
+		e.Do(t, "admin", "DELETE", odBase+"folder/records/"+root, nil).Want(t, 204)
+		e.wantLive(t, "after the delete", map[string]bool{root: false, c1: false, c2: false, g: false, self: false}, names)
+		e.Do(t, "admin", "POST", odBase+"folder/records/"+root+"/restore", nil).Want(t, 200)
+		e.wantLive(t, "after the restore", map[string]bool{root: true, c1: true, c2: true, g: true, self: false}, names)
+
+		// A chain nine levels below its top: one more than the bound.
+		chain := []string{e.add(t, "admin", "folder", map[string]any{"name": "l0"})}
+		for i := 1; i <= 9; i++ {
+			chain = append(chain, e.add(t, "admin", "folder", map[string]any{"name": fmt.Sprint("l", i), "parent": chain[i-1]}))
+		}
+		before := e.auditCount(t)
+		r := e.Do(t, "admin", "DELETE", odBase+"folder/records/"+chain[0], nil).Want(t, 409)
+		if d := r.Str("detail"); !strings.Contains(d, "more than 8 levels down") {
+			t.Errorf("detail = %q", d)
+		}
+		if n := e.auditCount(t); n != before {
+			t.Errorf("audit entries %d → %d after a refused deep cascade", before, n)
+		}
+		for i, id := range chain {
+			if !e.live(t, "folder", id) {
+				t.Errorf("level %d deleted by a refused cascade", i)
+			}
+		}
+		// From the second level, it is within the bound.
+		e.Do(t, "admin", "DELETE", odBase+"folder/records/"+chain[1], nil).Want(t, 204)
+		for i, id := range chain {
+			if got := e.live(t, "folder", id); got != (i == 0) {
+				t.Errorf("level %d live = %v after deleting level 1", i, got)
+			}
 		}
 	})
 }
