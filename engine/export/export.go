@@ -328,6 +328,20 @@ func (s *Service) purge(ctx context.Context) {
 // their rights as they are now; a refusal (the module deleted, a field
 // now hidden) fails the export with its message instead of retrying.
 func (s *Service) Run(ctx context.Context, job *store.Job) error {
+	err := s.run(ctx, job)
+	if err != nil && job.Attempts >= job.MaxAttempts && job.MaxAttempts > 0 {
+		// The last attempt: the job goes dead, and the export must not
+		// stay "running" for ever.
+		var pl jobPayload
+		if json.Unmarshal(job.Payload, &pl) == nil {
+			msg, _ := json.Marshal(i18n.M("export.failed"))
+			_ = s.Store.FailExport(context.WithoutCancel(ctx), pl.ID, string(msg))
+		}
+	}
+	return err
+}
+
+func (s *Service) run(ctx context.Context, job *store.Job) error {
 	var pl jobPayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
 		return err

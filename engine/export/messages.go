@@ -11,6 +11,7 @@ func init() {
 		"export.not_found":         {i18n.EN: "Export {id} does not exist.", i18n.ZhCN: "导出 {id} 不存在。"},
 		"export.not_ready":         {i18n.EN: "The export is not finished yet (status: {status}).", i18n.ZhCN: "导出尚未完成（状态：{status}）。"},
 		"export.expired":           {i18n.EN: "This download link has expired; export the list again.", i18n.ZhCN: "下载链接已过期，请重新导出。"},
+		"export.failed":            {i18n.EN: "The export failed; try again, or ask an administrator to look at the server's log.", i18n.ZhCN: "导出失败，请重试，或请管理员查看服务器日志。"},
 		"export.column.id":         {i18n.EN: "ID", i18n.ZhCN: "ID"},
 		"export.column.created_at": {i18n.EN: "Created at", i18n.ZhCN: "创建时间"},
 		"export.column.updated_at": {i18n.EN: "Updated at", i18n.ZhCN: "更新时间"},
