@@ -546,3 +546,30 @@ func TestExportJobRefusedLater(t *testing.T) {
 		}
 	})
 }
+
+func TestExportJobDeadIsFailed(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := exportSetup(t, s, func(svc *server.Services) { svc.Exports.AsyncOver = 1 })
+		id := post(t, e, "admin", map[string]any{"format": "csv"}).Want(t, 202).Str("id")
+		// The records cannot be read: every attempt fails (an internal
+		// error, so the runner retries) until the job is dead.
+		m, err := e.Svc.Meta.Module(context.Background(), "crm", "deal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.Exec(t, s, `DROP TABLE `+store.Quote(m.Table))
+		for range 20 {
+			e.RunJobs(t)
+			e.Advance(2 * time.Hour)
+		}
+		var status string
+		if err := s.R.QueryRowContext(context.Background(), `SELECT status FROM jobs WHERE kind = 'export.run'`).Scan(&status); err != nil || status != "dead" {
+			t.Fatalf("job status %q (%v), want dead", status, err)
+		}
+		st := e.Do(t, "admin", "GET", "/api/exports/"+id, nil, "Accept-Language", "zh-CN").Want(t, 200)
+		if st.Str("status") != "failed" || !strings.Contains(st.Str("error"), "导出失败") {
+			t.Errorf("status %s", st.Body)
+		}
+	})
+}
