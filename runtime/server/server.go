@@ -29,6 +29,7 @@ import (
 	"github.com/tessera-app/tessera/engine/flow"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/printtpl"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/report"
 	"github.com/tessera-app/tessera/engine/rule"
@@ -41,6 +42,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/metrics"
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
+	"github.com/tessera-app/tessera/runtime/printapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
 	"github.com/tessera-app/tessera/runtime/reportapi"
 	"github.com/tessera-app/tessera/runtime/web"
@@ -76,6 +78,8 @@ type Services struct {
 	Metrics *metrics.Metrics
 	// Exports writes lists as xlsx, csv or pdf; large ones run as jobs.
 	Exports *export.Service
+	// Prints keeps print templates and renders records to PDF with them.
+	Prints *printtpl.Service
 	// Web is the web app served at /app/; nil: the one embedded in the
 	// binary (or its placeholder page when it was built without one).
 	Web *web.App
@@ -120,6 +124,7 @@ func NewServices(s *store.Store) *Services {
 	svc.Approvals.Transitions = svc.Flows
 	svc.Reports = report.New(svc.Records)
 	svc.Dashboards = dashboard.New(s, svc.Meta, svc.Records, svc.Access, svc.Reports, svc.Flows, svc.Approvals, slog.Default())
+	svc.Prints = printtpl.New(s, svc.Meta, svc.Records)
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
 	svc.Metrics = metrics.New(s)
 	svc.Rules.OnRun = svc.Metrics.RuleRun
@@ -220,6 +225,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	approvalapi.Bind(private, svc.Approvals)
 	exportapi.Bind(private, svc.Exports)
 	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
+	printapi.Bind(private, svc.Prints)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
