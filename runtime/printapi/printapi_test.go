@@ -178,9 +178,9 @@ func TestPrintQuote(t *testing.T) {
 		text := pdftest.Text(t, r.Body)
 		all := pdftest.Compact(text)
 		want := []string{
-			"报价单Q-2026-0042",                    // title with its placeholder
-			"上海云帆国际贸易有限公司",                     // lookup shown by title
-			pdftest.Compact(contact),             // a long value wrapping in its grid cell
+			"报价单Q-2026-0042",         // title with its placeholder
+			"上海云帆国际贸易有限公司",           // lookup shown by title
+			pdftest.Compact(contact), // a long value wrapping in its grid cell
 			"尊敬的上海云帆国际贸易有限公司：" + pdftest.Compact(terms), // long text wrapping over lines
 			"请于三日内确认",
 			grouped(total), // totals and the table sum
@@ -234,4 +234,195 @@ func TestPrintQuote(t *testing.T) {
 		e.Do(t, "admin", "GET", "/api/apps/sales/modules/customer/records/"+cust+"/print/quote", nil).Want(t, 404)
 		e.Do(t, "admin", "GET", "/api/apps/sales/modules/quote/records/"+qid+"/print/nosuch", nil).Want(t, 404)
 	})
+}
+
+// problem finds the field error at field in a problem document (or in a
+// template's "problems") and returns its code and message.
+func problem(r *apitest.Response, list, field string) (code, msg string, ok bool) {
+	for _, p := range r.List(list) {
+		p := p.(map[string]any)
+		if p["field"] == field {
+			return p["code"].(string), p["message"].(string), true
+		}
+	}
+	return "", "", false
+}
+
+func TestPrintTemplateCRUD(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := setup(t, s)
+		base := "/api/apps/sales/print-templates"
+		tpl := template(t)
+
+		// Only administrators write.
+		e.Do(t, "rep", "POST", base, tpl).Want(t, 403)
+		r := e.Do(t, "admin", "POST", base, tpl).Want(t, 201)
+		if r.Num("version") != 1 || r.Str("key") != "quote" || len(r.List("problems")) != 0 {
+			t.Fatalf("created: %s", r.Body)
+		}
+		e.Do(t, "admin", "POST", base, tpl).Want(t, 409)
+
+		// Readers of the module list and read it; others do not see it.
+		if l := e.Do(t, "rep", "GET", base, nil).Want(t, 200).List("print_templates"); len(l) != 1 {
+			t.Fatalf("rep lists %d templates", len(l))
+		}
+		if l := e.Do(t, "nobody", "GET", base, nil).Want(t, 200).List("print_templates"); len(l) != 0 {
+			t.Fatalf("nobody lists %d templates", len(l))
+		}
+		e.Do(t, "rep", "GET", base+"/quote", nil).Want(t, 200).Contains(t, `"module":"quote"`, `"title":"报价单 {{number}}"`)
+		e.Do(t, "nobody", "GET", base+"/quote", nil).Want(t, 404)
+		e.Do(t, "admin", "GET", "/api/apps/nosuch/print-templates", nil).Want(t, 404)
+
+		// Optimistic concurrency: a stale version is refused, the current one
+		// replaces; the key is fixed.
+		tpl["label"] = apitest.Label("Quotation")
+		tpl["version"] = 1
+		r = e.Do(t, "admin", "PUT", base+"/quote", tpl).Want(t, 200)
+		if r.Num("version") != 2 || r.Str("label.en") != "Quotation" {
+			t.Fatalf("replaced: %s", r.Body)
+		}
+		e.Do(t, "admin", "PUT", base+"/quote", tpl, "Accept-Language", "zh-CN").Want(t, 409).Contains(t, "已被他人修改")
+		e.Do(t, "rep", "PUT", base+"/quote", tpl).Want(t, 403)
+		tpl["version"] = 2
+		tpl["key"] = "other"
+		e.Do(t, "admin", "PUT", base+"/quote", tpl).Want(t, 422).Contains(t, `"field":"key"`)
+		tpl["key"] = "quote"
+
+		// Bad input: each names its place with a localized message, and
+		// nothing is stored.
+		block := func(b map[string]any) map[string]any {
+			return map[string]any{"key": "bad", "module": "quote", "label": apitest.Label("Bad"),
+				"layout": map[string]any{"title": "x", "blocks": []any{b}}}
+		}
+		tooBig := "data:image/png;base64," + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0}, 300<<10))
+		for _, c := range []struct {
+			name        string
+			body        map[string]any
+			field, code string
+			zh          string // in the zh-CN message
+		}{
+			{"unknown module", map[string]any{"key": "bad", "module": "nosuch", "label": apitest.Label("Bad"), "layout": map[string]any{"title": "x"}},
+				"module", "unknown_module", "没有模块“nosuch”"},
+			{"unknown field", block(map[string]any{"type": "fields", "fields": []string{"number", "nosuch"}}),
+				"layout.blocks.0.fields.1", "unknown_field", "没有字段“nosuch”"},
+			{"unknown placeholder", block(map[string]any{"type": "text", "text": "见 {{nosuch}}"}),
+				"layout.blocks.0.text", "unknown_field", "没有字段“nosuch”"},
+			{"unknown child module", block(map[string]any{"type": "table", "module": "nosuch", "via": "quote", "columns": []string{"product"}}),
+				"layout.blocks.0.module", "unknown_module", "没有模块“nosuch”"},
+			{"via not a lookup to the module", block(map[string]any{"type": "table", "module": "quote_line", "via": "product", "columns": []string{"product"}}),
+				"layout.blocks.0.via", "bad_via", "“product”不是模块“quote_line”中指向“quote”的关联字段"},
+			{"unknown column", block(map[string]any{"type": "table", "module": "quote_line", "via": "quote", "columns": []string{"colour"}}),
+				"layout.blocks.0.columns.0", "unknown_field", "没有字段“colour”"},
+			{"sum of a text column", block(map[string]any{"type": "table", "module": "quote_line", "via": "quote", "columns": []string{"product"}, "sum": []string{"product"}}),
+				"layout.blocks.0.sum.0", "not_numeric", "不是数值字段"},
+			{"amount of a text field", block(map[string]any{"type": "amount_in_words", "field": "number"}),
+				"layout.blocks.0.field", "not_numeric", "不是数值字段"},
+			{"bad block type", block(map[string]any{"type": "chart"}),
+				"layout.blocks.0.type", "bad_block", "区块类型“chart”无效"},
+			{"bad page size", map[string]any{"key": "bad", "module": "quote", "label": apitest.Label("Bad"), "page": "B7", "layout": map[string]any{"title": "x"}},
+				"page", "bad_page", "页面尺寸“B7”无效"},
+			{"logo not an image", map[string]any{"key": "bad", "module": "quote", "label": apitest.Label("Bad"),
+				"layout": map[string]any{"title": "x", "logo": "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("not a png"))}},
+				"layout.logo", "bad_logo", "PNG 或 JPEG"},
+			{"logo too large", map[string]any{"key": "bad", "module": "quote", "label": apitest.Label("Bad"),
+				"layout": map[string]any{"title": "x", "logo": tooBig}},
+				"layout.logo", "bad_logo", "超过 256 KB"},
+			{"bad key", map[string]any{"key": "Bad Key", "module": "quote", "label": apitest.Label("Bad"), "layout": map[string]any{"title": "x"}},
+				"key", "bad_key", "模板标识"},
+		} {
+			r := e.Do(t, "admin", "POST", base, c.body, "Accept-Language", "zh-CN").Want(t, 422)
+			code, msg, ok := problem(r, "errors", c.field)
+			if !ok || code != c.code || !strings.Contains(msg, c.zh) {
+				t.Errorf("%s: want %s %s %q: %s", c.name, c.field, c.code, c.zh, r.Body)
+			}
+		}
+		e.Do(t, "admin", "GET", base+"/bad", nil).Want(t, 404)
+		// Unknown members are refused too (a misspelt block member would
+		// otherwise be dropped silently).
+		e.Do(t, "admin", "POST", base, map[string]any{"key": "bad", "module": "quote", "label": apitest.Label("Bad"), "layuot": map[string]any{}}).Want(t, 400)
+
+		// Delete: administrators only.
+		e.Do(t, "rep", "DELETE", base+"/quote", nil).Want(t, 403)
+		e.Do(t, "admin", "DELETE", base+"/quote", nil).Want(t, 204)
+		e.Do(t, "admin", "GET", base+"/quote", nil).Want(t, 404)
+		e.Do(t, "admin", "DELETE", base+"/quote", nil).Want(t, 404)
+	})
+}
+
+// A field deleted after the template was saved: the template stays, is
+// listed with the problem, and rendering it is a 422 naming the field.
+func TestPrintTemplateDeletedField(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := setup(t, s)
+		e.Do(t, "admin", "POST", "/api/apps/sales/print-templates", template(t)).Want(t, 201)
+		qid := e.Do(t, "rep", "POST", "/api/apps/sales/modules/quote/records", map[string]any{"number": "Q-1"}).Want(t, 201).Str("id")
+		path := "/api/apps/sales/modules/quote/records/" + qid + "/print/quote"
+		e.Do(t, "rep", "GET", path, nil).Want(t, 200)
+
+		mod := e.Do(t, "admin", "GET", "/api/apps/sales/modules/quote", nil).Want(t, 200)
+		without := strings.Replace(quoteProps, `,
+	"remark":{"x-field":{"type":"text"}}`, "", 1)
+		if without == quoteProps {
+			t.Fatal("test: remark not removed from the schema")
+		}
+		e.Do(t, "admin", "PUT", "/api/apps/sales/modules/quote", map[string]any{"label": apitest.Label("quote"),
+			"schema": schema(t, without), "version": mod.Num("version")}).Want(t, 200)
+
+		// remark is in the seventh block (index 6) of template().
+		const at = "layout.blocks.6.fields.0"
+		r := e.Do(t, "rep", "GET", "/api/apps/sales/print-templates", nil, "Accept-Language", "zh-CN").Want(t, 200)
+		code, msg, ok := problem(r, "print_templates.0.problems", at)
+		if !ok || code != "unknown_field" || !strings.Contains(msg, "remark") {
+			t.Fatalf("listing lacks the problem at %s: %s", at, r.Body)
+		}
+		if n := len(r.List("print_templates.0.problems")); n != 1 {
+			t.Errorf("%d problems, want 1: %s", n, r.Body)
+		}
+		e.Do(t, "admin", "GET", "/api/apps/sales/print-templates/quote", nil).Want(t, 200).Contains(t, `"field":"`+at+`"`, `"remark"`)
+
+		for _, lang := range []string{"en", "zh-CN"} {
+			r = e.Do(t, "rep", "GET", path, nil, "Accept-Language", lang).Want(t, 422)
+			detail := r.Str("detail")
+			if !strings.Contains(detail, "remark") || !strings.Contains(detail, "quote") {
+				t.Errorf("%s: detail %q does not name the field", lang, detail)
+			}
+			if lang == "zh-CN" && !strings.Contains(detail, "需修正后才能使用") {
+				t.Errorf("detail %q is not Chinese", detail)
+			}
+			if _, _, ok := problem(r, "errors", at); !ok {
+				t.Errorf("%s: errors lack %s: %s", lang, at, r.Body)
+			}
+		}
+
+		// Fixed (the block removed), it renders again.
+		tpl := template(t)
+		l := tpl["layout"].(map[string]any)
+		b := l["blocks"].([]any)
+		l["blocks"] = append(b[:6:6], b[7:]...)
+		e.Do(t, "admin", "PUT", "/api/apps/sales/print-templates/quote", tpl).Want(t, 200)
+		if n := len(e.Do(t, "admin", "GET", "/api/apps/sales/print-templates/quote", nil).Want(t, 200).List("problems")); n != 0 {
+			t.Errorf("%d problems after the fix", n)
+		}
+		r = e.Do(t, "rep", "GET", path, nil).Want(t, 200)
+		if !strings.Contains(pdftest.Compact(pdftest.Text(t, r.Body)), "报价单Q-1") {
+			t.Error("the fixed template does not render the title")
+		}
+	})
+}
+
+// Without the CJK font the render fails with a message saying which file
+// is missing and how to provide it, not with a broken document.
+func TestPrintWithoutFont(t *testing.T) {
+	t.Parallel()
+	s := storetest.SQLite(t)
+	e := setup(t, s)
+	e.Svc.Prints.FontPath = "/nonexistent/cjk.ttf"
+	e.Do(t, "admin", "POST", "/api/apps/sales/print-templates", template(t)).Want(t, 201)
+	qid := e.Do(t, "admin", "POST", "/api/apps/sales/modules/quote/records", map[string]any{"number": "Q-1"}).Want(t, 201).Str("id")
+	r := e.Do(t, "admin", "GET", "/api/apps/sales/modules/quote/records/"+qid+"/print/quote", nil, "Accept-Language", "zh-CN").Want(t, 500)
+	if d := r.Str("detail"); !strings.Contains(d, "/nonexistent/cjk.ttf") || !strings.Contains(d, "TESSERA_CJK_FONT") || !strings.Contains(d, "中文字体") {
+		t.Errorf("detail %q", d)
+	}
 }
