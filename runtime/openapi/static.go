@@ -236,6 +236,7 @@ func (d *doc) addStatic() {
 	d.addReports()
 	d.addDashboards()
 	d.addExports()
+	d.addPrints()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
