@@ -56,7 +56,7 @@ func (d *doc) addPrints() {
 				"and how to set it (TESSERA_CJK_FONT).",
 			"responses": responses(obj{"200": obj{"description": "The document.",
 				"headers": obj{"Content-Disposition": obj{"schema": obj{"type": "string"},
-					"description": "inline; filename*=UTF-8''<the document's title>.pdf"}},
+					"description": "inline; filename*=UTF-8'' followed by the document's title and .pdf, percent-encoded"}},
 				"content": obj{"application/pdf": obj{"schema": obj{"type": "string", "format": "binary"}}}}},
 				401, 403, 404, 422),
 		},
