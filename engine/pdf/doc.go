@@ -102,7 +102,7 @@ func New(o Options) (*Doc, error) {
 			d.o.Header(d)
 			d.SetFont(size, bold)
 		}
-	}, true)
+	}, false) // the page's content starts below the header, not over it
 	f.SetFooterFunc(d.footer)
 	f.AddPage()
 	d.SetFont(SizeBody, false)
@@ -131,10 +131,19 @@ func (d *Doc) footer() {
 	// "{nb}" is replaced by the page count when the document is closed;
 	// it is Latin text, so it is written as is.
 	page := itoa(d.f.PageNo())
-	num := strings.NewReplacer("{page}", page, "{pages}", "{nb}").Replace(label)
-	// Aligned as if the count had as many digits as this page's number.
+	// Aligned as if the count had as many digits as this page's number;
+	// the alias is given that width too, so that the text after it does
+	// not stand off by the width of "{nb}".
 	w := d.TextWidth(strings.NewReplacer("{page}", page, "{pages}", page).Replace(label))
-	d.line(d.margin+d.Width()-w, y, num, "L", w)
+	x, pw := d.margin+d.Width()-w, d.TextWidth(page)
+	for i, part := range strings.Split(strings.ReplaceAll(label, "{page}", page), "{pages}") {
+		if i > 0 {
+			d.line(x, y, "{nb}", "L", pw)
+			x += pw
+		}
+		d.line(x, y, part, "L", d.TextWidth(part))
+		x += d.TextWidth(part)
+	}
 	for _, ln := range d.Wrap(d.o.Footer, d.Width()*0.75) {
 		d.line(d.margin, y, ln, "L", d.Width()*0.75)
 		y += d.LineHeight()
