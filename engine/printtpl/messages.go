@@ -8,6 +8,7 @@ func init() {
 		"printtpl.stale":            {i18n.EN: "Print template \"{key}\" was changed by someone else; reload it and try again.", i18n.ZhCN: "打印模板“{key}”已被他人修改，请刷新后重试。"},
 		"printtpl.not_found":        {i18n.EN: "Print template \"{key}\" not found.", i18n.ZhCN: "打印模板“{key}”不存在。"},
 		"printtpl.bad_key":          {i18n.EN: "A template key must start with a lower-case letter and contain only a-z, 0-9 and single underscores (at most 40 characters).", i18n.ZhCN: "模板标识必须以小写字母开头，只能包含 a-z、0-9 和单个下划线（最多 40 个字符）。"},
+		"printtpl.version_required": {i18n.EN: "Send the version of the template you read (\"version\").", i18n.ZhCN: "请提供所读取模板的版本号（version）。"},
 		"printtpl.key_fixed":        {i18n.EN: "A template's key cannot change.", i18n.ZhCN: "模板标识不可更改。"},
 		"printtpl.label_required":   {i18n.EN: "A label is required.", i18n.ZhCN: "需要提供名称。"},
 		"printtpl.too_long":         {i18n.EN: "Too long (at most {max} characters).", i18n.ZhCN: "过长（最多 {max} 个字符）。"},

@@ -124,12 +124,16 @@ func (s *Service) Create(ctx context.Context, app string, t *Template) (*Templat
 	return s.load(ctx, app, t.Key)
 }
 
-// Replace checks and stores a new definition of template key; version,
-// when not 0, must be the current one.
+// Replace checks and stores a new definition of template key; version
+// must be the current one (the one the editor read), so that two editors
+// do not overwrite each other unnoticed.
 func (s *Service) Replace(ctx context.Context, app, key string, t *Template, version int) (*Template, error) {
 	cur, err := s.load(ctx, app, key)
 	if err != nil {
 		return nil, err
+	}
+	if version == 0 {
+		return nil, errs.Fields(errs.Field("version", "required", "printtpl.version_required"))
 	}
 	if t.Key != "" && t.Key != key {
 		return nil, errs.Fields(errs.Field("key", "fixed", "printtpl.key_fixed"))
@@ -137,9 +141,6 @@ func (s *Service) Replace(ctx context.Context, app, key string, t *Template, ver
 	t.App, t.Key, t.ID = app, key, cur.ID
 	if err := s.valid(ctx, t); err != nil {
 		return nil, err
-	}
-	if version == 0 {
-		version = cur.Version
 	}
 	if err := s.Store.UpdatePrintTemplate(ctx, t.row(""), version); err != nil {
 		return nil, err

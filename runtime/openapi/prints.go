@@ -35,7 +35,7 @@ func (d *doc) addPrints() {
 		},
 		"put": obj{
 			"tags": tag, "operationId": "print.replace", "summary": "Replace a print template (administrators)",
-			"description": "Send the version you read; a stale one is a 409. The key cannot change.",
+			"description": "Send the version you read: without it a 422, a stale one a 409. The key cannot change.",
 			"requestBody": body(ref("PrintTemplate"), ""),
 			"responses":   responses(obj{"200": one}, 400, 401, 403, 404, 409, 413, 422),
 		},

@@ -279,6 +279,7 @@ func TestPrintTemplateCRUD(t *testing.T) {
 		// Optimistic concurrency: a stale version is refused, the current one
 		// replaces; the key is fixed.
 		tpl["label"] = apitest.Label("Quotation")
+		e.Do(t, "admin", "PUT", base+"/quote", tpl, "Accept-Language", "zh-CN").Want(t, 422).Contains(t, `"field":"version"`, "版本号")
 		tpl["version"] = 1
 		r = e.Do(t, "admin", "PUT", base+"/quote", tpl).Want(t, 200)
 		if r.Num("version") != 2 || r.Str("label.en") != "Quotation" {
@@ -403,6 +404,7 @@ func TestPrintTemplateDeletedField(t *testing.T) {
 		l := tpl["layout"].(map[string]any)
 		b := l["blocks"].([]any)
 		l["blocks"] = append(b[:6:6], b[7:]...)
+		tpl["version"] = e.Do(t, "admin", "GET", "/api/apps/sales/print-templates/quote", nil).Want(t, 200).Num("version")
 		e.Do(t, "admin", "PUT", "/api/apps/sales/print-templates/quote", tpl).Want(t, 200)
 		if n := len(e.Do(t, "admin", "GET", "/api/apps/sales/print-templates/quote", nil).Want(t, 200).List("problems")); n != 0 {
 			t.Errorf("%d problems after the fix", n)
