@@ -41,7 +41,7 @@ func schema(t *testing.T, props string) map[string]any {
 	return s
 }
 
-const quoteProps = `"number":{"x-field":{"type":"text"}},
+const quoteProps = `"number":{"x-field":{"type":"text","label":{"en":"Quote no.","zh-CN":"报价单号"}}},
 	"customer":{"x-field":{"type":"lookup","module":"customer"}},
 	"contact":{"x-field":{"type":"textarea"}},
 	"total":{"x-field":{"type":"currency"}},
@@ -60,7 +60,7 @@ func setup(t *testing.T, s *store.Store) *apitest.Env {
 	mod("customer", `"name":{"x-field":{"type":"text"}}`)
 	mod("quote", quoteProps)
 	mod("quote_line", `"quote":{"x-field":{"type":"lookup","module":"quote"}},
-		"product":{"x-field":{"type":"text"}},
+		"product":{"x-field":{"type":"text","label":{"en":"Item","zh-CN":"品名"}}},
 		"qty":{"x-field":{"type":"integer"}},
 		"price":{"x-field":{"type":"currency"}},
 		"amount":{"x-field":{"type":"currency"}}`)
@@ -429,4 +429,42 @@ func TestPrintWithoutFont(t *testing.T) {
 	if d := r.Str("detail"); !strings.Contains(d, "/nonexistent/cjk.ttf") || !strings.Contains(d, "TESSERA_CJK_FONT") || !strings.Contains(d, "中文字体") {
 		t.Errorf("detail %q", d)
 	}
+}
+
+// The table follows the reader's rights on the child module: none without
+// read on it, none when its lookup back to the record is hidden; the rest
+// of the document still prints.
+func TestPrintChildRights(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := setup(t, s)
+		all := map[string]string{"read": "all"}
+		e.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "head", "label": apitest.Label("Head"), "permissions": []any{
+			map[string]any{"app": "sales", "module": "quote", "actions": []string{"read"}, "scope": all},
+		}}).Want(t, 201)
+		e.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "clerk", "label": apitest.Label("Clerk"), "permissions": []any{
+			map[string]any{"app": "sales", "module": "quote", "actions": []string{"read"}, "scope": all},
+			map[string]any{"app": "sales", "module": "quote_line", "actions": []string{"read"}, "scope": all, "fields": map[string]string{"quote": "hidden"}},
+		}}).Want(t, 201)
+		e.User(t, "head", access.NewUser{})
+		e.User(t, "clerk", access.NewUser{})
+		e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs["head"], map[string]any{"roles": []string{"head"}}).Want(t, 200)
+		e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs["clerk"], map[string]any{"roles": []string{"clerk"}}).Want(t, 200)
+		e.Do(t, "admin", "POST", "/api/apps/sales/print-templates", template(t)).Want(t, 201)
+		qid := e.Do(t, "admin", "POST", "/api/apps/sales/modules/quote/records", map[string]any{"number": "Q-7", "remark": "备注七"}).Want(t, 201).Str("id")
+		e.Do(t, "admin", "POST", "/api/apps/sales/modules/quote_line/records", map[string]any{"quote": qid, "product": "保密产品甲", "qty": 1, "price": 5, "amount": 5}).Want(t, 201)
+		path := "/api/apps/sales/modules/quote/records/" + qid + "/print/quote"
+		if all := pdftest.Compact(pdftest.Text(t, e.Do(t, "admin", "GET", path, nil).Want(t, 200).Body)); !strings.Contains(all, "保密产品甲") {
+			t.Fatal("the admin's PDF lacks the line")
+		}
+		for _, who := range []string{"head", "clerk"} {
+			all := pdftest.Compact(pdftest.Text(t, e.Do(t, who, "GET", path, nil).Want(t, 200).Body))
+			if strings.Contains(all, "保密产品甲") || strings.Contains(all, "报价明细") {
+				t.Errorf("%s's PDF prints the table: %s", who, all)
+			}
+			if !strings.Contains(all, "报价单Q-7") || !strings.Contains(all, "备注七") {
+				t.Errorf("%s's PDF lacks the rest of the document: %s", who, all)
+			}
+		}
+	})
 }
