@@ -468,3 +468,50 @@ func TestPrintChildRights(t *testing.T) {
 		}
 	})
 }
+
+// A quote with many lines spans pages: every page repeats the title and
+// the table's header row, numbers itself, and no line is lost at a break.
+func TestPrintManyPages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := setup(t, s)
+		e.Do(t, "admin", "POST", "/api/apps/sales/print-templates", template(t)).Want(t, 201)
+		qid := e.Do(t, "admin", "POST", "/api/apps/sales/modules/quote/records", map[string]any{"number": "Q-99"}).Want(t, 201).Str("id")
+		const n = 70
+		sum := new(big.Rat)
+		for i := range n {
+			price := big.NewRat(int64(1000*(i+1)+37), 100) // 10.37, 20.37, …
+			sum.Add(sum, price)
+			e.Do(t, "admin", "POST", "/api/apps/sales/modules/quote_line/records", map[string]any{"quote": qid,
+				"product": fmt.Sprintf("产品%03d 高强度不锈钢紧固件组合套装（户外型）", i+1), "qty": 1,
+				"price": json.Number(price.FloatString(2)), "amount": json.Number(price.FloatString(2))}).Want(t, 201)
+		}
+		r := e.Do(t, "admin", "GET", "/api/apps/sales/modules/quote/records/"+qid+"/print/quote", nil, "Accept-Language", "zh-CN").Want(t, 200)
+		text := pdftest.Text(t, r.Body)
+		pages := pdftest.Pages(text)
+		if len(pages) < 2 {
+			t.Fatalf("%d pages, want the table to span several", len(pages))
+		}
+		for i, p := range pages {
+			c := pdftest.Compact(p)
+			if !strings.Contains(p, fmt.Sprintf("第 %d 页，共 %d 页", i+1, len(pages))) {
+				t.Errorf("page %d lacks its number", i+1)
+			}
+			if !strings.Contains(c, "报价单Q-99") {
+				t.Errorf("page %d lacks the title", i+1)
+			}
+			if strings.Contains(c, "产品") && !strings.Contains(c, "品名") {
+				t.Errorf("page %d has rows but not the header row", i+1)
+			}
+		}
+		all := pdftest.Compact(text)
+		for i := range n {
+			if w := fmt.Sprintf("产品%03d高强度不锈钢紧固件组合套装（户外型）", i+1); !strings.Contains(all, w) {
+				t.Errorf("line %d missing", i+1)
+			}
+		}
+		if !strings.Contains(all, grouped(sum)) {
+			t.Errorf("the sum %s is missing", grouped(sum))
+		}
+	})
+}
