@@ -20,7 +20,8 @@ import (
 // The job runner's tuning comes from the environment:
 //
 //	TESSERA_JOBS_WORKERS  jobs run at once (default 4 on PostgreSQL, 1 on SQLite)
-//	TESSERA_JOBS_LEASE    how long a claim lasts before another process may take the job over (default 5m)
+//	TESSERA_JOBS_LEASE    how long one attempt may run before it is cancelled and taken over (default 5m;
+//	                      a dead process's jobs are taken over sooner, through its stale heartbeat)
 //	TESSERA_JOBS_POLL     how often an idle runner looks for due jobs (default 1s)
 //
 // TESSERA_TEST_JOBS=1 registers the test-only kind test.effect (see

@@ -22,6 +22,8 @@ import (
 const (
 	DefaultLease        = 5 * time.Minute
 	DefaultPollInterval = time.Second
+	DefaultHeartbeat    = 3 * time.Second
+	DefaultNodeTimeout  = 15 * time.Second
 	DefaultRetention    = 30 * 24 * time.Hour
 	DefaultPurgeEvery   = time.Hour
 	// MaxBackoff caps the delay between attempts.
@@ -55,10 +57,17 @@ type Runner struct {
 	// SQLite, whose single writer connection runs one job transaction at a
 	// time anyway).
 	Workers int
-	// Lease is how long a claim lasts (default DefaultLease): a job whose
-	// runner has not finished it by then is claimed again, and a handler's
-	// context ends then.
+	// Lease is how long one attempt may run (default DefaultLease): a
+	// handler's context ends then, and a job whose runner has not finished
+	// it by then is claimed again even if the runner looks alive.
 	Lease time.Duration
+	// Heartbeat is how often the runner tells the database it is alive
+	// (default DefaultHeartbeat); NodeTimeout is how long a runner may go
+	// unseen before its running jobs are taken over by the next claim
+	// (default DefaultNodeTimeout). So the jobs of a killed process run
+	// again within about NodeTimeout, not Lease.
+	Heartbeat   time.Duration
+	NodeTimeout time.Duration
 	// PollInterval is how often the runner looks for due jobs when idle
 	// (default DefaultPollInterval); Notify looks at once.
 	PollInterval time.Duration
@@ -77,6 +86,7 @@ type Runner struct {
 	cancelLoop context.CancelFunc
 	cancelJobs context.CancelFunc
 	loopDone   chan struct{}
+	beatDone   chan struct{}
 	running    sync.WaitGroup
 	wake       chan struct{}
 	lastPurge  time.Time
@@ -171,6 +181,20 @@ func (r *Runner) lease() time.Duration {
 	return DefaultLease
 }
 
+func (r *Runner) heartbeatEvery() time.Duration {
+	if r.Heartbeat > 0 {
+		return r.Heartbeat
+	}
+	return DefaultHeartbeat
+}
+
+func (r *Runner) nodeTimeout() time.Duration {
+	if r.NodeTimeout > 0 {
+		return r.NodeTimeout
+	}
+	return DefaultNodeTimeout
+}
+
 func (r *Runner) workers() int {
 	switch {
 	case r.Workers > 0:
@@ -215,7 +239,36 @@ func (r *Runner) Start(ctx context.Context) {
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancelLoop, r.cancelJobs = cancelLoop, cancelJobs
 	r.loopDone = make(chan struct{})
+	r.beatDone = make(chan struct{})
+	go r.beat(jobCtx)
 	go r.loop(loopCtx, jobCtx)
+}
+
+// beat writes the runner's heartbeat every Heartbeat until the runner
+// stops (ctx is the jobs' context: it ends after the running jobs, so the
+// heartbeat covers them to the end), then removes it.
+func (r *Runner) beat(ctx context.Context) {
+	defer close(r.beatDone)
+	t := time.NewTicker(r.heartbeatEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := r.Store.JobNodeStopped(wctx, r.id()); err != nil {
+				r.log().Warn("jobs: cannot remove the heartbeat", "err", err)
+			}
+			return
+		case <-t.C:
+			wctx, cancel := context.WithTimeout(ctx, r.nodeTimeout())
+			err := r.Store.JobHeartbeat(wctx, r.id(), r.now())
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				r.log().Warn("jobs: heartbeat failed (another process may take over this one's jobs)", "err", err)
+			}
+		}
+	}
 }
 
 // Stop stops claiming jobs and waits for the running ones until ctx ends;
@@ -240,6 +293,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 	select {
 	case <-done:
 		r.cancelJobs()
+		<-r.beatDone
 		return nil
 	case <-ctx.Done():
 	}
@@ -247,6 +301,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 	r.cancelJobs()
 	select {
 	case <-done:
+		<-r.beatDone
 	case <-time.After(10 * time.Second):
 		r.log().Error("jobs: running jobs did not stop")
 	}
@@ -263,6 +318,7 @@ func (r *Runner) loop(ctx, jobCtx context.Context) {
 		poll = DefaultPollInterval
 	}
 	r.log().Info("jobs: runner started", "runner", r.id(), "workers", n, "kinds", r.Kinds())
+	r.takeOverOnStart(ctx)
 	for ctx.Err() == nil {
 		r.maybePurge(ctx)
 		if free := n - len(sem); free > 0 {
@@ -295,6 +351,25 @@ func (r *Runner) loop(ctx, jobCtx context.Context) {
 	}
 }
 
+// takeOverOnStart makes, on SQLite, the jobs a dead process left running
+// claimable at once (see store.AbandonJobsOfOthers); on PostgreSQL other
+// live nodes may hold running jobs, and a dead node's are taken over once
+// its heartbeat is older than NodeTimeout.
+func (r *Runner) takeOverOnStart(ctx context.Context) {
+	if r.Store.D.Name() != "sqlite" {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	n, err := r.Store.AbandonJobsOfOthers(wctx, r.id(), r.now())
+	switch {
+	case err != nil && ctx.Err() == nil:
+		r.log().Error("jobs: cannot take over the jobs of a previous process", "err", err)
+	case n > 0:
+		r.log().Info("jobs: taking over jobs a previous process left running", "count", n)
+	}
+}
+
 // claim claims up to n due jobs. The claim itself is not interrupted by
 // ctx (a claim that commits while its caller gives up would strand its
 // jobs until their leases expire).
@@ -305,7 +380,7 @@ func (r *Runner) claim(ctx context.Context, n int) ([]Job, error) {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	return r.Store.ClaimJobs(cctx, r.id(), kinds, r.now(), r.lease(), n)
+	return r.Store.ClaimJobsAlive(cctx, r.id(), kinds, r.now(), r.lease(), r.nodeTimeout(), n)
 }
 
 // RunDue runs every due job once, synchronously, and returns how many it
@@ -514,6 +589,9 @@ func (r *Runner) maybePurge(ctx context.Context) {
 		return
 	}
 	r.lastPurge = time.Now()
+	if _, err := r.Store.PurgeJobNodes(ctx, r.now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+		r.log().Error("jobs: purge of old heartbeats failed", "err", err)
+	}
 	n, err := r.Store.PurgeJobs(ctx, r.now().Add(-keep))
 	switch {
 	case err != nil && ctx.Err() == nil:

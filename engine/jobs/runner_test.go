@@ -242,9 +242,11 @@ func TestEffectExactlyOnceAcrossCrashes(t *testing.T) {
 		}
 
 		// 2. The runner dies mid-job without recording anything: another
-		// runner claimed it; its transaction never commits.
+		// runner claimed it; its transaction never commits. While it sends
+		// heartbeats its job stays its own; once it has been silent for the
+		// node timeout the job is taken over, long before its lease ends.
 		id2 := enqueue(t, s, jobs.Job{Kind: "effect"})
-		claimed, err := s.ClaimJobs(ctx, "dead-process", []string{"effect"}, c.Now(), time.Minute, 10)
+		claimed, err := s.ClaimJobsAlive(ctx, "dead-process", []string{"effect"}, c.Now(), time.Minute, jobs.DefaultNodeTimeout, 10)
 		if err != nil || len(claimed) != 1 {
 			t.Fatalf("claim = %v, %v", claimed, err)
 		}
@@ -255,10 +257,16 @@ func TestEffectExactlyOnceAcrossCrashes(t *testing.T) {
 		if err := effect(ctx, tx, &claimed[0], "never committed"); err != nil {
 			t.Fatal(err)
 		}
-		tx.Rollback()   // what the database does when the connection drops
-		runDue(t, r, 0) // still leased to the dead process
-		c.Advance(61 * time.Second)
-		runDue(t, r, 1)
+		tx.Rollback() // what the database does when the connection drops
+		runDue(t, r, 0)
+		c.Advance(jobs.DefaultNodeTimeout - time.Second)
+		if err := s.JobHeartbeat(ctx, "dead-process", c.Now()); err != nil { // still alive
+			t.Fatal(err)
+		}
+		c.Advance(jobs.DefaultNodeTimeout - time.Second)
+		runDue(t, r, 0) // seen within the node timeout: still its job
+		c.Advance(2 * time.Second)
+		runDue(t, r, 1) // silent for longer: taken over (the lease has 30 s left)
 		j := get(t, s, id2)
 		if j.Status != jobs.StatusDone || j.Attempts != 2 || j.LockedBy != r.ID || effects(t, s)[id2] != 1 {
 			t.Fatalf("reclaimed job = %+v, effects %v", j, effects(t, s))

@@ -171,6 +171,14 @@ func CancelJobs(ctx context.Context, tx *Tx, key string) (int64, error) {
 // LOCKED), so several processes share the work; SQLite's single writer
 // serializes claims. The jobs come back in run_at order.
 func (s *Store) ClaimJobs(ctx context.Context, by string, kinds []string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	return s.ClaimJobsAlive(ctx, by, kinds, now, lease, 0, limit)
+}
+
+// ClaimJobsAlive is ClaimJobs that also takes over running jobs whose
+// runner is dead: not seen in job_nodes for nodeTimeout (zero: only leases
+// count). The claimer's own heartbeat is written in the same transaction,
+// so a runner that claims is known to be alive.
+func (s *Store) ClaimJobsAlive(ctx context.Context, by string, kinds []string, now time.Time, lease, nodeTimeout time.Duration, limit int) ([]Job, error) {
 	if len(kinds) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -185,22 +193,34 @@ func (s *Store) ClaimJobs(ctx context.Context, by string, kinds []string, now ti
 	}
 	t := TimeArg(s.D, now)
 	var out []Job
+	// A running job is abandoned when its lease is over or, with a node
+	// timeout, when its runner has stopped sending heartbeats.
+	abandoned, abandonedArgs := `j.lease_until < ?`, []any{t}
+	if nodeTimeout > 0 {
+		abandoned = `(j.lease_until < ? OR NOT EXISTS (SELECT 1 FROM job_nodes n WHERE n.id = j.locked_by AND n.seen_at >= ?))`
+		abandonedArgs = append(abandonedArgs, TimeArg(s.D, now.Add(-nodeTimeout)))
+	}
 	err := s.InTx(ctx, func(tx *Tx) error {
+		if nodeTimeout > 0 {
+			if err := heartbeat(ctx, tx, by, now); err != nil {
+				return err
+			}
+		}
 		// Dead-letter jobs whose last attempt's runner vanished.
-		args := append([]any{leaseExpired, t, t, t}, kindArgs...)
+		args := append(append([]any{leaseExpired, t, t}, abandonedArgs...), kindArgs...)
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET status = 'dead', last_error = ?, lease_until = NULL, finished_at = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_until < ? AND attempts >= max_attempts
-				AND kind IN (`+in+`)`+skip+`)`), args...)
+			WHERE id IN (SELECT j.id FROM jobs j WHERE j.status = 'running' AND `+abandoned+` AND j.attempts >= j.max_attempts
+				AND j.kind IN (`+in+`)`+skip+`)`), args...)
 		if err != nil {
 			return err
 		}
-		// by, lease_until, started_at, updated_at; run_at <= now, lease_until < now; kinds.
-		args = append([]any{by, TimeArg(s.D, now.Add(lease)), t, t, t, t}, kindArgs...)
+		// by, lease_until, started_at, updated_at; run_at <= now; abandoned; kinds.
+		args = append(append([]any{by, TimeArg(s.D, now.Add(lease)), t, t, t}, abandonedArgs...), kindArgs...)
 		rows, err := tx.QueryContext(ctx, s.q(`UPDATE jobs SET status = 'running', locked_by = ?, lease_until = ?,
 				started_at = ?, attempts = attempts + 1, updated_at = ?
-			WHERE id IN (SELECT id FROM jobs
-				WHERE ((status = 'pending' AND run_at <= ?) OR (status = 'running' AND lease_until < ?)) AND kind IN (`+in+`)
-				ORDER BY run_at, id LIMIT `+fmt.Sprint(limit)+skip+`)
+			WHERE id IN (SELECT j.id FROM jobs j
+				WHERE ((j.status = 'pending' AND j.run_at <= ?) OR (j.status = 'running' AND `+abandoned+`)) AND j.kind IN (`+in+`)
+				ORDER BY j.run_at, j.id LIMIT `+fmt.Sprint(limit)+skip+`)
 			RETURNING `+jobColumns), args...)
 		if err != nil {
 			return err
