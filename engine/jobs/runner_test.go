@@ -575,3 +575,45 @@ func TestHandleExternal(t *testing.T) {
 		}
 	})
 }
+
+// A runner's heartbeat keeps its running job its own for longer than the
+// node timeout; once it stops, its heartbeat is gone.
+func TestHeartbeatHoldsRunningJobs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		r := jobs.NewRunner(s, quiet)
+		r.ID, r.Heartbeat, r.NodeTimeout, r.PollInterval = "alive", 20*time.Millisecond, 200*time.Millisecond, 10*time.Millisecond
+		started, release := make(chan struct{}), make(chan struct{})
+		var runs atomic.Int32
+		r.HandleExternal("slow", func(ctx context.Context, j *jobs.Job) error {
+			if runs.Add(1) == 1 {
+				close(started)
+			}
+			<-release
+			return nil
+		})
+		id := enqueue(t, s, jobs.Job{Kind: "slow"})
+		r.Start(ctx)
+		<-started
+		// Another runner looks for work for three node timeouts.
+		other := jobs.NewRunner(s, quiet)
+		other.ID, other.NodeTimeout = "other", 200*time.Millisecond
+		other.HandleExternal("slow", func(ctx context.Context, j *jobs.Job) error { runs.Add(1); return nil })
+		for end := time.Now().Add(600 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if n, err := other.RunDue(ctx); err != nil || n != 0 {
+				t.Fatalf("the other runner ran %d jobs (%v): the live runner's job was taken over", n, err)
+			}
+		}
+		close(release)
+		if err := r.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if j := get(t, s, id); j.Status != jobs.StatusDone || j.LockedBy != "alive" || runs.Load() != 1 {
+			t.Fatalf("job = %+v after %d runs", j, runs.Load())
+		}
+		var n int
+		if err := s.R.QueryRow(`SELECT count(*) FROM job_nodes WHERE id = 'alive'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("heartbeat rows of the stopped runner: %d (%v)", n, err)
+		}
+	})
+}
