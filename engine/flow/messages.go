@@ -70,12 +70,12 @@ func init() {
 		"flow.needs_approval":    {i18n.EN: "This move needs approval: submit it with transition {transitions}.", i18n.ZhCN: "此流转需要审批：请通过流转 {transitions} 提交。"},
 		"flow.not_this_move":     {i18n.EN: "Transition \"{transition}\" does not lead to \"{state}\".", i18n.ZhCN: "流转“{transition}”不通向“{state}”。"},
 		"flow.cannot_leave":      {i18n.EN: "Transition \"{transition}\" does not leave state \"{state}\".", i18n.ZhCN: "流转“{transition}”不能从阶段“{state}”发起。"},
-		"flow.refused":           {i18n.EN: "\"{name_en}\" cannot be done yet.", i18n.ZhCN: "暂不能执行“{name_zh}”。"},
-		"flow.guard_default":     {i18n.EN: "The conditions for \"{name_en}\" are not met.", i18n.ZhCN: "不满足“{name_zh}”的条件。"},
-		"flow.message":           {i18n.EN: "{en}", i18n.ZhCN: "{zh}"},
-		"flow.guard_error":       {i18n.EN: "The condition of \"{name_en}\" could not be evaluated, so the record was not moved: {detail}", i18n.ZhCN: "无法计算“{name_zh}”的条件，记录未流转：{detail}"},
-		"flow.role_required":     {i18n.EN: "Only the roles {roles} may do \"{name_en}\".", i18n.ZhCN: "只有角色 {roles} 可以执行“{name_zh}”。"},
+		"flow.refused":           {i18n.EN: "\"{name}\" cannot be done yet.", i18n.ZhCN: "暂不能执行“{name}”。"},
+		"flow.guard_default":     {i18n.EN: "The conditions for \"{name}\" are not met.", i18n.ZhCN: "不满足“{name}”的条件。"},
+		"flow.message":           {i18n.EN: "The conditions for this step are not met.", i18n.ZhCN: "不满足此操作的条件。"}, // a transition's own message (Msg.Text); this only when it has none
+		"flow.guard_error":       {i18n.EN: "The condition of \"{name}\" could not be evaluated, so the record was not moved: {detail}", i18n.ZhCN: "无法计算“{name}”的条件，记录未流转：{detail}"},
+		"flow.role_required":     {i18n.EN: "Only the roles {roles} may do \"{name}\".", i18n.ZhCN: "只有角色 {roles} 可以执行“{name}”。"},
 		"flow.required_to_enter": {i18n.EN: "\"{field}\" must be filled in to enter \"{state}\".", i18n.ZhCN: "进入“{state}”前必须填写“{field}”。"},
-		"flow.reason_required":   {i18n.EN: "\"{name_en}\" needs a reason in \"{field}\".", i18n.ZhCN: "执行“{name_zh}”需要在“{field}”中填写原因。"},
+		"flow.reason_required":   {i18n.EN: "\"{name}\" needs a reason in \"{field}\".", i18n.ZhCN: "执行“{name}”需要在“{field}”中填写原因。"},
 	})
 }

@@ -550,18 +550,11 @@ func guardMessage(tr *Transition) i18n.Msg {
 	if len(tr.Message) == 0 {
 		return i18n.M("flow.guard_default", labelArgs(tr.Label, tr.Key)...)
 	}
-	return i18n.M("flow.message", "en", tr.Message.In(i18n.EN), "zh", tr.Message.In(i18n.ZhCN))
+	return i18n.Msg{Key: "flow.message", Text: i18n.Text(tr.Message)}
 }
 
-// labelArgs are the message arguments naming a transition in both
-// languages ({name_en}, {name_zh}).
+// labelArgs are the message arguments naming a transition ({name}): its
+// label in the reader's language, else its key.
 func labelArgs(l meta.Label, key string) []any {
-	en, zh := l.In(i18n.EN), l.In(i18n.ZhCN)
-	if en == "" {
-		en = key
-	}
-	if zh == "" {
-		zh = en
-	}
-	return []any{"name_en", en, "name_zh", zh}
+	return []any{"name", meta.Named{Key: key, Label: l}}
 }

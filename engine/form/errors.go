@@ -12,7 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/tessera-app/tessera/engine/errs"
-	"github.com/tessera-app/tessera/engine/i18n"
+	"github.com/tessera-app/tessera/engine/meta"
 )
 
 // maxUnknown bounds the unknown_field errors of one request (sorted by
@@ -40,7 +40,8 @@ func (c *collector) has(field string) bool {
 }
 
 // add records a problem with field unless it already has one. kv are
-// extra message arguments; field, label and label_zh are added here.
+// extra message arguments; field (the key) and label (the field as the
+// reader's language names it: its label, else its key) are added here.
 func (c *collector) add(field, code, key string, kv ...any) {
 	if c.has(field) {
 		return
@@ -48,16 +49,11 @@ func (c *collector) add(field, code, key string, kv ...any) {
 	if c.byField == nil {
 		c.byField = map[string]errs.FieldError{}
 	}
-	en, zh := field, field
+	label := meta.Named{Key: field}
 	if fi := c.v.byKey[field]; fi != nil {
-		if l := fi.Label.In(i18n.EN); l != "" {
-			en = l
-		}
-		if l := fi.Label.In(i18n.ZhCN); l != "" {
-			zh = l
-		}
+		label = fi.Named()
 	}
-	args := append([]any{"field", field, "label", en, "label_zh", zh}, kv...)
+	args := append([]any{"field", field, "label", label}, kv...)
 	c.byField[field] = errs.Field(field, code, key, args...)
 }
 

@@ -7,7 +7,9 @@
 package i18n
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -193,9 +195,30 @@ func format(locale string, v any, depth int) string {
 			parts[i] = e.In(locale)
 		}
 		return strings.Join(parts, ", ")
-	default:
-		return fmt.Sprint(v)
+	case nil:
+		return ""
+	case map[string]string: // a label passed as a plain map
+		return Text(x).In(locale)
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
 	}
+	// Never Go's own syntax (map[…], &{…}, [a b]) in front of a user: lists
+	// as lists, anything else composite as JSON.
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			parts[i] = format(locale, rv.Index(i).Interface(), depth)
+		}
+		return strings.Join(parts, ", ")
+	case reflect.Map, reflect.Struct, reflect.Pointer, reflect.Interface:
+		if b, err := json.Marshal(v); err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 // Negotiate picks the best supported locale for an Accept-Language header

@@ -7,7 +7,6 @@ func init() {
 		"meta.schema_rejected":      {i18n.EN: "The module schema is not valid.", i18n.ZhCN: "模块结构无效。"},
 		"meta.schema_malformed":     {i18n.EN: "The schema is not a JSON object.", i18n.ZhCN: "结构不是有效的 JSON 对象。"},
 		"meta.schema_too_large":     {i18n.EN: "The schema is larger than {max} bytes.", i18n.ZhCN: "结构超过 {max} 字节。"},
-		"meta.schema_invalid":       {i18n.EN: "{path}: {detail}", i18n.ZhCN: "{path}：{detail}"},
 		"meta.bad_field_key":        {i18n.EN: "Field key \"{field}\" must start with a lower-case letter and contain only a-z, 0-9 and single underscores (at most {max} characters).", i18n.ZhCN: "字段标识“{field}”必须以小写字母开头，只能包含 a-z、0-9 和单个下划线（最多 {max} 个字符）。"},
 		"meta.reserved_field":       {i18n.EN: "\"{field}\" is a reserved name and cannot be used as a field key.", i18n.ZhCN: "“{field}”是保留名称，不能用作字段标识。"},
 		"meta.field_not_object":     {i18n.EN: "Field \"{field}\" must be a JSON object.", i18n.ZhCN: "字段“{field}”必须是 JSON 对象。"},

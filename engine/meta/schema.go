@@ -244,12 +244,13 @@ func metaProblems(doc map[string]any) []Problem {
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return []Problem{{Code: "invalid", Key: "meta.schema_invalid", Args: []any{"detail", err.Error()}}}
+		p := problemAt(nil, "meta.schema.invalid")
+		p.Code = "invalid"
+		return []Problem{p}
 	}
 	var probs []Problem
 	for _, leaf := range leaves(ve) {
-		field, path := splitLocation(leaf.InstanceLocation)
-		probs = append(probs, Problem{Field: field, Path: path, Code: "schema", Key: "meta.schema_invalid", Args: []any{"detail", leaf.Message}})
+		probs = append(probs, metaProblem(doc, leaf))
 		if len(probs) >= 20 {
 			break
 		}
@@ -266,15 +267,6 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		out = append(out, leaves(c)...)
 	}
 	return out
-}
-
-// splitLocation turns "/properties/amount/x-field/type" into ("amount", "x-field.type").
-func splitLocation(loc string) (field, path string) {
-	parts := strings.Split(strings.TrimPrefix(loc, "/"), "/")
-	if len(parts) >= 2 && parts[0] == "properties" {
-		return parts[1], strings.Join(parts[2:], ".")
-	}
-	return "", strings.Join(parts, ".")
 }
 
 // buildField reads one property into a Field, checks the field type's
@@ -432,7 +424,9 @@ func encodeDoc(doc map[string]any, order []string, props []map[string]any, requi
 // meta-schema cannot see (an enum value of the wrong type, say).
 func compileCheck(doc json.RawMessage) error {
 	if _, err := CompileSchema(doc); err != nil {
-		return errs.Fields(errs.Field("schema", "invalid", "meta.schema_invalid", "path", "schema", "detail", err.Error()))
+		e := errs.Fields(errs.Field("schema", "invalid", "meta.schema_uncompilable"))
+		e.Err = err // the library's own words, for the log
+		return e
 	}
 	return nil
 }

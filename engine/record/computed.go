@@ -61,7 +61,7 @@ func init() {
 		return err
 	}
 	i18n.RegisterAll(map[string]map[string]string{
-		"record.rule_failed": {i18n.EN: "{en}", i18n.ZhCN: "{zh}"},
+		"record.rule_failed": {i18n.EN: "The record does not pass a validation rule.", i18n.ZhCN: "记录未通过校验规则。"}, // a rule's own message (Msg.Text); this only when it has none
 	})
 }
 
@@ -370,8 +370,11 @@ func validate(ctx context.Context, m *meta.Module, vars expr.Vars, hidden func(s
 			fes = append(fes, errs.Field("", "hidden_field_invalid", "record.hidden_invalid"))
 			continue
 		}
-		fes = append(fes, errs.Field(v.Field, "rule", "record.rule_failed",
-			"en", fill(v.Message.In(i18n.EN), m, vars.Record, hidden), "zh", fill(v.Message.In(i18n.ZhCN), m, vars.Record, hidden)))
+		text := i18n.Text{}
+		for loc, s := range v.Message {
+			text[loc] = fill(s, m, vars.Record, hidden)
+		}
+		fes = append(fes, errs.FieldError{Field: v.Field, Code: "rule", Msg: i18n.Msg{Key: "record.rule_failed", Text: text}})
 	}
 	if len(fes) > 0 {
 		return errs.Fields(fes...)

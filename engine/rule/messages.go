@@ -11,7 +11,7 @@ func init() {
 		"rule.assignees_required": {i18n.EN: "Name who to assign to: users, a department or criteria.", i18n.ZhCN: "请指定分配对象：用户、部门或分配规则表。"},
 		"rule.bad_strategy":       {i18n.EN: "strategy must be round_robin, least_open or criteria.", i18n.ZhCN: "strategy 必须是 round_robin、least_open 或 criteria。"},
 		"rule.no_hook":            {i18n.EN: "No webhook at this address.", i18n.ZhCN: "此地址没有对应的 Webhook。"},
-		"rule.message":            {i18n.EN: "{en}", i18n.ZhCN: "{zh}"},
+		"rule.message":            {i18n.EN: "A rule refused this change.", i18n.ZhCN: "规则拒绝了此修改。"}, // a rule's own message (Msg.Text); this only when it has none
 		"rule.exists":             {i18n.EN: "A rule with key \"{key}\" already exists in this app.", i18n.ZhCN: "此应用中已存在标识为“{key}”的规则。"},
 		"rule.stale":              {i18n.EN: "Rule \"{key}\" was changed by someone else; reload it and try again.", i18n.ZhCN: "规则“{key}”已被他人修改，请刷新后重试。"},
 		"rule.not_found":          {i18n.EN: "Rule \"{key}\" not found.", i18n.ZhCN: "规则“{key}”不存在。"},

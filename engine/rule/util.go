@@ -12,7 +12,11 @@ import (
 // messageOf renders a rule's own message in both languages, with {field}
 // replaced by the record's value of field.
 func messageOf(l meta.Label, rec map[string]any) i18n.Msg {
-	return i18n.M("rule.message", "en", fillIn(l.In(i18n.EN), rec), "zh", fillIn(l.In(i18n.ZhCN), rec))
+	text := i18n.Text{}
+	for loc, s := range l {
+		text[loc] = fillIn(s, rec)
+	}
+	return i18n.Msg{Key: "rule.message", Text: text}
 }
 
 // fillIn replaces {field} with the record's value of field.

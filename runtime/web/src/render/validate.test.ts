@@ -23,7 +23,7 @@ describe('validation like the server', () => {
 
 describe('render', () => {
   it('fills arguments once, like strings.Replacer', () => {
-    expect(render('en', { key: 'form.required', args: { label: '{label_zh}', label_zh: 'x' } })).toBe('{label_zh} is required.');
+    expect(render('en', { key: 'form.required', args: { label: '{field}', field: 'x' } })).toBe('{field} is required.');
   });
   it('falls back to English, then to the key', () => {
     expect(render('fr', { key: 'form.required', args: { label: 'Name' } })).toBe('Name is required.');

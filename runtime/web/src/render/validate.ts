@@ -205,12 +205,12 @@ class Collector {
   add(field: string, code: string, m: Msg): void {
     if (this.byField.has(field)) return;
     const f = this.fields.find((f) => f.key === field);
-    // Label.In: English, else any label, else the key; Chinese likewise.
-    const en = (f && pick(f.label, 'en')) || field;
-    const zh = (f && pick(f.label, 'zh-CN')) || field;
-    const args = { field, label: en, label_zh: zh, ...m.args };
     const message: LocaleMessages = {};
-    for (const l of locales) message[l] = render(l, { key: m.key, args });
+    for (const l of locales) {
+      // meta.Named: the label in the locale (else English, else any), else the key.
+      const args = { field, label: (f && pick(f.label, l)) || field, ...m.args };
+      message[l] = render(l, { key: m.key, args });
+    }
     this.byField.set(field, { field, code, message });
   }
 
