@@ -427,7 +427,14 @@ func (s *Service) run(ctx context.Context, tx *store.Tx, ev *Event, hooks []func
 	return nil
 }
 
+// afterCommit runs the after-commit hooks of ev, or keeps them for the
+// owner of the transaction the write joined when it commits later (an
+// atomic batch, batch.go).
 func (s *Service) afterCommit(ctx context.Context, ev *Event) {
+	if d, ok := ctx.Value(deferredKey{}).(*deferred); ok {
+		d.events = append(d.events, ev)
+		return
+	}
 	for _, h := range s.Hooks.AfterCommit {
 		h(ctx, ev)
 	}

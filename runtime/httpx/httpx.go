@@ -259,15 +259,29 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			secs := int64((ra.RetryAfter() + time.Second - 1) / time.Second)
 			c.Response().Header().Set("Retry-After", itoa(max(secs, 1)))
 		}
-		loc := Locale(c)
-		p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: string(e.Code), Detail: i18n.T(loc, e.Msg)}
-		for _, f := range e.Fields {
-			p.Errors = append(p.Errors, ProblemField{Field: f.Field, Code: f.Code, Message: i18n.T(loc, f.Msg)})
-		}
-		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json; charset=utf-8")
-		c.Response().WriteHeader(status)
-		json.NewEncoder(c.Response()).Encode(p)
+		p := ProblemOf(Locale(c), err)
+		WriteProblem(c, p.Status, p)
 	}
+}
+
+// ProblemOf is err as the problem document sent in locale loc (internal
+// details left out).
+func ProblemOf(loc string, err error) Problem {
+	e := toError(err)
+	status := statusOf[e.Code]
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: string(e.Code), Detail: i18n.T(loc, e.Msg)}
+	for _, f := range e.Fields {
+		p.Errors = append(p.Errors, ProblemField{Field: f.Field, Code: f.Code, Message: i18n.T(loc, f.Msg)})
+	}
+	return p
+}
+
+// WriteProblem sends v, a Problem or a document embedding one, as
+// problem+json with status.
+func WriteProblem(c echo.Context, status int, v any) {
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json; charset=utf-8")
+	c.Response().WriteHeader(status)
+	json.NewEncoder(c.Response()).Encode(v)
 }
 
 // ErrorCode is the code err is answered with (the access log records it).

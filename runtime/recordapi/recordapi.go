@@ -1,8 +1,9 @@
 // Package recordapi serves records of a module:
-// /api/apps/:app/modules/:module/records[/:id[/restore]].
+// /api/apps/:app/modules/:module/records[/batch|/:id[/restore]].
 package recordapi
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,13 +20,16 @@ import (
 type handler struct {
 	meta    *meta.Service
 	records *record.Service
+	log     *slog.Logger
 }
 
-// Bind registers the record routes on g.
-func Bind(g *echo.Group, metaSvc *meta.Service, recs *record.Service) {
-	h := handler{meta: metaSvc, records: recs}
+// Bind registers the record routes on g; log (nil: slog's default) takes
+// the internal errors of batch items, which the error handler never sees.
+func Bind(g *echo.Group, metaSvc *meta.Service, recs *record.Service, log *slog.Logger) {
+	h := handler{meta: metaSvc, records: recs, log: logger(log)}
 	base := "/apps/:app/modules/:module/records"
 	g.POST(base, h.create)
+	g.POST(base+"/batch", h.batch)
 	g.GET(base, h.list)
 	g.GET(base+"/:id", h.get)
 	g.PATCH(base+"/:id", h.update)

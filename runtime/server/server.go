@@ -214,7 +214,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	private := api.Group("", httpx.RequireUser(svc.Access))
 	authapi.Bind(private, svc.Access)
 	metaapi.Bind(private, svc.Meta, svc.Access)
-	recordapi.Bind(private, svc.Meta, svc.Records)
+	recordapi.Bind(private, svc.Meta, svc.Records, log)
 	orgapi.Bind(private, svc.Access)
 	exprapi.Bind(private, svc.Meta, svc.Records, svc.Access)
 	ruleapi.Bind(private, svc.Rules)
