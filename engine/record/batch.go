@@ -88,8 +88,11 @@ func (s *Service) Batch(ctx context.Context, a Actor, m *meta.Module, items []Ba
 		return out, nil
 	}
 	first, err := s.batchPass(ctx, a, m, items, out, -1)
-	if err != nil || first < 0 {
+	if err != nil {
 		return nil, err
+	}
+	if first < 0 {
+		return out, nil // written
 	}
 	if _, err := s.batchPass(ctx, a, m, items, out, first); err != nil {
 		return nil, err
