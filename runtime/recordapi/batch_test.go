@@ -209,11 +209,11 @@ func TestBatchPerItem(t *testing.T) {
 
 		r := b.Do(t, "rep", "POST", batchURL, map[string]any{"items": []any{
 			create("A", "a"),
-			map[string]any{"op": "create", "data": map[string]any{"name": "Rich", "budget": 9}}, // read-only field
+			map[string]any{"op": "create", "data": map[string]any{"name": "Rich", "budget": 9}},                     // read-only field
 			map[string]any{"op": "update", "id": mine.Str("id"), "version": 1, "data": map[string]any{"amount": 2}}, // stale
 			map[string]any{"op": "update", "id": mine.Str("id"), "version": 2, "data": map[string]any{"amount": 3}},
 			map[string]any{"op": "update", "id": theirs.Str("id"), "version": 1, "data": map[string]any{"amount": 4}}, // out of read scope
-			map[string]any{"op": "delete", "id": mine.Str("id")},                                                    // no delete right
+			map[string]any{"op": "delete", "id": mine.Str("id")},                                                      // no delete right
 			create("B", "a"), // duplicate of item 0, which was written
 			map[string]any{"op": "create", "data": map[string]any{"name": "C", "amount": "lots"}},
 		}}).Want(t, 200)
