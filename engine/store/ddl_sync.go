@@ -33,27 +33,35 @@ import (
 //  4. check duplicates for newly unique fields, then create indexes.
 
 // syncModuleTable alters old.Table so that it matches next (same app, same
-// module, same table name).
-func syncModuleTable(ctx context.Context, tx *Tx, old, next *meta.Module) error {
+// module, same table name). It reports whether the planner's statistics
+// of the table are now stale: an index was created (SQLite has none for
+// it until ANALYZE) or a column retyped (PostgreSQL drops its statistics;
+// SQLite rebuilt the table).
+func syncModuleTable(ctx context.Context, tx *Tx, old, next *meta.Module) (stale bool, err error) {
 	changes, err := matchFields(old, next)
 	if err != nil {
-		return err
+		return false, err
 	}
 	p := &syncPlan{d: tx.D, app: next.AppKey, table: old.Table, changes: changes, empty: map[string]bool{}}
 	p.twoPhase = renamesCollide(changes)
 	if !p.anyWork() {
-		return nil
+		return false, nil
 	}
 	if err := lockForSync(ctx, tx, p.table); err != nil {
-		return err
+		return false, err
 	}
 	if err := checkConversions(ctx, tx, p); err != nil {
-		return err
+		return false, err
 	}
 	if tx.D.Name() == "sqlite" {
-		return syncSQLite(ctx, tx, p)
+		err = syncSQLite(ctx, tx, p)
+	} else {
+		err = syncPostgres(ctx, tx, p)
 	}
-	return syncPostgres(ctx, tx, p)
+	for _, c := range changes {
+		stale = stale || c.retyped()
+	}
+	return stale || p.indexed, err
 }
 
 // lockForSync keeps concurrent writers out of the table between the value
@@ -204,6 +212,8 @@ type syncPlan struct {
 	empty map[string]bool
 	// twoPhase: renames go through temporary names (chains, swaps).
 	twoPhase bool
+	// indexed: createIndexes created at least one index.
+	indexed bool
 }
 
 func (p *syncPlan) sqlite() bool { return p.d.Name() == "sqlite" }
@@ -303,6 +313,7 @@ func (p *syncPlan) createIndexes(ctx context.Context, tx *Tx, all bool) error {
 	if len(fes) > 0 {
 		return refused(fes)
 	}
+	p.indexed = len(stmts) > 0
 	return execAll(ctx, tx, stmts)
 }
 

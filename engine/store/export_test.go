@@ -11,7 +11,7 @@ import (
 
 // SyncForTest runs syncModuleTable in a schema transaction, as UpdateModule does.
 func SyncForTest(ctx context.Context, s *Store, old, next *meta.Module) error {
-	return s.inSchemaTx(ctx, func(tx *Tx) error { return syncModuleTable(ctx, tx, old, next) })
+	return s.inSchemaTx(ctx, func(tx *Tx) error { _, err := syncModuleTable(ctx, tx, old, next); return err })
 }
 
 // CreateForTest creates m's table in a schema transaction.

@@ -144,10 +144,13 @@ func (s *Store) CreateModule(ctx context.Context, m *meta.Module, by string) err
 
 // UpdateModule stores next as a new version of old and alters the table to
 // match. next.Version must equal old.Version (optimistic concurrency); it
-// is incremented on success.
+// is incremented on success. When the change leaves the planner without
+// statistics for the table (a new index, a retyped column), the table is
+// analyzed after the commit, so the next list does not plan blind.
 func (s *Store) UpdateModule(ctx context.Context, old, next *meta.Module, by string) error {
 	next.ID, next.AppID, next.Table, next.CreatedAt = old.ID, old.AppID, old.Table, old.CreatedAt
-	return s.inSchemaTx(ctx, func(tx *Tx) error {
+	var stale bool
+	err := s.inSchemaTx(ctx, func(tx *Tx) error {
 		label, _ := json.Marshal(next.Label)
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE modules SET label = ?, schema = ?, version = version + 1, updated_at = ?
 			WHERE id = ? AND version = ?`),
@@ -163,8 +166,17 @@ func (s *Store) UpdateModule(ctx context.Context, old, next *meta.Module, by str
 		if err := s.insertVersion(ctx, tx, next, by); err != nil {
 			return err
 		}
-		return syncModuleTable(ctx, tx, old, next)
+		stale, err = syncModuleTable(ctx, tx, old, next)
+		return err
 	})
+	if err != nil || !stale {
+		return err
+	}
+	// The change is committed: statistics are an optimization, and a
+	// failure to gather them (the context ended) must not report the
+	// change as failed. Optimize catches up later.
+	_ = s.Analyze(context.WithoutCancel(ctx), next)
+	return nil
 }
 
 // DeleteModule removes a module, its versions and its table.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
 )
@@ -23,7 +24,7 @@ func TestPlannerStatistics(t *testing.T) {
 			var n int
 			q := `SELECT count(*) FROM sqlite_stat1 WHERE tbl = ?`
 			if s.D.Name() == "postgres" {
-				q = `SELECT count(*) FROM pg_stats WHERE tablename = $1 AND attname = 'n'`
+				q = `SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1 AND attname = 'n'`
 			}
 			if err := s.R.QueryRowContext(ctx, q, m.Table).Scan(&n); err != nil {
 				return 0 // sqlite_stat1 does not exist before the first analysis
@@ -41,6 +42,56 @@ func TestPlannerStatistics(t *testing.T) {
 		}
 		if stats() == 0 {
 			t.Errorf("no planner statistics for %s after Analyze", m.Table)
+		}
+	})
+}
+
+// A schema change that creates an index analyzes the table once
+// committed (the planner would otherwise have no statistics for the new
+// index on SQLite); one that adds a plain column does not.
+func TestSchemaChangeAnalyzes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a := &meta.App{Key: app, Label: meta.Label{"en": "CRM"}}
+		if err := s.CreateApp(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		v1 := module(t, "deal", `"n": {"x-field": {"type": "integer"}}`)
+		v1.AppID = a.ID
+		if err := s.CreateModule(ctx, v1, ""); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			insert(t, s, v1, map[string]any{"n": i % 3})
+		}
+		stats := func() int {
+			var n int
+			q, args := `SELECT count(*) FROM sqlite_stat1 WHERE tbl = ? AND idx = ?`, []any{v1.Table, store.IndexNameForTest("ix", v1.Table, "n")}
+			if s.D.Name() == "postgres" {
+				q, args = `SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1 AND attname = 'n'`, args[:1]
+			}
+			if err := s.R.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+				return 0 // sqlite_stat1 does not exist before the first analysis
+			}
+			return n
+		}
+		update := func(old *meta.Module, props string) *meta.Module {
+			t.Helper()
+			next := module(t, "deal", props)
+			next.Version = old.Version
+			if err := s.UpdateModule(ctx, old, next, ""); err != nil {
+				t.Fatal(err)
+			}
+			return next
+		}
+		v2 := update(v1, `"n": {"x-field": {"type": "integer"}}, "note": {"x-field": {"type": "text"}}`)
+		if n := stats(); n != 0 {
+			t.Errorf("adding a plain column analyzed the table (%d rows of statistics)", n)
+		}
+		update(v2, `"n": {"x-field": {"type": "integer", "indexed": true}}, "note": {"x-field": {"type": "text"}}`)
+		if stats() == 0 {
+			t.Errorf("no statistics for the new index on %s after the schema change", v1.Table)
 		}
 	})
 }
