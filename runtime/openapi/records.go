@@ -51,6 +51,56 @@ func (d *doc) addRecordComponents() {
 		},
 	}
 
+	s["BatchRequest"] = obj{
+		"type":     "object",
+		"required": []any{"items"},
+		"properties": obj{
+			"atomic": obj{"type": "boolean", "default": false,
+				"description": "true: all items or none (one transaction); false: each item on its own."},
+			"items": obj{"type": "array", "minItems": 1, "maxItems": 500, "items": ref("BatchItem")},
+		},
+		"additionalProperties": false,
+	}
+	s["BatchItem"] = obj{
+		"type":     "object",
+		"required": []any{"op"},
+		"properties": obj{
+			"op":      obj{"type": "string", "enum": []any{"create", "update", "delete"}},
+			"id":      describe(copyObj(uuidSchema), "The record to update or delete; not on a create."),
+			"version": obj{"type": "integer", "minimum": 1, "description": "Update: the record's current version."},
+			"data": obj{"type": "object", "description": "Create: the new record's fields (as RecordInput); update: the " +
+				"fields to change (as RecordPatch, without version). Not on a delete."},
+		},
+		"additionalProperties": false,
+	}
+	s["BatchResult"] = obj{
+		"type":     "object",
+		"required": []any{"index", "op", "status"},
+		"properties": obj{
+			"index":  obj{"type": "integer", "minimum": 0, "description": "The item's position in \"items\"."},
+			"op":     obj{"type": "string", "enum": []any{"create", "update", "delete"}},
+			"status": obj{"type": "integer", "description": "201 created, 200 updated, 204 deleted, or the error's status."},
+			"id":     describe(copyObj(uuidSchema), "The id the item named (update, delete)."),
+			"record": describe(ref("Record"), "The record written, as you may see it (not for a delete or an error)."),
+			"error":  describe(ref("Problem"), "Why the item failed."),
+		},
+	}
+	s["BatchAnswer"] = obj{
+		"type":     "object",
+		"required": []any{"atomic", "written", "failed", "items"},
+		"properties": obj{
+			"atomic":  obj{"type": "boolean"},
+			"written": obj{"type": "integer", "minimum": 0},
+			"failed":  obj{"type": "integer", "minimum": 0, "description": "Items that failed (never in an atomic answer)."},
+			"items":   arrayOf(ref("BatchResult")),
+		},
+	}
+	s["BatchProblem"] = obj{
+		"description": "A problem document with the failing items of an atomic batch.",
+		"allOf": []any{ref("Problem"), obj{"type": "object", "required": []any{"items"},
+			"properties": obj{"items": arrayOf(ref("BatchResult"))}}},
+	}
+
 	s["FieldChange"] = obj{
 		"type":        "object",
 		"description": "One field's value before and after a write (null: empty, or absent before a create).",

@@ -263,6 +263,20 @@ func (d *doc) addRecordPaths() {
 			"responses":   responses(obj{"201": ok("The new record.", ref("Record"))}, 400, 401, 403, 404, 409, 413, 422),
 		},
 	}
+	failed := obj{"description": "An atomic batch with failing items: nothing was written. The status and code are " +
+		"those of the first failing item; \"items\" names every failing item.",
+		"content": obj{"application/problem+json": obj{"schema": ref("BatchProblem")}}}
+	d.paths[base+"/batch"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("Module")},
+		"post": obj{
+			"tags": tag, "operationId": "records.batch",
+			"summary":     "Create, update and delete up to 500 records at once",
+			"description": batchDescription,
+			"requestBody": body(ref("BatchRequest"), ""),
+			"responses": responses(obj{"200": ok("Every item's outcome, in order.", ref("BatchAnswer")),
+				"403": failed, "404": failed, "409": failed, "422": failed}, 400, 401, 413),
+		},
+	}
 	d.paths[base+"/{id}"] = obj{
 		"parameters": []any{paramRef("App"), paramRef("Module"), paramRef("RecordId")},
 		"get": obj{
@@ -316,6 +330,15 @@ func (d *doc) addRecordPaths() {
 		},
 	}
 }
+
+// batchDescription documents POST .../records/batch.
+const batchDescription = "Up to 500 items, each a create (\"data\": the fields), an update (\"id\", \"version\" and " +
+	"\"data\": the fields to change; a stale version is a 409) or a delete (\"id\"), each through the same checks, " +
+	"rules, pipelines and audit as its single-record request. With \"atomic\": true all items are written in one " +
+	"transaction or none is: when any fails, the answer is a problem document naming every failing item (its index " +
+	"and error) and nothing was written, no rule ran. Otherwise (the default) each item is its own write: the answer is " +
+	"a 200 with each item's status (201, 200, 204 or its error's) and record or error. A malformed batch (no items, " +
+	"more than 500, an unknown op, an update without id or version) is a 400 naming each bad item, and writes nothing."
 
 // historyDescription documents GET .../records/{id}/history.
 const historyDescription = "The record's audit entries, newest first: who changed what, when and through which channel. " +
