@@ -50,13 +50,63 @@ func standardMethod(m string) bool {
 	return false
 }
 
+// WrongMethodRoute names the routes shadow adds: they answer 405 and are
+// no endpoints.
+const WrongMethodRoute = "wrong-method"
+
+// shadow routes to notFound the methods a path lacks that a more general
+// path beside it has: echo's router falls through from a static segment to
+// a parameter, so GET …/records/batch (which has POST only) would otherwise
+// read the record "batch". Call it after newRouteTable: the routes it adds
+// are no routes of the table.
+func (t *routeTable) shadow(e *echo.Echo) {
+	done := map[string]bool{}
+	for _, specific := range t.routes {
+		for _, general := range t.routes {
+			path := strings.Join(specific.segs, "/")
+			key := general.method + " " + path
+			if done[key] || !t.moreGeneral(general, specific) || t.has(specific.segs, general.method) {
+				continue
+			}
+			done[key] = true
+			e.Add(general.method, path, t.notFound).Name = WrongMethodRoute
+		}
+	}
+}
+
+// moreGeneral reports whether g's path matches s's as a parameter where s
+// has a fixed segment (…/records/:id against …/records/batch).
+func (t *routeTable) moreGeneral(g, s routePattern) bool {
+	return matchSegs(g.segs, s.segs) && !slices.Equal(g.segs, s.segs)
+}
+
+// has reports whether the path pattern segs has a route for method.
+func (t *routeTable) has(segs []string, method string) bool {
+	for _, r := range t.routes {
+		if r.method == method && slices.Equal(r.segs, segs) {
+			return true
+		}
+	}
+	return false
+}
+
 // allow returns the methods path has routes for, as an Allow header value
-// ("" when the path has none): HEAD beside GET, and OPTIONS.
+// ("" when the path has none): HEAD beside GET, and OPTIONS. Only the most
+// specific paths matching count (…/records/batch, not …/records/:id).
 func (t *routeTable) allow(path string) string {
 	segs := strings.Split(path, "/")
-	var ms []string
+	var matched []routePattern
 	for _, r := range t.routes {
-		if matchSegs(r.segs, segs) && !slices.Contains(ms, r.method) {
+		if matchSegs(r.segs, segs) {
+			matched = append(matched, r)
+		}
+	}
+	var ms []string
+	for _, r := range matched {
+		if slices.ContainsFunc(matched, func(s routePattern) bool { return t.moreGeneral(r, s) }) {
+			continue
+		}
+		if !slices.Contains(ms, r.method) {
 			ms = append(ms, r.method)
 			if r.method == http.MethodGet {
 				ms = append(ms, http.MethodHead)

@@ -242,6 +242,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	e.RouteNotFound("/*", routes.notFound)
 	api.RouteNotFound("/*", routes.notFound)
 	*routes = *newRouteTable(e)
+	routes.shadow(e)
 	return &Handler{Echo: e}
 }
 
