@@ -381,7 +381,9 @@ func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, 
 		return s.out(r, ev.Module, ev.Old), nil
 	}
 	if cs, ok := ctx.Value(cascadeKey{}).(*cascade); ok && ctx.Value(nestedKey{}) != nil {
-		cs.events = append(cs.events, ev) // run when the whole delete or restore has committed
+		if len(s.Hooks.AfterCommit) > 0 { // a long batch keeps no events nobody would read
+			cs.events = append(cs.events, ev) // run when the whole delete, restore or batch has committed
+		}
 	} else {
 		s.afterCommit(ctx, ev)
 	}

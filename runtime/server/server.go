@@ -27,6 +27,7 @@ import (
 	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/export"
 	"github.com/tessera-app/tessera/engine/flow"
+	"github.com/tessera-app/tessera/engine/importer"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/printtpl"
@@ -39,6 +40,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/exportapi"
 	"github.com/tessera-app/tessera/runtime/flowapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
+	"github.com/tessera-app/tessera/runtime/importapi"
 	"github.com/tessera-app/tessera/runtime/metrics"
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
@@ -78,6 +80,8 @@ type Services struct {
 	Metrics *metrics.Metrics
 	// Exports writes lists as xlsx, csv or pdf; large ones run as jobs.
 	Exports *export.Service
+	// Imports reads xlsx and csv files into modules, as jobs.
+	Imports *importer.Service
 	// Prints keeps print templates and renders records to PDF with them.
 	Prints *printtpl.Service
 	// Web is the web app served at /app/; nil: the one embedded in the
@@ -144,6 +148,13 @@ func NewServices(s *store.Store) *Services {
 	// An export job writes its file in short transactions of its own (its
 	// progress shows as it goes), so it must not hold the job's one.
 	svc.Jobs.HandleExternal(export.JobKind, svc.Exports.Run)
+	svc.Imports = &importer.Service{Store: s, Records: svc.Records, Modules: svc.Meta,
+		Enqueue: func(ctx context.Context, tx *store.Tx, kind string, payload []byte) error {
+			return jobs.Enqueue(ctx, tx, jobs.Job{Kind: kind, Payload: payload})
+		}}
+	// An import job writes its rows in transactions of its own (batches,
+	// each with its progress), so it must not hold the job's one.
+	svc.Jobs.HandleExternal(importer.JobKind, svc.Imports.Run)
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
 		if onChange != nil {
@@ -186,7 +197,10 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	e.Pre(o.proxies.StripUntrusted)
 	e.Pre(requestLog(log, svc.Metrics))
 	e.Pre(middleware.Recover())
-	e.Use(middleware.BodyLimit(MaxBody))
+	// Uploads of imports have the import service's limit instead (it
+	// reads the file part with it).
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: MaxBody,
+		Skipper: func(c echo.Context) bool { return c.Path() == importapi.UploadRoute && c.Request().Method == http.MethodPost }}))
 	e.Use(recordapi.AuditRequest)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
@@ -224,6 +238,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	flowapi.Bind(private, svc.Flows, svc.Meta)
 	approvalapi.Bind(private, svc.Approvals)
 	exportapi.Bind(private, svc.Exports)
+	importapi.Bind(private, svc.Imports)
 	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
 	printapi.Bind(private, svc.Prints)
 	if svc.Audit != nil {
