@@ -200,7 +200,9 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	// Uploads of imports have the import service's limit instead (it
 	// reads the file part with it).
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: MaxBody,
-		Skipper: func(c echo.Context) bool { return c.Path() == importapi.UploadRoute && c.Request().Method == http.MethodPost }}))
+		Skipper: func(c echo.Context) bool {
+			return c.Path() == importapi.UploadRoute && c.Request().Method == http.MethodPost
+		}}))
 	e.Use(recordapi.AuditRequest)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
