@@ -97,6 +97,12 @@ func openXLSX(name string, file []byte, lim limits) (book, error) {
 		if size < 0 || f.UncompressedSize64 > 1<<62 {
 			return nil, errs.New(errs.Invalid, "import.unzip_too_large", "file", name, "max", mib(lim.unzipped))
 		}
+		// An entry holding more data than it says it unpacks to lies
+		// about its size (deflate never grows data by more than a few
+		// bytes a block): what it claims cannot be trusted.
+		if f.CompressedSize64 > f.UncompressedSize64+f.UncompressedSize64/100+1024 {
+			return nil, errs.New(errs.Invalid, "import.zip_damaged", "file", name)
+		}
 		total += size
 		if total > lim.unzipped {
 			return nil, errs.New(errs.Invalid, "import.unzip_too_large", "file", name, "max", mib(lim.unzipped))

@@ -13,6 +13,7 @@ func init() {
 		"import.xls":              {i18n.EN: "\"{file}\" is an old Excel 97–2003 file (.xls); save it as .xlsx or .csv first.", i18n.ZhCN: "“{file}”是旧版 Excel 97–2003 文件（.xls），请先另存为 .xlsx 或 .csv。"},
 		"import.xlsx_encrypted":   {i18n.EN: "\"{file}\" is password-protected or encrypted; save an unprotected copy.", i18n.ZhCN: "“{file}”设有密码或已加密，请另存一份未加密的副本。"},
 		"import.unzip_too_large":  {i18n.EN: "\"{file}\" unpacks to more than {max} MB (or has a part too large to read); it may be damaged or a zip bomb.", i18n.ZhCN: "“{file}”解压后超过 {max} MB（或含有过大的部分），文件可能已损坏或是压缩炸弹。"},
+		"import.zip_damaged":      {i18n.EN: "\"{file}\" is damaged: its parts are not the sizes they claim to be (it may be a zip bomb).", i18n.ZhCN: "“{file}”已损坏：其中的部分与声明的大小不符（可能是压缩炸弹）。"},
 		"import.no_sheet":         {i18n.EN: "\"{file}\" has no visible worksheet.", i18n.ZhCN: "“{file}”没有可见的工作表。"},
 		"import.bad_sheet":        {i18n.EN: "Worksheet \"{sheet}\" cannot be read; the file may be damaged.", i18n.ZhCN: "无法读取工作表“{sheet}”，文件可能已损坏。"},
 		"import.no_such_sheet":    {i18n.EN: "There is no worksheet \"{sheet}\"; the file has: {sheets}.", i18n.ZhCN: "没有名为“{sheet}”的工作表；文件中有：{sheets}。"},
