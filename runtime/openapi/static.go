@@ -236,6 +236,7 @@ func (d *doc) addStatic() {
 	d.addReports()
 	d.addDashboards()
 	d.addExports()
+	d.addImports()
 	d.addPrints()
 }
 
