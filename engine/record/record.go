@@ -381,9 +381,7 @@ func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, 
 		return s.out(r, ev.Module, ev.Old), nil
 	}
 	if cs, ok := ctx.Value(cascadeKey{}).(*cascade); ok && ctx.Value(nestedKey{}) != nil {
-		if len(s.Hooks.AfterCommit) > 0 { // a long batch keeps no events nobody would read
-			cs.events = append(cs.events, ev) // run when the whole delete, restore or batch has committed
-		}
+		cs.events = append(cs.events, ev) // run when the whole delete or restore has committed
 	} else {
 		s.afterCommit(ctx, ev)
 	}
@@ -433,6 +431,9 @@ func (s *Service) run(ctx context.Context, tx *store.Tx, ev *Event, hooks []func
 // owner of the transaction the write joined when it commits later (an
 // atomic batch, batch.go).
 func (s *Service) afterCommit(ctx context.Context, ev *Event) {
+	if len(s.Hooks.AfterCommit) == 0 {
+		return // nothing to run, nothing to keep (a long import keeps no events)
+	}
 	if d, ok := ctx.Value(deferredKey{}).(*deferred); ok {
 		d.events = append(d.events, ev)
 		return
