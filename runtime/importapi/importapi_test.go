@@ -30,11 +30,12 @@ import (
 func lbl(en, zh string) map[string]string { return map[string]string{"en": en, "zh-CN": zh} }
 
 // customerKeys are the customer fields in schema order, with labels.
-var customerKeys = []string{"name", "code", "level", "amount", "since", "active", "account", "rep", "note"}
+var customerKeys = []string{"name", "code", "level", "amount", "since", "active", "account", "rep", "note", "met", "tags", "visits"}
 var customerLabels = map[string]map[string]string{
 	"name": lbl("Name", "名称"), "code": lbl("Code", "编号"), "level": lbl("Level", "级别"), "amount": lbl("Amount", "金额"),
 	"since": lbl("Customer since", "签约日期"), "active": lbl("Active", "有效"), "account": lbl("Account", "所属公司"),
-	"rep": lbl("Rep", "销售"), "note": lbl("Note", "备注"),
+	"rep": lbl("Rep", "销售"), "note": lbl("Note", "备注"), "met": lbl("Met at", "会面时间"), "tags": lbl("Tags", "标签"),
+	"visits": lbl("Visits", "拜访次数"),
 }
 
 // setup makes app crm with module account (title unique by code) and
@@ -82,6 +83,9 @@ func createCustomer(t *testing.T, e *apitest.Env, key string) {
 			map[string]any{"value": "vip", "label": lbl("VIP", "重要")}, map[string]any{"value": "normal", "label": lbl("Normal", "普通")}}),
 		"amount": field("currency", "amount"), "since": field("date", "since"), "active": field("boolean", "active"),
 		"account": field("lookup", "account", "module", "account"), "rep": field("user", "rep"), "note": field("text", "note"),
+		"met": field("datetime", "met"), "visits": field("integer", "visits"),
+		"tags": field("multiselect", "tags", "options", []any{
+			map[string]any{"value": "hot", "label": lbl("Hot", "热门")}, map[string]any{"value": "new", "label": lbl("New", "新客")}}),
 	}
 	ordered := "{"
 	for i, k := range customerKeys {
@@ -210,6 +214,9 @@ func fullMapping() map[string]any {
 	m := map[string]any{}
 	for _, k := range customerKeys {
 		if k != "note" {
+			if k == "met" || k == "tags" || k == "visits" {
+				continue
+			}
 			m[customerLabels[k]["zh-CN"]] = k
 		}
 	}
