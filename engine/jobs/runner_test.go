@@ -617,3 +617,40 @@ func TestHeartbeatHoldsRunningJobs(t *testing.T) {
 		}
 	})
 }
+
+// A runner wired to the store's JobsCommitted starts a job as soon as the
+// transaction that enqueued it commits, not at its next poll; a job
+// planned for later does not wake it, and a rolled-back one is never seen.
+func TestCommitWakesRunner(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		storetest.Exec(t, s, `CREATE TABLE effects (job_id TEXT NOT NULL, runner TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')`)
+		r := jobs.NewRunner(s, quiet)
+		r.PollInterval = time.Hour // only a commit wakes it
+		var wakes atomic.Int32
+		s.JobsCommitted = func() { wakes.Add(1); r.Notify() }
+		t.Cleanup(func() { s.JobsCommitted = nil })
+		r.Handle("effect", func(ctx context.Context, tx *store.Tx, j *jobs.Job) error { return effect(ctx, tx, j, "") })
+		r.Start(ctx)
+		defer r.Stop(ctx)
+		time.Sleep(50 * time.Millisecond) // the first claim has found nothing
+		wakes.Store(0)
+		enqueue(t, s, jobs.Job{Kind: "effect", RunAt: s.Now().Add(time.Hour)})
+		s.InTx(ctx, func(tx *store.Tx) error {
+			jobs.Enqueue(ctx, tx, jobs.Job{Kind: "effect"})
+			return errors.New("rolled back")
+		})
+		if n := wakes.Load(); n != 0 {
+			t.Fatalf("%d wakes for a planned job and a rolled-back one", n)
+		}
+		id := enqueue(t, s, jobs.Job{Kind: "effect"})
+		for deadline := time.Now().Add(5 * time.Second); effects(t, s)[id] == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the committed job did not run: the commit did not wake the runner")
+			}
+		}
+		if n := wakes.Load(); n != 1 {
+			t.Fatalf("%d wakes, want 1", n)
+		}
+	})
+}

@@ -145,6 +145,9 @@ func EnqueueJob(ctx context.Context, tx *Tx, j *Job) error {
 		return fmt.Errorf("enqueue job %s: %w", j.Kind, err)
 	}
 	j.Status, j.Attempts = JobPending, 0
+	if !j.RunAt.After(tx.Now) {
+		tx.enqueued = true // due at once: wake the runner after the commit
+	}
 	return nil
 }
 

@@ -35,6 +35,11 @@ type Store struct {
 	D Dialect
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// JobsCommitted, when set, is called after a transaction of InTx that
+	// enqueued jobs commits — the job runner's Notify, so after-commit work
+	// starts at once instead of at the runner's next poll. It must not
+	// block.
+	JobsCommitted func()
 }
 
 // Open connects to PostgreSQL when url is set (postgres://…), otherwise to
@@ -156,6 +161,19 @@ type Tx struct {
 	*sql.Tx
 	D   Dialect
 	Now time.Time
+	// enqueued records that EnqueueJob added a job in this transaction.
+	enqueued bool
+}
+
+// commit commits tx and tells s.JobsCommitted when it enqueued jobs.
+func (s *Store) commit(tx *Tx) error {
+	if err := tx.Tx.Commit(); err != nil {
+		return err
+	}
+	if tx.enqueued && s.JobsCommitted != nil {
+		s.JobsCommitted()
+	}
+	return nil
 }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
@@ -169,7 +187,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
-	return sqlTx.Commit()
+	return s.commit(tx)
 }
 
 // inSchemaTx runs a metadata change plus its DDL in one transaction. On
@@ -208,7 +226,7 @@ func (s *Store) inSchemaTx(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return fmt.Errorf("schema change would break %d foreign key references", n)
 	}
-	return sqlTx.Commit()
+	return s.commit(tx)
 }
 
 // queryer is what both *sql.DB and *Tx offer for reads.

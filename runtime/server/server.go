@@ -93,6 +93,9 @@ type Services struct {
 func NewServices(s *store.Store) *Services {
 	svc := &Services{Store: s, Meta: meta.NewService(s), Access: access.NewService(s), Records: record.New(s),
 		Jobs: jobs.NewRunner(s, nil)}
+	// Jobs due at once (rule actions, webhooks) start as soon as the write
+	// that enqueued them commits, not at the runner's next poll.
+	s.JobsCommitted = svc.Jobs.Notify
 	svc.Records.Modules = svc.Meta      // cached module lookups for expands and lookup checks
 	svc.Records.Principals = svc.Access // roles and departments decide record access
 	// Expressions count working days with the default business calendar.
