@@ -433,6 +433,10 @@ func (w *whereBuilder) after(keys []sortKey, token, sort string) error {
 			return bad
 		}
 	}
+	if cond, a, ok := rowAfter(keys, args); ok {
+		w.add(cond, a...)
+		return nil
+	}
 	var ors []string
 	var orArgs []any
 	for i, k := range keys {
@@ -456,8 +460,48 @@ func (w *whereBuilder) after(keys []sortKey, token, sort string) error {
 		w.add("1 = 0")
 		return nil
 	}
+	// Every row after the cursor has k0 at or past v0: said on its own,
+	// the planner can start an index range scan there instead of reading
+	// the index from its start and testing the OR on each row (which made
+	// deep pages slower the deeper they were).
+	// (NULL sorts last: after a value, descending, none come; ascending,
+	// all of them do.)
+	if k := keys[0]; args[0] != nil && len(k.args) == 0 {
+		switch {
+		case k.desc:
+			w.add(k.sql+" <= ?", args[0])
+		case k.nullable:
+			w.add("("+k.sql+" >= ? OR "+k.sql+" IS NULL)", args[0])
+		default:
+			w.add(k.sql+" >= ?", args[0])
+		}
+	}
 	w.add(strings.Join(ors, " OR "), orArgs...)
 	return nil
+}
+
+// rowAfter is the keyset condition as one row-value comparison,
+// (k0, k1, …) > (v0, v1, …), which both dialects answer with a range scan
+// of a matching index. It applies when every key sorts the same way, no
+// cursor value is NULL and no key is computed (a lookup's title), and —
+// ascending — no key can be NULL: NULL sorts last, so ascending the rows
+// with a NULL key come after the cursor, but a row comparison with a NULL
+// is unknown. Descending they come before it, which the unknown also
+// says: a row whose first differing key is NULL is left out.
+func rowAfter(keys []sortKey, args []any) (string, []any, bool) {
+	cols := make([]string, len(keys))
+	for i, k := range keys {
+		if args[i] == nil || len(k.args) > 0 || k.desc != keys[0].desc || (k.nullable && !k.desc) {
+			return "", nil, false
+		}
+		cols[i] = k.sql
+	}
+	op := " > "
+	if keys[0].desc {
+		op = " < "
+	}
+	marks := "?" + strings.Repeat(", ?", len(keys)-1)
+	return "(" + strings.Join(cols, ", ") + ")" + op + "(" + marks + ")", args, true
 }
 
 func equalTo(k sortKey, v any) (string, []any) {
