@@ -137,6 +137,26 @@ func (f *Flow) State(key string) *State {
 	return nil
 }
 
+// Named is the pipeline as messages name it.
+func (f *Flow) Named() meta.Named { return meta.Named{Key: f.Key, Label: f.Label} }
+
+// StateName is how messages name state key of f: by its label, or by the
+// key when f has no such state (a value the client sent).
+func (f *Flow) StateName(key string) meta.Named {
+	if st := f.State(key); st != nil {
+		return meta.Named{Key: key, Label: st.Label}
+	}
+	return meta.Named{Key: key}
+}
+
+// TransitionName is how messages name transition key of f.
+func (f *Flow) TransitionName(key string) meta.Named {
+	if t := f.Transition(key); t != nil {
+		return meta.Named{Key: key, Label: t.Label}
+	}
+	return meta.Named{Key: key}
+}
+
 // Transition returns the transition with key, or nil.
 func (f *Flow) Transition(key string) *Transition {
 	for _, t := range f.Transitions {

@@ -113,7 +113,7 @@ func (s *Service) inTx(ctx context.Context, tx *store.Tx, ev *record.Event) erro
 		if ev.Op == record.OpUpdate && before == after {
 			if mv != nil && mv.transition != "" {
 				// The record already is where the transition leads.
-				return errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", mv.transition, "state", before))
+				return errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", f.TransitionName(mv.transition), "state", f.StateName(before)))
 			}
 			continue
 		}
@@ -147,20 +147,20 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, ev *record.Event, f *
 		return nil, nil
 	}
 	if after == "" {
-		return nil, errs.Fields(errs.Field(f.Field, "required", "flow.stage_required", "flow", f.Key))
+		return nil, errs.Fields(errs.Field(f.Field, "required", "flow.stage_required", "flow", f.Named()))
 	}
 	st := f.State(after)
 	if st == nil {
-		return nil, errs.Fields(errs.Field(f.Field, "unknown_state", "flow.not_a_state", "state", after, "flow", f.Key))
+		return nil, errs.Fields(errs.Field(f.Field, "unknown_state", "flow.not_a_state", "state", after, "flow", f.Named()))
 	}
 	now := values(ev.Module, ev.New)
 	if before == "" {
 		if !isInitial(f, after) {
-			return nil, errs.Fields(errs.Field(f.Field, "not_initial", "flow.not_initial", "state", after, "initial", keysOf(f.Initial())))
+			return nil, errs.Fields(errs.Field(f.Field, "not_initial", "flow.not_initial", "state", f.StateName(after), "initial", namesOf(f.Initial())))
 		}
 		if missing := missingFields(st, now); len(missing) > 0 {
 			v := verdict{missing: missing}
-			return nil, v.err(f, &Transition{Key: after, Label: st.Label, To: after})
+			return nil, v.err(ev.Module, f, &Transition{Key: after, Label: st.Label, To: after})
 		}
 		return nil, nil
 	}
@@ -169,7 +169,7 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, ev *record.Event, f *
 	if mv != nil && mv.transition != "" {
 		tr := f.Transition(mv.transition)
 		if tr == nil || tr.To != after {
-			return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.not_this_move", "transition", mv.transition, "state", after))
+			return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.not_this_move", "transition", f.TransitionName(mv.transition), "state", f.StateName(after)))
 		}
 		cands = append(cands, tr)
 	} else {
@@ -188,7 +188,7 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, ev *record.Event, f *
 		if len(approvalOnly) > 0 {
 			return nil, errs.Fields(errs.Field(f.Field, "needs_approval", "flow.needs_approval", "transitions", strings.Join(approvalOnly, ", ")))
 		}
-		return nil, errs.Fields(errs.Field(f.Field, "no_transition", "flow.no_transition", "from", before, "to", after, "flow", f.Key))
+		return nil, errs.Fields(errs.Field(f.Field, "no_transition", "flow.no_transition", "from", f.StateName(before), "to", f.StateName(after), "flow", f.Named()))
 	}
 	var first error
 	for _, tr := range cands {
@@ -210,7 +210,7 @@ func (s *Service) fire(ctx context.Context, tx *store.Tx, ev *record.Event, f *F
 	approved := mv != nil && mv.approved
 	m := machine(f, before, func(ctx context.Context, e *fsm.Event) {
 		v := s.judge(ctx, tx, ev.Module, f, tr, ev.Actor, now, values(ev.Module, ev.Old), ev.Changes, approved)
-		if err := v.err(f, tr); err != nil {
+		if err := v.err(ev.Module, f, tr); err != nil {
 			e.Cancel(err)
 		}
 	})
@@ -220,7 +220,7 @@ func (s *Service) fire(ctx context.Context, tx *store.Tx, ev *record.Event, f *F
 	case errors.As(err, &cancelled) && cancelled.Err != nil:
 		return cancelled.Err
 	case err != nil:
-		return errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", before))
+		return errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", f.TransitionName(tr.Key), "state", f.StateName(before)))
 	case m.Current() != tr.To:
 		return fmt.Errorf("flow %s: transition %s ended in %q, not %q", f.Key, tr.Key, m.Current(), tr.To)
 	}
@@ -317,7 +317,7 @@ func (s *Service) guard(ctx context.Context, tx *store.Tx, m *meta.Module, tr *T
 // err is the refusal a verdict stands for (nil when the move may go on):
 // a 403 when the actor's roles may not fire it, a 422 naming the guard's
 // message, the missing fields and the reason field otherwise.
-func (v verdict) err(f *Flow, tr *Transition) error {
+func (v verdict) err(m *meta.Module, f *Flow, tr *Transition) error {
 	label := labelArgs(tr.Label, tr.Key)
 	switch {
 	case v.ok():
@@ -333,10 +333,10 @@ func (v verdict) err(f *Flow, tr *Transition) error {
 		fes = append(fes, errs.FieldError{Field: f.Field, Code: "guard", Msg: r})
 	}
 	for _, k := range v.missing {
-		fes = append(fes, errs.Field(k, "required", "flow.required_to_enter", "field", k, "state", tr.To))
+		fes = append(fes, errs.Field(k, "required", "flow.required_to_enter", "field", m.NameOf(k), "state", f.StateName(tr.To)))
 	}
 	if v.reason != "" {
-		fes = append(fes, errs.Field(v.reason, "reason_required", "flow.reason_required", append(label, "field", v.reason)...))
+		fes = append(fes, errs.Field(v.reason, "reason_required", "flow.reason_required", append(label, "field", m.NameOf(v.reason))...))
 	}
 	return &errs.Error{Code: errs.Unprocessable, Msg: i18n.M("flow.refused", label...), Fields: fes}
 }
@@ -522,12 +522,13 @@ func isInitial(f *Flow, state string) bool {
 	return false
 }
 
-func keysOf(states []*State) string {
-	keys := make([]string, len(states))
+// namesOf names states as messages do, each by its label.
+func namesOf(states []*State) []any {
+	names := make([]any, len(states))
 	for i, st := range states {
-		keys[i] = st.Key
+		names[i] = meta.Named{Key: st.Key, Label: st.Label}
 	}
-	return strings.Join(keys, ", ")
+	return names
 }
 
 func text(rec store.Record, key string) string {

@@ -154,7 +154,7 @@ func (s *Service) Fire(ctx context.Context, a record.Actor, m *meta.Module, id, 
 			return nil, errs.New(errs.Conflict, "store.stale_version", "id", id)
 		}
 		if cur := text(rec, f.Field); !tr.Leaves(cur) {
-			return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", cur))
+			return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", f.TransitionName(tr.Key), "state", f.StateName(cur)))
 		}
 		return s.submit(ctx, a, m, reach, rec, f, tr, vals)
 	}
@@ -179,7 +179,7 @@ func (s *Service) Fire(ctx context.Context, a record.Actor, m *meta.Module, id, 
 	}
 	if out["version"] == version {
 		// Nothing was written: the record already is in tr.To.
-		return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", text(out, f.Field)))
+		return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", f.TransitionName(tr.Key), "state", f.StateName(text(out, f.Field))))
 	}
 	return &Fired{Record: out}, nil
 }
@@ -207,7 +207,7 @@ func (s *Service) submit(ctx context.Context, a record.Actor, m *meta.Module, re
 	for k, v := range vals {
 		changes[k] = v
 	}
-	if err := s.judge(ctx, nil, m, f, tr, a, now, values(m, rec), changes, false).err(f, tr); err != nil {
+	if err := s.judge(ctx, nil, m, f, tr, a, now, values(m, rec), changes, false).err(m, f, tr); err != nil {
 		return nil, err
 	}
 	var instance string
@@ -244,7 +244,7 @@ func (s *Service) CompleteTransition(ctx context.Context, tx *store.Tx, a record
 		return nil, err
 	}
 	if cur := text(rec, f.Field); !tr.Leaves(cur) {
-		return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", tr.Key, "state", cur))
+		return nil, errs.Fields(errs.Field(f.Field, "bad_transition", "flow.cannot_leave", "transition", f.TransitionName(tr.Key), "state", f.StateName(cur)))
 	}
 	ctx = withMove(record.WithTx(ctx, tx), &move{app: m.AppKey, module: m.Key, id: recordID, flow: f.Key, transition: tr.Key, approved: true})
 	return s.Records.Update(ctx, a, m, recordID, rec["version"].(int64), map[string]any{f.Field: tr.To})

@@ -165,7 +165,37 @@ func (v *Validator) leafError(c *collector, doc map[string]any, leaf *jsonschema
 	}
 	nested := len(inst) > 1
 	key, args := message(code, nested, parent, valueAt(doc, inst), leaf.InstanceLocation)
+	if key == "form.enum" && len(fi.Options) > 0 {
+		// A select's allowed values as its users know them: by label.
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i] == "allowed" {
+				args[i+1] = optionList(fi.Options)
+			}
+		}
+	}
 	c.add(field, code, key, args...)
+}
+
+// optionList names a select's options in the reader's language: each by
+// its label with its value, "Beginner (beg)", or by the value alone when
+// that is its label. At most 50 are named.
+type optionList []meta.Option
+
+func (l optionList) In(locale string) string {
+	parts := make([]string, 0, min(len(l), 51))
+	for i, o := range l {
+		if i == 50 {
+			parts = append(parts, "…")
+			break
+		}
+		label := o.Label.In(locale)
+		if label == "" || label == o.Value {
+			parts = append(parts, short(o.Value))
+		} else {
+			parts = append(parts, short(label)+" ("+short(o.Value)+")")
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // message picks the template and arguments for a failing keyword. A

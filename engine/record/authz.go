@@ -149,7 +149,7 @@ func checkWrites(r *access.ModuleRights, m *meta.Module, input, changes map[stri
 		case lvl == access.FieldHidden && sent:
 			fes = append(fes, errs.Field(f.Key, "forbidden", "record.field_forbidden", "field", f.Key))
 		case lvl == access.FieldRead && changed:
-			fes = append(fes, errs.Field(f.Key, "read_only", "record.field_read_only", "field", f.Key))
+			fes = append(fes, errs.Field(f.Key, "read_only", "record.field_read_only", "field", f.Named()))
 		}
 	}
 	if len(fes) > 0 {

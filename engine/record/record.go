@@ -465,7 +465,7 @@ func (s *Service) checkLookups(ctx context.Context, tx *store.Tx, a *Actor, m *m
 			return err
 		}
 		if !live[id] {
-			fes = append(fes, errs.Field(f.Key, "not_found", "record.lookup_missing", "field", f.Key, "id", id))
+			fes = append(fes, errs.Field(f.Key, "not_found", "record.lookup_missing", "field", f.Named(), "id", id))
 		}
 	}
 	if len(fes) > 0 {

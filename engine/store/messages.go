@@ -16,7 +16,7 @@ func init() {
 		"store.module_not_found":       {i18n.EN: "Module \"{key}\" not found in app \"{app}\".", i18n.ZhCN: "应用“{app}”中不存在模块“{key}”。"},
 		"store.module_stale":           {i18n.EN: "Module \"{key}\" was changed by someone else; reload it and try again.", i18n.ZhCN: "模块“{key}”已被他人修改，请刷新后重试。"},
 		"store.sqlite_digits":          {i18n.EN: "\"{field}\" has more than {max} significant digits, more than the embedded SQLite database stores exactly (PostgreSQL stores the field's full precision).", i18n.ZhCN: "“{field}”的有效数字超过 {max} 位，内置 SQLite 数据库无法精确保存（PostgreSQL 可保存字段的完整精度）。"},
-		"store.bad_value":              {i18n.EN: "The value cannot be stored: {detail}.", i18n.ZhCN: "该值无法保存：{detail}。"},
+		"store.bad_value":              {i18n.EN: "This value cannot be stored in \"{field}\": it is not of the field's type.", i18n.ZhCN: "该值无法保存到“{field}”：与字段类型不符。"},
 		"store.record_not_found":       {i18n.EN: "Record not found.", i18n.ZhCN: "记录不存在。"},
 		"store.stale_version":          {i18n.EN: "The record was changed by someone else (your version is out of date); reload it and try again.", i18n.ZhCN: "记录已被他人修改（版本已过期），请刷新后重试。"},
 		"store.duplicate":              {i18n.EN: "Another record already has this value of \"{field}\".", i18n.ZhCN: "已有其他记录使用了相同的“{field}”值。"},

@@ -378,8 +378,8 @@ func (s *Store) writeError(m *meta.Module, err error) error {
 		if f, ok := fieldFromIndex(name); ok {
 			name = f
 		}
-		e := errs.Wrap(err, errs.Conflict, "store.duplicate", "field", name)
-		e.Fields = []errs.FieldError{errs.Field(name, "unique", "store.duplicate_value", "field", name)}
+		e := errs.Wrap(err, errs.Conflict, "store.duplicate", "field", m.NameOf(name))
+		e.Fields = []errs.FieldError{errs.Field(name, "unique", "store.duplicate_value", "field", m.NameOf(name))}
 		return e
 	}
 	return err
@@ -443,9 +443,11 @@ func tableRef(m *meta.Module) string {
 // valueError reports a value the column cannot hold as a 422 on its field.
 func valueError(f *meta.Field, err error) error {
 	if errors.Is(err, ErrTooPrecise) {
-		return errs.Fields(errs.Field(f.Key, "precision", "store.sqlite_digits", "field", f.Key, "max", SQLiteDecimalDigits))
+		return errs.Fields(errs.Field(f.Key, "precision", "store.sqlite_digits", "field", f.Named(), "max", SQLiteDecimalDigits))
 	}
-	return errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "detail", err.Error()))
+	e := errs.Fields(errs.Field(f.Key, "type", "store.bad_value", "field", f.Named()))
+	e.Err = err // Go's words, for the log only
+	return e
 }
 
 // Marks is n "?" placeholders separated by commas, for IN lists in

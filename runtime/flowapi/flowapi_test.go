@@ -261,7 +261,7 @@ func TestTransitionsThroughThePipeline(t *testing.T) {
 		e.fire(t, "boss", id, "lose", map[string]any{"lost_reason": "budget cut"}).want(t, 200)
 		// A transition the state does not offer.
 		r = e.fire(t, "boss", id, "qualify", nil).want(t, 422)
-		if !strings.Contains(string(r.body), `does not leave state \"lost\"`) {
+		if !strings.Contains(string(r.body), `Transition \"Qualify\" does not leave state \"Lost\"`) {
 			t.Errorf("qualify from lost: %s", r.body)
 		}
 		e.fire(t, "boss", id, "nope", nil).want(t, 404)

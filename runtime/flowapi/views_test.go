@@ -199,7 +199,7 @@ func TestMessagesInChinese(t *testing.T) {
 		e.fire(t, "rep", id, "qualify", nil).want(t, 200)
 		r := e.doIn(t, "zh-CN", "rep", "POST", dealPath(id)+"/transitions/propose", map[string]any{"version": 2}).want(t, 422)
 		if !strings.Contains(string(r.body), "请先填写预计成交日期") || !strings.Contains(string(r.body), "暂不能执行") ||
-			!strings.Contains(string(r.body), "进入“proposal”前必须填写“amount”") {
+			!strings.Contains(string(r.body), "进入“方案报价”前必须填写“amount”") { // the state by its label; amount has none
 			t.Errorf("Chinese refusal: %s", r.body)
 		}
 		o := e.doIn(t, "zh-CN", "rep", "GET", dealPath(id)+"/transitions", nil).want(t, 200)

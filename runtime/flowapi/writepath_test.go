@@ -26,7 +26,7 @@ func TestPlainPatchIsChecked(t *testing.T) {
 		}
 		// No transition leads from lead to won.
 		r := patch("rep", map[string]any{"stage": "won", "contract_no": "C-9"}).want(t, 422)
-		if r.fieldCodes()["stage"] != "no_transition" || !strings.Contains(string(r.body), `no transition from \"lead\" to \"won\"`) {
+		if r.fieldCodes()["stage"] != "no_transition" || !strings.Contains(string(r.body), `Pipeline \"Sales pipeline\" has no transition from \"Lead\" to \"Won\"`) {
 			t.Errorf("lead → won: %s", r.body)
 		}
 		// Clearing the stage is not a move either.
@@ -71,7 +71,7 @@ func TestCreateStartsInAnInitialState(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		e.pipeline(t)
 		r := e.do(t, "rep", "POST", deals, map[string]any{"name": "Skip", "stage": "won"}).want(t, 422)
-		if r.fieldCodes()["stage"] != "not_initial" || !strings.Contains(string(r.body), "Records start in lead") {
+		if r.fieldCodes()["stage"] != "not_initial" || !strings.Contains(string(r.body), "Records start in Lead, not in \\\"Won\\\"") {
 			t.Errorf("create into won: %s", r.body)
 		}
 		if n := e.count(t, `SELECT count(*) FROM stage_history`); n != 0 {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ func Decode(c echo.Context, v any, strict bool) error {
 		if errors.As(err, &mbe) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 			return errs.New(errs.TooLarge, "http.too_large")
 		}
-		return errs.Wrap(err, errs.Invalid, "http.bad_json", "detail", "unreadable body")
+		return errs.Wrap(err, errs.Invalid, "http.bad_json", "detail", i18n.M("http.json.unreadable"))
 	}
 	if err := checkJSON(body); err != nil {
 		return err
@@ -180,23 +181,65 @@ func Decode(c echo.Context, v any, strict bool) error {
 		return errs.New(errs.Invalid, "http.bad_json", "detail", jsonDetail(err))
 	}
 	if dec.More() {
-		return errs.New(errs.Invalid, "http.bad_json", "detail", "unexpected data after the JSON value")
+		return errs.New(errs.Invalid, "http.bad_json", "detail", i18n.M("http.json.trailing"))
 	}
 	return nil
 }
 
-func jsonDetail(err error) string {
+// jsonDetail says why a body does not decode, in the reader's language:
+// never with Go's own words or type names ("map[string]interface {}").
+func jsonDetail(err error) i18n.Msg {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return "syntax error at byte " + itoa(se.Offset)
+		return i18n.M("http.json.syntax", "offset", se.Offset)
 	case errors.As(err, &te):
-		return "\"" + te.Field + "\" must be " + te.Type.String()
+		if te.Field == "" {
+			return i18n.M("http.json.body_type", "expected", jsonKind(te.Type))
+		}
+		return i18n.M("http.json.type", "key", te.Field, "expected", jsonKind(te.Type))
 	case err == io.EOF:
-		return "empty body"
+		return i18n.M("http.json.empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return i18n.M("http.json.truncated")
 	}
-	return err.Error()
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if s, err := strconv.Unquote(name); err == nil {
+			name = s
+		}
+		return i18n.M("http.json.unknown_key", "key", name)
+	}
+	return i18n.M("http.json.invalid")
+}
+
+// jsonKind names the JSON value a Go type decodes from.
+func jsonKind(t reflect.Type) i18n.Msg {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return i18n.M("http.json.t.value")
+	}
+	if t == reflect.TypeOf(json.Number("")) {
+		return i18n.M("http.json.t.number")
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return i18n.M("http.json.t.object")
+	case reflect.Slice, reflect.Array:
+		return i18n.M("http.json.t.array")
+	case reflect.String:
+		return i18n.M("http.json.t.string")
+	case reflect.Bool:
+		return i18n.M("http.json.t.boolean")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return i18n.M("http.json.t.integer")
+	case reflect.Float32, reflect.Float64:
+		return i18n.M("http.json.t.number")
+	}
+	return i18n.M("http.json.t.value")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -335,7 +378,23 @@ func JSON(c echo.Context, status int, v any) error { return c.JSON(status, v) }
 
 func init() {
 	i18n.RegisterAll(map[string]map[string]string{
-		"http.bad_json":           {i18n.EN: "The request body is not valid JSON: {detail}.", i18n.ZhCN: "请求体不是有效的 JSON：{detail}。"},
+		"http.bad_json":           {i18n.EN: "The request body cannot be read: {detail}.", i18n.ZhCN: "无法读取请求体：{detail}。"},
+		"http.json.unreadable":    {i18n.EN: "it could not be received", i18n.ZhCN: "接收失败"},
+		"http.json.trailing":      {i18n.EN: "there is more after the JSON value", i18n.ZhCN: "JSON 值之后还有多余内容"},
+		"http.json.syntax":        {i18n.EN: "it is not valid JSON (error at byte {offset})", i18n.ZhCN: "不是有效的 JSON（第 {offset} 字节处出错）"},
+		"http.json.body_type":     {i18n.EN: "it must be {expected}", i18n.ZhCN: "内容必须是 {expected}"},
+		"http.json.type":          {i18n.EN: "\"{key}\" must be {expected}", i18n.ZhCN: "“{key}”必须是 {expected}"},
+		"http.json.empty":         {i18n.EN: "it is empty", i18n.ZhCN: "请求体为空"},
+		"http.json.truncated":     {i18n.EN: "it ends in the middle of a JSON value", i18n.ZhCN: "JSON 内容不完整"},
+		"http.json.unknown_key":   {i18n.EN: "\"{key}\" is not a known key here", i18n.ZhCN: "此处不支持键“{key}”"},
+		"http.json.invalid":       {i18n.EN: "it does not have the expected form", i18n.ZhCN: "格式不符合要求"},
+		"http.json.t.object":      {i18n.EN: "a JSON object", i18n.ZhCN: "JSON 对象"},
+		"http.json.t.array":       {i18n.EN: "a list", i18n.ZhCN: "列表"},
+		"http.json.t.string":      {i18n.EN: "text", i18n.ZhCN: "文本"},
+		"http.json.t.boolean":     {i18n.EN: "true or false", i18n.ZhCN: "布尔值（true 或 false）"},
+		"http.json.t.integer":     {i18n.EN: "a whole number", i18n.ZhCN: "整数"},
+		"http.json.t.number":      {i18n.EN: "a number", i18n.ZhCN: "数字"},
+		"http.json.t.value":       {i18n.EN: "a JSON value", i18n.ZhCN: "JSON 值"},
 		"http.too_large":          {i18n.EN: "The request body is too large.", i18n.ZhCN: "请求体过大。"},
 		"http.no_route":           {i18n.EN: "No such endpoint.", i18n.ZhCN: "接口不存在。"},
 		"http.method_not_allowed": {i18n.EN: "This method is not allowed here.", i18n.ZhCN: "不支持该请求方法。"},

@@ -1225,20 +1225,20 @@ func (o *amOrg) fieldLevels(t *testing.T) (cells int) {
 		target string // "" = create
 		body   map[string]any
 		status int
-		field  string // "margin:code": the error names it
+		field  string // "margin:code:name": the error on margin has code and names it as name
 	}{
-		{"rep creates with margin", "rep_east", "", map[string]any{"name": "x", "margin": 5}, 403, "margin:read_only"},
-		{"rep changes margin", "rep_east", "east_small", map[string]any{"margin": 999}, 403, "margin:read_only"},
-		{"rep changes margin and name", "rep_east", "east_small", map[string]any{"name": "sneaky", "margin": 1}, 403, "margin:read_only"},
-		{"rep clears margin", "rep_east", "east_small", map[string]any{"margin": nil}, 403, "margin:read_only"},
+		{"rep creates with margin", "rep_east", "", map[string]any{"name": "x", "margin": 5}, 403, "margin:read_only:\"Margin\""},
+		{"rep changes margin", "rep_east", "east_small", map[string]any{"margin": 999}, 403, "margin:read_only:\"Margin\""},
+		{"rep changes margin and name", "rep_east", "east_small", map[string]any{"name": "sneaky", "margin": 1}, 403, "margin:read_only:\"Margin\""},
+		{"rep clears margin", "rep_east", "east_small", map[string]any{"margin": nil}, 403, "margin:read_only:\"Margin\""},
 		{"rep sends the same margin", "rep_east", "east_small", map[string]any{"name": "same margin", "margin": json.Number("1000.5")}, 200, ""},
 		{"rep sends the same margin spelt 1000.50", "rep_east", "east_small", map[string]any{"name": "same margin again", "margin": json.Number("1000.50")}, 200, ""},
 		{"rep creates without margin", "rep_east", "", map[string]any{"name": "no margin"}, 201, ""},
-		{"hidden margin on create", "mkt_writer", "", map[string]any{"name": "x", "amount": 5, "margin": 1}, 403, "margin:forbidden"},
-		{"hidden margin changed", "mkt_writer", "east_small", map[string]any{"margin": 1}, 403, "margin:forbidden"},
-		{"hidden margin sent unchanged", "mkt_writer", "east_small", map[string]any{"margin": json.Number("1000.5")}, 403, "margin:forbidden"},
-		{"hidden margin cleared", "mkt_writer", "east_small", map[string]any{"margin": nil}, 403, "margin:forbidden"},
-		{"hidden margin with a bad value", "mkt_writer", "east_small", map[string]any{"margin": "lots"}, 403, "margin:forbidden"},
+		{"hidden margin on create", "mkt_writer", "", map[string]any{"name": "x", "amount": 5, "margin": 1}, 403, "margin:forbidden:\"margin\""},
+		{"hidden margin changed", "mkt_writer", "east_small", map[string]any{"margin": 1}, 403, "margin:forbidden:\"margin\""},
+		{"hidden margin sent unchanged", "mkt_writer", "east_small", map[string]any{"margin": json.Number("1000.5")}, 403, "margin:forbidden:\"margin\""},
+		{"hidden margin cleared", "mkt_writer", "east_small", map[string]any{"margin": nil}, 403, "margin:forbidden:\"margin\""},
+		{"hidden margin with a bad value", "mkt_writer", "east_small", map[string]any{"margin": "lots"}, 403, "margin:forbidden:\"margin\""},
 		{"writer renames without margin", "mkt_writer", "east_small", map[string]any{"name": "renamed by writer"}, 200, ""},
 		{"manager writes margin", "manager", "east_small", map[string]any{"margin": json.Number("1000.75")}, 200, ""},
 		{"manager puts margin back", "manager", "east_small", map[string]any{"margin": json.Number("1000.5")}, 200, ""},
@@ -1264,9 +1264,10 @@ func (o *amOrg) fieldLevels(t *testing.T) (cells int) {
 			}
 			if w.status >= 400 {
 				checkProblem(t, r)
-				field, code, _ := strings.Cut(w.field, ":")
+				parts := strings.SplitN(w.field, ":", 3)
+				field, code, name := parts[0], parts[1], parts[2]
 				fe := r.fieldError(field)
-				if fe == nil || fe["code"] != code || !strings.Contains(fmt.Sprint(fe["message"]), field) {
+				if fe == nil || fe["code"] != code || !strings.Contains(fmt.Sprint(fe["message"]), name) {
 					t.Errorf("want an error naming %s (%s): %s", field, code, r.Body)
 				}
 				if r.str("code") != "forbidden" {

@@ -7,7 +7,7 @@
 // them together — testdata/validation.json catches any difference.
 import catalog from './messages.gen.json';
 import type { RawError } from './ajv';
-import { pick, type Field } from './schema';
+import { pick, type Field, type Option } from './schema';
 
 export type LocaleMessages = Record<string, string>; // locale → message
 
@@ -25,8 +25,12 @@ interface Msg {
 
 const locales = Object.keys(catalog) as (keyof typeof catalog)[];
 
-function format(v: unknown): string {
-  if (Array.isArray(v)) return v.join(', ');
+/** Localized is an argument rendered in the reader's locale (Go: anything with In(locale)). */
+type Localized = (locale: string) => string;
+
+function format(locale: string, v: unknown): string {
+  if (typeof v === 'function') return (v as Localized)(locale);
+  if (Array.isArray(v)) return v.map((e) => format(locale, e)).join(', ');
   return String(v);
 }
 
@@ -38,7 +42,7 @@ export function render(locale: string, m: Msg): string {
   // One pass, like strings.Replacer: replaced text is not scanned again.
   if (names.length) {
     const re = new RegExp(names.map((n) => '\\{' + n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\}').join('|'), 'g');
-    t = t.replace(re, (s) => format(m.args[s.slice(1, -1)]));
+    t = t.replace(re, (s) => format(locale, m.args[s.slice(1, -1)]));
   }
   return t;
 }
@@ -100,6 +104,23 @@ function short(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   const runes = Array.from(s ?? 'null');
   return runes.length > 60 ? runes.slice(0, 60).join('') + '…' : runes.join('');
+}
+
+/** optionList is errors.go optionList: a select's options by label, "Beginner (beg)". */
+function optionList(options: Option[]): Localized {
+  return (locale) => {
+    const parts: string[] = [];
+    for (let i = 0; i < options.length; i++) {
+      if (i === 50) {
+        parts.push('…');
+        break;
+      }
+      const o = options[i];
+      const label = pick(o.label, locale);
+      parts.push(!label || label === o.value ? short(o.value) : short(label) + ' (' + short(o.value) + ')');
+    }
+    return parts.join(', ');
+  };
 }
 
 function enumList(vals: unknown[]): string[] {
@@ -290,7 +311,10 @@ export async function validateRecord(fields: Field[], input: Record<string, unkn
     const parent = kwPath.length >= 3 && kwPath[0] === 'properties' && kwPath[1] === field
       ? navigate(f.schema, kwPath.slice(2, -1)) : undefined;
     const nested = inst.length > 1;
-    c.add(field, code, message(code, nested, parent, valueAt(doc, inst), leaf.instancePath));
+    const m = message(code, nested, parent, valueAt(doc, inst), leaf.instancePath);
+    // A select's allowed values as its users know them: by label.
+    if (m.key === 'form.enum' && f.options.length > 0) m.args.allowed = optionList(f.options);
+    c.add(field, code, m);
   }
   for (const [key, val] of Object.entries(doc)) {
     const f = byKey.get(key);
