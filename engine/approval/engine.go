@@ -211,7 +211,7 @@ func (s *Service) pick(ctx context.Context, m *meta.Module, rec store.Record, ke
 		}
 		ok, err := holds(ctx, p.Condition, m, rec, now)
 		if err != nil {
-			return nil, errs.Wrap(err, errs.Unprocessable, "approval.condition_failed", "process", row.Key, "detail", errText(err))
+			return nil, errs.Wrap(err, errs.Unprocessable, "approval.condition_failed", "process", row.Key, "detail", errs.Detail(err))
 		}
 		if ok {
 			return p, nil
@@ -250,7 +250,7 @@ func (r *run) enter(i int, force bool) error {
 		if !force && st.SkipIf != "" {
 			skip, err := holds(r.ctx, st.SkipIf, r.m, rec, r.tx.Now)
 			if err != nil {
-				return errs.Wrap(err, errs.Unprocessable, "approval.skip_failed", "step", st.Key, "detail", errText(err))
+				return errs.Wrap(err, errs.Unprocessable, "approval.skip_failed", "step", st.Key, "detail", errs.Detail(err))
 			}
 			if skip {
 				if err := r.log("skip", "", st.Key, "", nil, map[string]any{"skip_if": st.SkipIf}); err != nil {

@@ -116,7 +116,7 @@ func (p *Process) check(m *meta.Module, refs func(prefix string, s Step) []errs.
 	}
 	if p.Condition != "" {
 		if _, err := expr.Compile(p.Condition, m, "bool"); err != nil {
-			add("condition", "expression", "approval.bad_expression", "detail", errText(err))
+			add("condition", "expression", "approval.bad_expression", "detail", errs.Detail(err))
 		}
 	}
 	if len(p.Steps) == 0 || len(p.Steps) > MaxSteps {
@@ -139,7 +139,7 @@ func (p *Process) check(m *meta.Module, refs func(prefix string, s Step) []errs.
 		fes = append(fes, checkApprovers(pre+"approvers.", s.Approvers, m)...)
 		if s.SkipIf != "" {
 			if _, err := expr.Compile(s.SkipIf, m, "bool"); err != nil {
-				add(pre+"skip_if", "expression", "approval.bad_expression", "detail", errText(err))
+				add(pre+"skip_if", "expression", "approval.bad_expression", "detail", errs.Detail(err))
 			}
 		}
 		if s.Due != nil && (s.Due.Hours <= 0 || s.Due.Hours > MaxDueHours) {
@@ -197,11 +197,4 @@ func checkApprovers(pre string, a Approvers, m *meta.Module) []errs.FieldError {
 		add(pre+"type", "bad_type", "approval.bad_approvers", "type", a.Type)
 	}
 	return fes
-}
-
-func errText(err error) string {
-	if e, ok := errs.As(err); ok {
-		return e.Error()
-	}
-	return err.Error()
 }

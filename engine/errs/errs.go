@@ -77,6 +77,19 @@ func Field(field, code, key string, kv ...any) FieldError {
 	return FieldError{Field: field, Code: code, Msg: i18n.M(key, kv...)}
 }
 
+// Detail is err as an argument of another message: its own message (or,
+// for a validation error, its first field's), rendered in the reader's
+// language with the message around it; a foreign error's text otherwise.
+func Detail(err error) any {
+	if e, ok := As(err); ok {
+		if len(e.Fields) > 0 && e.Msg.Key == "errs.validation" {
+			return e.Fields[0].Msg
+		}
+		return e.Msg
+	}
+	return err.Error()
+}
+
 // CodeOf returns the code of err, or Internal for foreign errors.
 func CodeOf(err error) Code {
 	var e *Error

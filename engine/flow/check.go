@@ -141,7 +141,7 @@ func (s *Service) checkTransition(ctx context.Context, f *Flow, m *meta.Module, 
 	}
 	if t.Guard != "" {
 		if _, err := expr.CompileLookups(t.Guard, m, "bool", s.Records.LookupsOf(ctx, m)); err != nil {
-			add("guard", "expression", "flow.bad_guard", "detail", errText(err))
+			add("guard", "expression", "flow.bad_guard", "detail", errs.Detail(err))
 		}
 	}
 	for lang, msg := range t.Message {
@@ -177,7 +177,7 @@ func (s *Service) checkTransition(ctx context.Context, f *Flow, m *meta.Module, 
 			add("approval", "unavailable", "flow.approvals_unavailable")
 		case ok:
 			if err := checker.CheckProcess(ctx, f.App, m, t.Approval); err != nil {
-				add("approval", "unknown_process", "flow.unknown_process", "process", t.Approval, "detail", errText(err))
+				add("approval", "unknown_process", "flow.unknown_process", "process", t.Approval, "detail", errs.Detail(err))
 			}
 		}
 	}
@@ -267,11 +267,4 @@ func invalid(fes []errs.FieldError) error {
 	e := errs.Fields(fes...)
 	e.Msg = errs.New(errs.Unprocessable, "flow.invalid").Msg
 	return e
-}
-
-func errText(err error) string {
-	if e, ok := errs.As(err); ok {
-		return e.Error()
-	}
-	return err.Error()
 }

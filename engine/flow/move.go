@@ -323,7 +323,7 @@ func (v verdict) err(m *meta.Module, f *Flow, tr *Transition) error {
 	case v.ok():
 		return nil
 	case v.failed != nil:
-		msg := i18n.M("flow.guard_error", append(label, "detail", errText(v.failed))...)
+		msg := i18n.M("flow.guard_error", append(label, "detail", errs.Detail(v.failed))...)
 		return &errs.Error{Code: errs.Unprocessable, Msg: msg, Fields: []errs.FieldError{{Field: f.Field, Code: "guard_error", Msg: msg}}, Err: v.failed}
 	case len(v.roles) > 0:
 		return errs.New(errs.Forbidden, "flow.role_required", append(label, "roles", strings.Join(v.roles, ", "))...)

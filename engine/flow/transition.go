@@ -69,7 +69,7 @@ func (s *Service) Options(ctx context.Context, a record.Actor, m *meta.Module, i
 				why = append(why, i18n.M("flow.role_required", append(labelArgs(tr.Label, tr.Key), "roles", strings.Join(v.roles, ", "))...))
 			}
 			if v.failed != nil {
-				why = append(why, i18n.M("flow.guard_error", append(labelArgs(tr.Label, tr.Key), "detail", errText(v.failed))...))
+				why = append(why, i18n.M("flow.guard_error", append(labelArgs(tr.Label, tr.Key), "detail", errs.Detail(v.failed))...))
 			}
 			why = append(why, v.reasons...)
 			for _, w := range why {

@@ -84,7 +84,7 @@ func checkValues(a Action, source, target *meta.Module, allowOwner bool) []errs.
 			continue
 		}
 		if _, err := expr.Compile(src, source, ""); err != nil {
-			fes = append(fes, errs.Field("values."+field, "expression", "rule.bad_expression", "detail", errText(err)))
+			fes = append(fes, errs.Field("values."+field, "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 		}
 	}
 	return fes

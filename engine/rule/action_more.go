@@ -80,7 +80,7 @@ func checkNotify(a Action, m *meta.Module, beforeSave bool) []errs.FieldError {
 		return nil
 	}
 	if _, err := expr.Compile(a.To, m, "string"); err != nil {
-		return []errs.FieldError{errs.Field("to", "expression", "rule.bad_expression", "detail", errText(err))}
+		return []errs.FieldError{errs.Field("to", "expression", "rule.bad_expression", "detail", errs.Detail(err))}
 	}
 	return nil
 }
@@ -142,7 +142,7 @@ func checkAssign(a Action, m *meta.Module, beforeSave bool) []errs.FieldError {
 		}
 		for i, c := range a.Criteria {
 			if _, err := expr.Compile(c.When, m, "bool"); err != nil {
-				fes = append(fes, errs.Field("criteria["+strconv.Itoa(i)+"].when", "expression", "rule.bad_expression", "detail", errText(err)))
+				fes = append(fes, errs.Field("criteria["+strconv.Itoa(i)+"].when", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 			}
 		}
 	default:
@@ -150,7 +150,7 @@ func checkAssign(a Action, m *meta.Module, beforeSave bool) []errs.FieldError {
 	}
 	if a.Open != "" {
 		if _, err := expr.Filter(a.Open, store.Resolver(m), expr.SQLite, 0); err != nil {
-			fes = append(fes, errs.Field("open", "expression", "rule.bad_expression", "detail", errText(err)))
+			fes = append(fes, errs.Field("open", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 		}
 	}
 	return fes

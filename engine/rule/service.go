@@ -232,7 +232,7 @@ func (e *Engine) check(ctx context.Context, r *Rule) error {
 	}
 	if r.Condition != "" {
 		if _, err := expr.Compile(r.Condition, m, "bool"); err != nil {
-			fes = append(fes, errs.Field("condition", "expression", "rule.bad_expression", "detail", errText(err)))
+			fes = append(fes, errs.Field("condition", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 		}
 	}
 	if len(r.Actions) == 0 || len(r.Actions) > 20 {
