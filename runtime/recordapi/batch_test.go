@@ -289,9 +289,9 @@ func TestBatchMalformed(t *testing.T) {
 				map[string]any{"op": "create"},
 			}}, "The batch is malformed (7 problems); nothing was written.", "批量请求格式有误（7 处问题）",
 				[]string{"items.1.op", "items.2.op", "items.3.id", "items.3.version", "items.4.data", "items.5.id", "items.6.data"}},
-			{"unknown key", map[string]any{"items": []any{map[string]any{"op": "create", "data": map[string]any{"name": "x"}, "extra": 1}}}, "not valid JSON", "不是有效的 JSON", nil},
-			{"version not a number", map[string]any{"items": []any{map[string]any{"op": "update", "id": id, "version": "1"}}}, "not valid JSON", "不是有效的 JSON", nil},
-			{"items not a list", map[string]any{"items": map[string]any{}}, "not valid JSON", "不是有效的 JSON", nil},
+			{"unknown key", map[string]any{"items": []any{map[string]any{"op": "create", "data": map[string]any{"name": "x"}, "extra": 1}}}, `"extra" is not a known key here`, "此处不支持键“extra”", nil},
+			{"version not a number", map[string]any{"items": []any{map[string]any{"op": "update", "id": id, "version": "1"}}}, `"items.version" must be a whole number`, "“items.version”必须是整数", nil},
+			{"items not a list", map[string]any{"items": map[string]any{}}, `"items" must be a list`, "“items”必须是列表", nil},
 		} {
 			r := b.Do(t, "admin", "POST", batchURL, c.body).Want(t, 400)
 			if !strings.Contains(r.Str("detail"), c.detail) {

@@ -122,7 +122,7 @@ func TestRecordErrorsSpeakTheUsersLanguage(t *testing.T) {
 			{"unknown field", map[string]any{"title": "x", "bogus": 1}, 422, "bogus", "unknown_field",
 				`"bogus" is not a field of this form.`, `“bogus”不是此表单的字段。`},
 			{"body not an object", []any{1, 2}, 400, "", "",
-				`The request body cannot be read: it must be a JSON object.`, `无法读取请求体：内容必须是 JSON 对象。`},
+				`The request body cannot be read: it must be a JSON object.`, `无法读取请求体：内容必须是一个 JSON 对象。`},
 		}
 		for _, c := range cases {
 			for _, loc := range []string{"en", "zh-CN"} {
