@@ -109,6 +109,11 @@ type Service struct {
 	// cached (0: DefaultOrgCacheTTL); see org.go.
 	OrgCacheTTL time.Duration
 	org         orgCache
+	// SessionCacheTTL bounds how long a session read by
+	// AuthenticateSession is reused (0: DefaultSessionCacheTTL; negative:
+	// read every time); see sessioncache.go.
+	SessionCacheTTL time.Duration
+	sessions        sessionCache
 
 	purgeMu sync.Mutex
 	purgeAt time.Time // when expired and revoked sessions are next purged
@@ -298,6 +303,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 // Logout ends the sign-in session of token, and only that one. An API
 // token is not a session: it stays valid until it is revoked by id.
 func (s *Service) Logout(ctx context.Context, token string) error {
+	defer s.sessions.invalidate()
 	return s.Repo.RevokeSessionByHash(ctx, HashToken(token), KindSession, s.Now())
 }
 

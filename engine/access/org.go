@@ -127,6 +127,7 @@ const (
 
 func (s *Service) changedOrg(ctx context.Context, err error, c OrgChange) {
 	s.org.invalidate()
+	s.sessions.invalidate() // a user's flags, locale or password may have changed
 	if err == nil && s.OnOrgChange != nil {
 		s.OnOrgChange(ctx, c)
 	}

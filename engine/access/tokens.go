@@ -122,14 +122,22 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*User,
 		}
 		return nil, nil, refuse(&Refusal{Reason: "malformed", Kind: guess})
 	}
-	sess, u, err := s.Repo.SessionByHash(ctx, HashToken(token))
-	if errs.Is(err, errs.NotFound) {
-		return nil, nil, refuse(&Refusal{Reason: "unknown", Kind: kind})
-	}
-	if err != nil {
-		return nil, nil, err
-	}
 	now := s.Now()
+	hash := HashToken(token)
+	sess, u, gen, cached := s.sessions.get(hash, now)
+	if !cached {
+		var err error
+		sess, u, err = s.Repo.SessionByHash(ctx, hash)
+		if errs.Is(err, errs.NotFound) {
+			return nil, nil, refuse(&Refusal{Reason: "unknown", Kind: kind})
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if ttl := s.sessionTTL(); ttl > 0 {
+			s.sessions.put(hash, gen, sess, u, now.Add(ttl))
+		}
+	}
 	r := &Refusal{Kind: kind, SessionID: sess.ID, UserID: u.ID}
 	switch {
 	case sess.Kind != kind: // cannot happen for tokens this service made
@@ -146,6 +154,9 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*User,
 				return nil, nil, err
 			}
 			sess.LastUsedAt = now
+			if ttl := s.sessionTTL(); ttl > 0 {
+				s.sessions.put(hash, gen, sess, u, now.Add(ttl))
+			}
 		}
 		return u, sess, nil
 	}
@@ -230,6 +241,7 @@ func (s *Session) State(now time.Time) string {
 
 // RevokeToken revokes one of u's API tokens; another user's is not found.
 func (s *Service) RevokeToken(ctx context.Context, u *User, id string) error {
+	defer s.sessions.invalidate()
 	err := s.Repo.RevokeSession(ctx, u.ID, KindToken, id, s.Now())
 	if errs.Is(err, errs.NotFound) {
 		return errs.New(errs.NotFound, "access.token_not_found")
@@ -244,6 +256,7 @@ func (s *Service) Sessions(ctx context.Context, u *User) ([]*Session, error) {
 
 // RevokeSession ends one of u's sessions (signing out elsewhere).
 func (s *Service) RevokeSession(ctx context.Context, u *User, id string) error {
+	defer s.sessions.invalidate()
 	err := s.Repo.RevokeSession(ctx, u.ID, KindSession, id, s.Now())
 	if errs.Is(err, errs.NotFound) {
 		return errs.New(errs.NotFound, "access.session_not_found")

@@ -443,10 +443,15 @@ func TestDisabledUser(t *testing.T) {
 		ann := e.login(t, annEmail)
 		tok := e.newToken(t, ann, map[string]any{"name": "script"}).str("token")
 		bob := e.login(t, bobEmail)
+		e.do(t, bob, "GET", "/api/auth/me", nil).want(t, 200)
+		// Disabled behind the server's back (another process, a CLI): the
+		// session this process has read in the last SessionCacheTTL is
+		// trusted until then; a credential it has not read is refused.
 		storetest.Exec(t, e.s, "UPDATE users SET disabled = TRUE WHERE email = '"+annEmail+"'")
-
 		e.do(t, tok, "GET", "/api/auth/me", nil).refused(t, "This account is disabled.")
 		e.logged(t, "reason=disabled", "kind=token")
+		e.do(t, ann, "GET", "/api/auth/me", nil).want(t, 200)
+		e.offset.Add(int64(access.DefaultSessionCacheTTL))
 		e.do(t, ann, "GET", "/api/auth/me", nil).refused(t, "This account is disabled.")
 		e.logged(t, "reason=disabled", "kind=session")
 		e.do(t, "", "POST", "/api/auth/login", map[string]string{"email": annEmail, "password": password}).want(t, 401)
@@ -454,7 +459,36 @@ func TestDisabledUser(t *testing.T) {
 
 		// Enabled again, the credentials work again (they were not revoked).
 		storetest.Exec(t, e.s, "UPDATE users SET disabled = FALSE WHERE email = '"+annEmail+"'")
+		e.offset.Add(int64(access.DefaultSessionCacheTTL))
 		e.do(t, tok, "GET", "/api/auth/me", nil).want(t, 200)
+	})
+}
+
+// Changes made through this server take effect on the next request, the
+// cached sessions notwithstanding: disabling a user, a new locale, a
+// revoked token, a sign-out.
+func TestSessionCacheFollowsChanges(t *testing.T) {
+	each(t, nil, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		ann := e.login(t, annEmail)
+		tok := e.newToken(t, ann, map[string]any{"name": "script"})
+		e.do(t, tok.str("token"), "GET", "/api/auth/me", nil).want(t, 200)
+		me := e.do(t, ann, "GET", "/api/auth/me", nil).want(t, 200)
+		e.do(t, ann, "PATCH", "/api/auth/me", map[string]any{"locale": "en"}).want(t, 200)
+		if got := e.do(t, ann, "GET", "/api/auth/me", nil).want(t, 200).str("locale"); got != "en" {
+			t.Fatalf("locale after the change: %q", got)
+		}
+		e.do(t, ann, "DELETE", "/api/auth/tokens/"+tok.str("id"), nil).want(t, 204)
+		e.do(t, tok.str("token"), "GET", "/api/auth/me", nil).want(t, 401)
+		yes := true
+		if _, err := e.svc.Access.UpdateMember(ctx, nil, me.str("id"), access.UserPatch{Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		e.do(t, ann, "GET", "/api/auth/me", nil).refused(t, "This account is disabled.")
+		bob := e.login(t, bobEmail)
+		e.do(t, bob, "GET", "/api/auth/me", nil).want(t, 200)
+		e.do(t, bob, "POST", "/api/auth/logout", nil).want(t, 204)
+		e.do(t, bob, "GET", "/api/auth/me", nil).want(t, 401)
 	})
 }
 
