@@ -240,6 +240,10 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if err := benchLists(ctx, env, cfg, rep, progress); err != nil {
 		return err
 	}
+	progress("timing a %d-widget dashboard over the same rows", len(benchWidgets))
+	if err := benchDashboard(ctx, env, rep); err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
 	progress("loading %d rows owned by %d reps for the record-scope pages", cfg.rows, scopeReps)
 	if err := benchScope(ctx, env, cfg, rep); err != nil {
 		return fmt.Errorf("record scope: %w", err)
