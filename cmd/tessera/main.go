@@ -1,4 +1,4 @@
-// Command tessera is the one binary: serve, migrate, user, jobs, backup, restore.
+// Command tessera is the one binary: serve, migrate, user, jobs, backup, restore, bench, loadtest.
 //
 //	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…] [--trusted-proxies CIDRs]
 //	tessera migrate [--data …] [--database …]
@@ -46,6 +46,8 @@ const usage = `usage:
   tessera restore FILE [--data DIR] [--database URL]         # servers on SQLite must be stopped
   tessera openapi                                  # the OpenAPI document of the fixed endpoints
   tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres]
+  tessera loadtest [--url http://127.0.0.1:8080] [--users 20] [--duration 1m] [--requests N] [--think 1s] [--email E --password P]
+                                                   # a mixed CRM workload against a server on this machine only
 
 Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
 TESSERA_DATABASE_URL, TESSERA_TRUSTED_PROXIES. Without a database URL, Tessera uses the embedded
@@ -74,6 +76,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return jobsCmd(ctx, args[1:], stdout)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "loadtest":
+		return loadtestCmd(ctx, args[1:], stdout)
 	case "backup":
 		return backupCmd(ctx, args[1:], stdout)
 	case "restore":
