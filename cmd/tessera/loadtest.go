@@ -70,13 +70,16 @@ func loadtestCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.think, "think", time.Second, "mean think time between a user's requests (each pause is 0.5–1.5× it)")
 	fs.IntVar(&cfg.seed, "seed", 1000, "deals created before the users start (0–100000)")
 	fs.StringVar(&cfg.email, "email", "admin@example.com", "an administrator, to set the app and the users up with")
-	fs.StringVar(&cfg.password, "password", envOr("TESSERA_LOADTEST_PASSWORD", "tessera-admin"), "the administrator's password ($TESSERA_LOADTEST_PASSWORD)")
+	fs.StringVar(&cfg.password, "password", "", "the administrator's password (default $TESSERA_LOADTEST_PASSWORD, else make run's tessera-admin)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the app, role and users afterwards (default: delete the app and role, disable the users)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errUsage
+	}
+	if cfg.password == "" {
+		cfg.password = envOr("TESSERA_LOADTEST_PASSWORD", "tessera-admin")
 	}
 	switch {
 	case cfg.users < 1 || cfg.users > 5000:
@@ -110,7 +113,7 @@ func envOr(key, def string) string {
 func localTarget(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("loadtest: --url %q is not a URL: %v", raw, err)
+		return "", fmt.Errorf("loadtest: --url %q is not a URL like http://127.0.0.1:8080: %v", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("loadtest: --url %q must start with http:// or https://", raw)
@@ -341,7 +344,11 @@ func runLoad(ctx context.Context, cfg loadConfig, base string, stdout io.Writer)
 		return fmt.Errorf("loadtest: signing in as %s: %v", cfg.email, err)
 	}
 	admin.token = login.Token
-	run := strconv.FormatInt(time.Now().Unix(), 36)
+	// The run's name: the time and two random characters, so that two
+	// runs never share an app, a role or user emails.
+	var r [2]byte
+	rand.Read(r[:])
+	run := strconv.FormatInt(time.Now().Unix(), 36) + strconv.FormatInt(int64(r[0])%36, 36) + strconv.FormatInt(int64(r[1])%36, 36)
 	st := &ltSetup{app: "loadtest_" + run, role: "loadtest_" + run, dashboard: "sales"}
 	fmt.Fprintf(stdout, "loadtest: %d users for %v against %s (app %s, %d deals seeded, think %v", cfg.users, cfg.duration, base, st.app, cfg.seed, cfg.think)
 	if cfg.requests > 0 {
