@@ -53,28 +53,13 @@ type task struct {
 // record lists always run as the viewer (they show records, and a record
 // is shown only to who may read it).
 func (s *Service) Data(ctx context.Context, v View, app, key string, p Params) (map[string]any, error) {
-	d, err := s.Get(ctx, v.User, app, key)
-	if err != nil {
-		return nil, err
-	}
-	viewer := record.Actor{User: v.User, Via: "dashboard"}
-	if viewer.Principal, err = s.principal(ctx, v.User); err != nil {
-		return nil, err
-	}
-	runner := viewer
-	if d.RunAs == RunAsPublisher && d.Publisher != v.User.ID {
-		if runner, err = s.publisher(ctx, d); err != nil {
-			return nil, err
-		}
-	}
-	opts := report.Options{Locale: v.Locale, TimeZone: v.TimeZone}
-	f, err := s.filters(ctx, d, v, p)
+	c, err := s.call(ctx, v, app, key, p)
 	if err != nil {
 		return nil, err
 	}
 	var tasks []*task
-	for i := range d.Widgets {
-		tasks = append(tasks, s.widgetTasks(app, &d.Widgets[i], f, viewer, runner, opts)...)
+	for i := range c.d.Widgets {
+		tasks = append(tasks, s.widgetTasks(app, &c.d.Widgets[i], c.f, c.viewer, c.runner, c.opts)...)
 	}
 	s.runAll(ctx, tasks)
 	out := map[string]any{}
@@ -97,13 +82,148 @@ func (s *Service) Data(ctx context.Context, v View, app, key string, p Params) (
 		}
 		parts[t.widget][t.part] = t.out
 	}
-	for i := range d.Widgets {
-		w := &d.Widgets[i]
+	for i := range c.d.Widgets {
+		w := &c.d.Widgets[i]
 		if res, ok := out[w.Key].(*report.Result); ok {
 			out[w.Key] = assemble(w, res, parts[w.Key])
 		}
 	}
 	return out, nil
+}
+
+// dataCall is what a data call works with: the dashboard as the viewer
+// sees it, who reads (the viewer, and who the aggregates run as), the
+// viewer's options and each widget's filters.
+type dataCall struct {
+	d              *Dashboard
+	viewer, runner record.Actor
+	opts           report.Options
+	f              map[string]applied
+}
+
+func (s *Service) call(ctx context.Context, v View, app, key string, p Params) (*dataCall, error) {
+	d, err := s.Get(ctx, v.User, app, key)
+	if err != nil {
+		return nil, err
+	}
+	c := &dataCall{d: d, viewer: record.Actor{User: v.User, Via: "dashboard"}}
+	if c.viewer.Principal, err = s.principal(ctx, v.User); err != nil {
+		return nil, err
+	}
+	c.runner = c.viewer
+	if d.RunAs == RunAsPublisher && d.Publisher != v.User.ID {
+		if c.runner, err = s.publisher(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	c.opts = report.Options{Locale: v.Locale, TimeZone: v.TimeZone}
+	if c.f, err = s.filters(ctx, d, v, p); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// WidgetData is one widget's data as a data call computes it (Data): the
+// same queries, as the same actor, with the same dashboard filters.
+type WidgetData struct {
+	Dashboard *Dashboard
+	Widget    *Widget
+	// Spec is the widget's query with the dashboard's date range applied
+	// to its range; Filter is the dashboard filters' expression on it
+	// (a record list reads Spec.Filter and Filter together).
+	Spec   report.Spec
+	Filter string
+	// Result is the widget's data as Data returns it under its key
+	// ("columns", "rows" and the type's parts); nil for a record list,
+	// whose records the caller reads itself as the viewer (Viewer).
+	Result map[string]any
+	// Columns and Rows are the result's main table, as report returns it.
+	Columns []report.Column
+	Rows    [][]any
+	Viewer  record.Actor
+}
+
+// Widget computes the data of one widget of dashboard key as v sees it,
+// with the dashboard filters' values p — the code path of Data, for that
+// widget alone. A widget the dashboard does not have is not found; a
+// widget whose queries fail (its module deleted, a field hidden from
+// whoever it runs as) returns the first failure's error.
+func (s *Service) Widget(ctx context.Context, v View, app, key, widget string, p Params) (*WidgetData, error) {
+	c, err := s.call(ctx, v, app, key, p)
+	if err != nil {
+		return nil, err
+	}
+	var w *Widget
+	for i := range c.d.Widgets {
+		if c.d.Widgets[i].Key == widget {
+			w = &c.d.Widgets[i]
+		}
+	}
+	if w == nil {
+		return nil, errs.New(errs.NotFound, "dashboard.widget_not_found", "widget", widget, "key", key)
+	}
+	out := &WidgetData{Dashboard: c.d, Widget: w, Spec: specOf(w), Viewer: c.viewer}
+	af := c.f[w.Key]
+	if af.err != nil {
+		return nil, s.failed(v.Locale, w, af.err)
+	}
+	if af.rng != nil {
+		out.Spec.Range.From, out.Spec.Range.To = af.rng[0], af.rng[1]
+	}
+	out.Filter = af.expr
+	if w.Type == "list" {
+		if _, err := s.Meta.Module(ctx, app, out.Spec.Module); err != nil {
+			return nil, s.failed(v.Locale, w, err)
+		}
+		return out, nil
+	}
+	tasks := s.widgetTasks(app, w, c.f, c.viewer, c.runner, c.opts)
+	s.runAll(ctx, tasks)
+	parts := map[string]any{}
+	var res *report.Result
+	for _, t := range tasks {
+		if t.err != nil {
+			return nil, s.failed(v.Locale, w, t.err)
+		}
+		if t.part == "" {
+			res, _ = t.out.(*report.Result)
+			continue
+		}
+		parts[t.part] = t.out
+	}
+	if res == nil {
+		return nil, s.failed(v.Locale, w, fmt.Errorf("widget %s: no result", w.Key))
+	}
+	out.Columns, out.Rows = res.Columns, res.Rows
+	out.Result, _ = assemble(w, res, parts).(map[string]any)
+	return out, nil
+}
+
+// failed is the error of a widget that cannot be computed: "widget X
+// cannot be computed" with the reason (the query's own message and field
+// errors). What the widget refers to and is gone (its module, a field) is
+// a conflict with the dashboard's definition (409), not a missing
+// resource of the request; other refusals keep their code, and internal
+// failures are logged and told without their detail.
+func (s *Service) failed(locale string, w *Widget, err error) error {
+	e, ok := errs.As(err)
+	if !ok || e.Code == errs.Internal {
+		if s.Log != nil {
+			s.Log.Error("dashboard widget failed", "widget", w.Key, "err", err)
+		}
+		return errs.Wrap(err, errs.Internal, "dashboard.widget_failed")
+	}
+	title := w.Title.In(locale)
+	if title == "" {
+		title = w.Key
+	}
+	code := e.Code
+	if code == errs.NotFound {
+		code = errs.Conflict
+	}
+	out := errs.Wrap(err, code, "dashboard.widget_error", "widget", title, "reason", e.Msg)
+	out.Fields = e.Fields
+	return out
 }
 
 // publisher is the actor a run-as-publisher dashboard reads as.

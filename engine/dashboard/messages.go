@@ -52,6 +52,8 @@ func init() {
 		"dashboard.source_bucket":     {i18n.EN: "Source {source} groups by a field, not by a date bucket.", i18n.ZhCN: "数据源 {source} 按字段分组，不支持日期分桶。"},
 		"dashboard.process_module":    {i18n.EN: "Approval process \"{process}\" is not on module \"{module}\".", i18n.ZhCN: "审批流程“{process}”不属于模块“{module}”。"},
 		"dashboard.targets_op":        {i18n.EN: "Targets compare with count or sum, not \"{op}\".", i18n.ZhCN: "目标只能与 count 或 sum 比较，不能是“{op}”。"},
+		"dashboard.widget_not_found":  {i18n.EN: "Dashboard \"{key}\" has no widget \"{widget}\".", i18n.ZhCN: "仪表盘“{key}”没有组件“{widget}”。"},
+		"dashboard.widget_error":      {i18n.EN: "Widget \"{widget}\" cannot be computed: {reason}", i18n.ZhCN: "组件“{widget}”无法计算：{reason}"},
 		"dashboard.no_drill":          {i18n.EN: "This widget has no drill-down.", i18n.ZhCN: "此组件不支持下钻。"},
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/i18n"
 	"github.com/tessera-app/tessera/engine/meta"
@@ -67,6 +68,8 @@ type Service struct {
 	Store   *store.Store
 	Records *record.Service
 	Modules record.ModuleSource
+	// Dashboards computes widgets' data for widget exports (PrepareWidget).
+	Dashboards *dashboard.Service
 	// AsyncOver is the row count above which an export runs as a job
 	// (0: DefaultAsyncOver; negative: every export does).
 	AsyncOver int64
@@ -91,10 +94,16 @@ type Plan struct {
 	actor  record.Actor
 	cols   []column
 	loc    *time.Location
+	// title names the file and the sheet (default: the module's label);
+	// a widget's export is titled by the widget.
+	title meta.Label
+	// table holds the rows of a widget's data, computed up front (typed
+	// values, as column.value makes them); nil for a list.
+	table [][]any
 }
 
 // Async reports whether the export is large enough to run as a job.
-func (s *Service) Async(p *Plan) bool { return p.Total > s.asyncOver() }
+func (s *Service) Async(p *Plan) bool { return p.table == nil && p.Total > s.asyncOver() }
 
 func (s *Service) asyncOver() int64 {
 	if s.AsyncOver != 0 {
@@ -103,14 +112,23 @@ func (s *Service) asyncOver() int64 {
 	return DefaultAsyncOver
 }
 
-// Filename is the file's name: the module's label in the caller's locale.
+// Title is the file's title in the caller's locale: the module's label,
+// or the widget's title.
+func (p *Plan) Title() string {
+	if t := p.title.In(p.Locale); t != "" {
+		return t
+	}
+	return p.Module.Label.In(p.Locale)
+}
+
+// Filename is the file's name: its title (Title).
 func (p *Plan) Filename() string {
 	name := strings.Map(func(r rune) rune {
 		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 0x20 {
 			return '_'
 		}
 		return r
-	}, p.Module.Label.In(p.Locale))
+	}, p.Title())
 	if name == "" {
 		name = p.Module.Key
 	}
@@ -193,6 +211,19 @@ func (s *Service) Write(ctx context.Context, p *Plan, w io.Writer, progress func
 	}
 	if err := sh.header(labels); err != nil {
 		return err
+	}
+	if p.table != nil {
+		for _, row := range p.table {
+			if err := sh.row(row); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			if err := progress(int64(len(p.table))); err != nil {
+				return err
+			}
+		}
+		return sh.close(w)
 	}
 	size := s.PageSize
 	if size <= 0 {
@@ -288,7 +319,8 @@ type jobPayload struct {
 // asked with (the job runs in the caller's locale and time zone).
 type stored struct {
 	Request
-	Options Options `json:"options"`
+	Options Options    `json:"options"`
+	Title   meta.Label `json:"title,omitempty"`
 }
 
 // JobKind is the kind of export jobs.
@@ -299,7 +331,10 @@ const JobKind = "export.run"
 // first.
 func (s *Service) Start(ctx context.Context, p *Plan) (string, error) {
 	s.purge(ctx)
-	req, err := json.Marshal(stored{Request: p.Request, Options: p.Options})
+	if p.table != nil {
+		return "", errs.New(errs.Internal, "export.failed") // a widget's table is written at once
+	}
+	req, err := json.Marshal(stored{Request: p.Request, Options: p.Options, Title: p.title})
 	if err != nil {
 		return "", err
 	}
@@ -316,10 +351,19 @@ func (s *Service) Start(ctx context.Context, p *Plan) (string, error) {
 }
 
 // purge drops expired files, and the rows of exports expired long ago; a
-// failure is not the caller's problem (the next export tries again).
+// failure is not the caller's problem (the next export, or the periodic
+// Purge, tries again).
 func (s *Service) purge(ctx context.Context) {
-	now := s.Store.Now()
-	_, _ = s.Store.PurgeExports(ctx, now, now.Add(-keepExpired))
+	_, _ = s.Purge(ctx, s.Store.Now())
+}
+
+// Purge drops the files (chunks) of the exports whose links expired before
+// now — their rows stay, so the links answer 410 — and the rows of
+// exports finished or failed more than a week before now; it returns how
+// many rows went. The job runner calls it periodically (jobs.Runner.OnPurge,
+// wired in runtime/server), so expired files go even when nobody exports.
+func (s *Service) Purge(ctx context.Context, now time.Time) (int64, error) {
+	return s.Store.PurgeExports(ctx, now, now.Add(-keepExpired))
 }
 
 // Run is the export job's handler (an external one: it writes the file in
@@ -368,6 +412,7 @@ func (s *Service) run(ctx context.Context, job *store.Job) error {
 	if err != nil {
 		return s.refused(ctx, row.ID, err)
 	}
+	p.title = st.Title
 	if err := s.Store.StartExport(ctx, row.ID, p.Total); err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ const (
 
 func newXLSX(p *Plan) (*xlsxSheet, error) {
 	f := excelize.NewFile()
-	name := sheetName(p.Module.Label.In(p.Locale))
+	name := sheetName(p.Title())
 	if err := f.SetSheetName("Sheet1", name); err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (d *pdfSheet) row(vals []any) error {
 }
 
 func (d *pdfSheet) close(w io.Writer) error {
-	title := d.p.Module.Label.In(d.p.Locale)
+	title := d.p.Title()
 	doc, err := pdf.New(pdf.Options{Landscape: len(d.t.Columns) > 5, Header: func(doc *pdf.Doc) {
 		doc.SetFont(pdf.SizeTitle, true)
 		doc.Paragraph(title, "L")

@@ -90,6 +90,23 @@ type Runner struct {
 	running    sync.WaitGroup
 	wake       chan struct{}
 	lastPurge  time.Time
+	purgers    []purger
+}
+
+// purger is a periodic clean-up run with the runner's purge (OnPurge).
+type purger struct {
+	name string
+	fn   func(ctx context.Context, now time.Time) (int64, error)
+}
+
+// OnPurge adds fn to the runner's periodic purge (every PurgeEvery, on
+// every runner, whatever Retention says): it is called with the runner's
+// clock and returns how many things it removed (logged). A failure is
+// logged and tried again at the next purge. Register before Start.
+func (r *Runner) OnPurge(name string, fn func(ctx context.Context, now time.Time) (int64, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.purgers = append(r.purgers, purger{name: name, fn: fn})
 }
 
 // NewRunner returns a runner over s with no handlers; log nil means
@@ -575,28 +592,52 @@ func (r *Runner) release(ctx context.Context, j *Job) {
 	}
 }
 
-// maybePurge deletes old done and cancelled jobs every PurgeEvery.
+// maybePurge deletes old done and cancelled jobs, and runs the OnPurge
+// clean-ups, every PurgeEvery.
 func (r *Runner) maybePurge(ctx context.Context) {
-	keep := r.Retention
-	if keep == 0 {
-		keep = DefaultRetention
-	}
 	every := r.PurgeEvery
 	if every <= 0 {
 		every = DefaultPurgeEvery
 	}
-	if keep < 0 || (!r.lastPurge.IsZero() && time.Since(r.lastPurge) < every) {
+	if !r.lastPurge.IsZero() && time.Since(r.lastPurge) < every {
 		return
 	}
 	r.lastPurge = time.Now()
-	if _, err := r.Store.PurgeJobNodes(ctx, r.now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
-		r.log().Error("jobs: purge of old heartbeats failed", "err", err)
+	r.Purge(ctx)
+}
+
+// Purge runs the purge now: done and cancelled jobs older than Retention
+// and heartbeats of nodes silent for a day
+// go (unless it is negative), then each OnPurge clean-up runs. Failures
+// are logged. The loop calls it every PurgeEvery; tests and tools may
+// call it directly.
+func (r *Runner) Purge(ctx context.Context) {
+	keep := r.Retention
+	if keep == 0 {
+		keep = DefaultRetention
 	}
-	n, err := r.Store.PurgeJobs(ctx, r.now().Add(-keep))
-	switch {
-	case err != nil && ctx.Err() == nil:
-		r.log().Error("jobs: purge failed", "err", err)
-	case n > 0:
-		r.log().Info("jobs: purged old jobs", "count", n)
+	if keep >= 0 {
+		if _, err := r.Store.PurgeJobNodes(ctx, r.now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			r.log().Error("jobs: purge of old heartbeats failed", "err", err)
+		}
+		n, err := r.Store.PurgeJobs(ctx, r.now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.log().Error("jobs: purge failed", "err", err)
+		case n > 0:
+			r.log().Info("jobs: purged old jobs", "count", n)
+		}
+	}
+	r.mu.Lock()
+	ps := slices.Clone(r.purgers)
+	r.mu.Unlock()
+	for _, p := range ps {
+		n, err := p.fn(ctx, r.now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.log().Error("jobs: purge failed", "purge", p.name, "err", err)
+		case n > 0:
+			r.log().Info("jobs: purged", "purge", p.name, "count", n)
+		}
 	}
 }

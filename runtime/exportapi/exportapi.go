@@ -3,7 +3,10 @@
 // the ID of an export job when the list is over the service's threshold;
 // GET /api/exports/:id shows the job's progress and, once done, its
 // download link; GET /api/exports/:id/download?token=… serves the file to
-// its creator until the link expires (410 after).
+// its creator until the link expires (410 after). GET
+// /api/apps/:app/dashboards/:key/widgets/:widget/export?format=…&from=…
+// exports what a dashboard widget shows, with the dashboard filters'
+// values in the query string as GET …/dashboards/:key/data takes them.
 package exportapi
 
 import (
@@ -15,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/export"
 	"github.com/tessera-app/tessera/engine/i18n"
 	"github.com/tessera-app/tessera/engine/record"
@@ -29,6 +33,7 @@ func Bind(g *echo.Group, s *export.Service) {
 	g.POST("/apps/:app/modules/:module/exports", h.create)
 	g.GET("/exports/:id", h.status)
 	g.GET("/exports/:id/download", h.download)
+	g.GET("/apps/:app/dashboards/:key/widgets/:widget/export", h.widget)
 }
 
 func options(c echo.Context) export.Options {
@@ -49,6 +54,12 @@ func (h handler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.answer(c, p)
+}
+
+// answer writes the file of p, or starts its job when it is large.
+func (h handler) answer(c echo.Context, p *export.Plan) error {
+	ctx := c.Request().Context()
 	if h.exports.Async(p) {
 		id, err := h.exports.Start(ctx, p)
 		if err != nil {
@@ -63,6 +74,23 @@ func (h handler) create(c echo.Context) error {
 	// a failure now (the connection, the database) ends the body early,
 	// and the client sees a truncated file rather than a valid one.
 	return h.exports.Write(ctx, p, c.Response(), nil)
+}
+
+// widget answers a widget's data as a file; a record-list widget over the
+// threshold runs as an export job, as a list export does (202).
+func (h handler) widget(c echo.Context) error {
+	p := dashboard.Params{}
+	for k, v := range c.QueryParams() {
+		if len(v) > 0 && k != "format" {
+			p[k] = v[0]
+		}
+	}
+	ctx := c.Request().Context()
+	plan, err := h.exports.PrepareWidget(ctx, httpx.User(c), c.Param("app"), c.Param("key"), c.Param("widget"), c.QueryParam("format"), p, options(c))
+	if err != nil {
+		return err
+	}
+	return h.answer(c, plan)
 }
 
 // attach sets the headers of a file download.

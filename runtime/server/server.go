@@ -144,13 +144,16 @@ func NewServices(s *store.Store) *Services {
 			svc.Metrics.LoginRefused(refusal(a.Err))
 		}
 	}
-	svc.Exports = &export.Service{Store: s, Records: svc.Records, Modules: svc.Meta,
+	svc.Exports = &export.Service{Store: s, Records: svc.Records, Modules: svc.Meta, Dashboards: svc.Dashboards,
 		Enqueue: func(ctx context.Context, tx *store.Tx, kind string, payload []byte) error {
 			return jobs.Enqueue(ctx, tx, jobs.Job{Kind: kind, Payload: payload})
 		}}
 	// An export job writes its file in short transactions of its own (its
 	// progress shows as it goes), so it must not hold the job's one.
 	svc.Jobs.HandleExternal(export.JobKind, svc.Exports.Run)
+	// Expired export files go with the runner's periodic purge (their rows
+	// stay a week, so the links answer 410), even when nobody exports.
+	svc.Jobs.OnPurge("exports", svc.Exports.Purge)
 	svc.Imports = &importer.Service{Store: s, Records: svc.Records, Modules: svc.Meta,
 		Enqueue: func(ctx context.Context, tx *store.Tx, kind string, payload []byte) error {
 			return jobs.Enqueue(ctx, tx, jobs.Job{Kind: kind, Payload: payload})
