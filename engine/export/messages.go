@@ -14,7 +14,7 @@ func init() {
 		"export.failed":                 {i18n.EN: "The export failed; try again, or ask an administrator to look at the server's log.", i18n.ZhCN: "导出失败，请重试，或请管理员查看服务器日志。"},
 		"export.total":                  {i18n.EN: "Total", i18n.ZhCN: "合计"},
 		"export.empty":                  {i18n.EN: "(empty)", i18n.ZhCN: "（空）"},
-		"export.measure.count":          {i18n.EN: "Count", i18n.ZhCN: "数量"},
+		"export.measure.count":          {i18n.EN: "Count", i18n.ZhCN: "计数"},
 		"export.measure.count_distinct": {i18n.EN: "Distinct {field}", i18n.ZhCN: "{field}（去重计数）"},
 		"export.measure.sum":            {i18n.EN: "Sum of {field}", i18n.ZhCN: "{field}（合计）"},
 		"export.measure.avg":            {i18n.EN: "Average {field}", i18n.ZhCN: "{field}（平均值）"},

@@ -115,6 +115,7 @@ func (e *Env) RunJobs(t testing.TB) int {
 // Response is a finished exchange with its body read and decoded.
 type Response struct {
 	Status int
+	Header http.Header
 	Body   []byte
 	Doc    any
 }
@@ -163,7 +164,7 @@ func (e *Env) Try(who, method, path string, body any, hdr ...string) (*Response,
 		return nil, err
 	}
 	defer res.Body.Close()
-	out := &Response{Status: res.StatusCode}
+	out := &Response{Status: res.StatusCode, Header: res.Header}
 	if out.Body, err = io.ReadAll(res.Body); err != nil {
 		return nil, err
 	}
