@@ -53,6 +53,34 @@ func (d *doc) addExports() {
 			}, 401, 404, 409),
 		},
 	}
+	d.paths["/api/apps/{app}/dashboards/{key}/widgets/{widget}/export"] = obj{
+		"parameters": []any{paramRef("App"), paramRef("DashboardKey"),
+			obj{"name": "widget", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "The widget's key."}},
+		"get": obj{
+			"tags": tag, "operationId": "exports.widget", "summary": "Export a dashboard widget's data as xlsx or csv",
+			"description": "What the widget shows you, computed as GET …/dashboards/{key}/data computes it (the same queries, as you " +
+				"or the publisher, with the dashboard filters' values from this query string: from, to, owner, department, and " +
+				"each select filter's key). Aggregate widgets: the query's columns and rows, headers in your language (measures " +
+				"by options.labels or \"Sum of <field label>\"), dimension values by their labels, cells typed (counts as " +
+				"integers, sums of currency fields with #,##0.00, day buckets as dates). Pivot widgets: rows × columns with a " +
+				"total column and row (flat rows past 200 distinct column values). Record-list widgets: as a list export of " +
+				"the widget's filter and the dashboard's, options.sort and the visible options.fields (202 with a job when " +
+				"large). A widget that cannot be computed answers why: 409 when its module or a field is gone, else the " +
+				"query's status.",
+			"parameters": []any{
+				obj{"name": "format", "in": "query", "required": true, "schema": obj{"type": "string", "enum": []any{"xlsx", "csv"}}},
+				obj{"name": "from", "in": "query", "schema": obj{"type": "string", "format": "date"}, "description": "Date range start (YYYY-MM-DD)."},
+				obj{"name": "to", "in": "query", "schema": obj{"type": "string", "format": "date"}, "description": "Date range end, excluded."},
+				obj{"name": "owner", "in": "query", "schema": obj{"type": "string"}, "description": "A user id or \"me\"."},
+				obj{"name": "department", "in": "query", "schema": obj{"type": "string"}, "description": "A department key (its sub-departments included)."},
+			},
+			"responses": responses(obj{
+				"200": file("The file, named after the widget's title."),
+				"202": ok("A large record-list widget's export runs as a job.", obj{"type": "object", "required": []any{"id"}, "properties": obj{
+					"id": obj{"type": "string", "format": "uuid"}, "status": obj{"type": "string"}, "total": obj{"type": "integer"}}}),
+			}, 400, 401, 403, 404, 409),
+		},
+	}
 	d.schemas["ExportRequest"] = obj{"type": "object", "required": []any{"format"}, "additionalProperties": false, "properties": obj{
 		"format": obj{"type": "string", "enum": []any{"xlsx", "csv", "pdf"}},
 		"filter": obj{"type": "string", "description": "A list filter (expression)."},
