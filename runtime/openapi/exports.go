@@ -61,7 +61,7 @@ func (d *doc) addExports() {
 			"description": "What the widget shows you, computed as GET …/dashboards/{key}/data computes it (the same queries, as you " +
 				"or the publisher, with the dashboard filters' values from this query string: from, to, owner, department, and " +
 				"each select filter's key). Aggregate widgets: the query's columns and rows, headers in your language (measures " +
-				"by options.labels or \"Sum of <field label>\"), dimension values by their labels, cells typed (counts as " +
+				"by options.labels, else as \"Sum of Amount\"), dimension values by their labels, cells typed (counts as " +
 				"integers, sums of currency fields with #,##0.00, day buckets as dates). Pivot widgets: rows × columns with a " +
 				"total column and row (flat rows past 200 distinct column values). Record-list widgets: as a list export of " +
 				"the widget's filter and the dashboard's, options.sort and the visible options.fields (202 with a job when " +

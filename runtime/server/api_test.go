@@ -1878,7 +1878,7 @@ func TestOpenAPI(t *testing.T) {
 		for _, route := range apiRoutes(t, e) {
 			method, path, _ := strings.Cut(route, " ")
 			path = strings.NewReplacer("crm", "{app}", "deal", "{module}", noSuchID, "{id}", ":key", "{key}", ":token", "{token}",
-				":instance", "{instance}", ":task", "{task}", ":action", "{action}", ":template", "{template}").Replace(path)
+				":instance", "{instance}", ":task", "{task}", ":action", "{action}", ":template", "{template}", ":widget", "{widget}").Replace(path)
 			m := strings.ToLower(method)
 			if op(paths, path, m) == nil && op(paths, concrete.Replace(path), m) == nil {
 				t.Errorf("%s %s is not in the OpenAPI document", method, path)
