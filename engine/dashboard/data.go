@@ -221,7 +221,7 @@ func (s *Service) failed(locale string, w *Widget, err error) error {
 	if code == errs.NotFound {
 		code = errs.Conflict
 	}
-	out := errs.Wrap(err, code, "dashboard.widget_error", "widget", title, "reason", e.Msg)
+	out := errs.Wrap(err, code, "dashboard.widget_error", "widget", title, "reason", errs.Detail(err))
 	out.Fields = e.Fields
 	return out
 }
