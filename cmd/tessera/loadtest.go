@@ -344,6 +344,15 @@ func runLoad(ctx context.Context, cfg loadConfig, base string, stdout io.Writer)
 		return fmt.Errorf("loadtest: signing in as %s: %v", cfg.email, err)
 	}
 	admin.token = login.Token
+	// The administrator's session ends with the run (after the clean-up,
+	// deferred below it).
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := admin.do(ctx, "POST", "/api/auth/logout", nil, 204, nil); err != nil {
+			fmt.Fprintf(stdout, "signing out: %v\n", err)
+		}
+	}()
 	// The run's name: the time and two random characters, so that two
 	// runs never share an app, a role or user emails.
 	var r [2]byte

@@ -176,6 +176,9 @@ func TestLoadtestFlags(t *testing.T) {
 			t.Errorf("loadtest %v: %v, want %q", c.args, err, c.want)
 		}
 	}
+	if out, _ := run(t, "help"); !strings.Contains(out, "tessera loadtest [--url http://127.0.0.1:8080] [--users 20] [--duration 1m]") {
+		t.Errorf("help does not show loadtest:\n%s", out)
+	}
 	// A local server that is not there: a clear error, after the checks.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
@@ -258,6 +261,24 @@ func TestLoadtestE2E(t *testing.T) {
 			}
 			for _, a := range c.Do(t, "admin", "GET", "/api/apps", nil).Want(t, 200).List("apps") {
 				t.Errorf("an app is left: %v", a)
+			}
+			// Its users are disabled, and its administrator session ended.
+			users := c.Do(t, "admin", "GET", "/api/users?limit=200", nil).Want(t, 200)
+			var lt, active int
+			for _, u := range users.List("users") {
+				u := u.(map[string]any)
+				if strings.HasPrefix(u["email"].(string), "loadtest_") {
+					lt++
+					if u["disabled"] != true {
+						active++
+					}
+				}
+			}
+			if lt != 10 || active != 0 {
+				t.Errorf("%d load test users, %d not disabled: %s", lt, active, users.Body)
+			}
+			if !strings.Contains(p.out.String(), "path=/api/auth/logout status=204") {
+				t.Errorf("the administrator's session was not ended")
 			}
 
 			// At most 40 requests: the run ends long before its 60 s.
