@@ -101,7 +101,7 @@ func createCustomer(t *testing.T, e *apitest.Env, key string) {
 }
 
 // upload posts file as the multipart part "file" (and extra parts).
-func upload(t *testing.T, e *apitest.Env, who, module, filename string, file []byte, extra map[string]string, hdr ...string) *apitest.Response {
+func upload(t testing.TB, e *apitest.Env, who, module, filename string, file []byte, extra map[string]string, hdr ...string) *apitest.Response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -119,7 +119,7 @@ func upload(t *testing.T, e *apitest.Env, who, module, filename string, file []b
 	return send(t, e, who, "/api/apps/crm/modules/"+module+"/imports", mw.FormDataContentType(), &body, hdr...)
 }
 
-func send(t *testing.T, e *apitest.Env, who, path, contentType string, body io.Reader, hdr ...string) *apitest.Response {
+func send(t testing.TB, e *apitest.Env, who, path, contentType string, body io.Reader, hdr ...string) *apitest.Response {
 	t.Helper()
 	req, err := http.NewRequest("POST", e.URL+path, body)
 	if err != nil {
