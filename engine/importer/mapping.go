@@ -235,6 +235,9 @@ func (c column) convert(cell string, loc *time.Location, d1904 bool) (any, *i18n
 		if !ok {
 			return bad("import.bad_number")
 		}
+		if c.col.Kind == meta.ColDecimal {
+			n = floatNoise(n, c.col.Scale)
+		}
 		return json.Number(n), nil
 	case meta.ColBool:
 		switch strings.ToLower(s) {
@@ -321,6 +324,27 @@ func parseNumber(s string) (string, bool) {
 		return s, true
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64), true
+}
+
+// floatNoise rounds n to scale decimals when what lies beyond them is
+// only binary floating-point noise (a spreadsheet's 0.30000000000000004
+// for 0.3), so that a decimal field takes it; a number with real digits
+// past the scale is left for validation to refuse.
+func floatNoise(n string, scale int) string {
+	i := strings.IndexByte(n, '.')
+	if i < 0 || len(n)-i-1 <= scale || strings.ContainsAny(n, "eE") {
+		return n
+	}
+	f, err := strconv.ParseFloat(n, 64)
+	if err != nil {
+		return n
+	}
+	p := math.Pow10(scale)
+	r := math.Round(f*p) / p
+	if math.Abs(r-f) > 1e-9*math.Max(1, math.Abs(f)) {
+		return n
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // dateLayouts are the ways a date or a time is accepted in a cell.
