@@ -33,6 +33,12 @@ var workbookParts = map[string]string{
 // adds an entry with a made-up header (a zip bomb's).
 func rawXLSX(t *testing.T, sheet func(w io.Writer), raw ...func(zw *zip.Writer)) []byte {
 	t.Helper()
+	return rawXLSXTail(t, sheet, "", raw...)
+}
+
+// rawXLSXTail is rawXLSX with tail after the sheet's data (merged cells).
+func rawXLSXTail(t *testing.T, sheet func(w io.Writer), tail string, raw ...func(zw *zip.Writer)) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for name, body := range workbookParts {
@@ -43,7 +49,7 @@ func rawXLSX(t *testing.T, sheet func(w io.Writer), raw ...func(zw *zip.Writer))
 		w, _ := zw.Create("xl/worksheets/sheet1.xml")
 		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
 		sheet(w)
-		io.WriteString(w, `</sheetData></worksheet>`)
+		io.WriteString(w, `</sheetData>`+tail+`</worksheet>`)
 	}
 	for _, fn := range raw {
 		fn(zw)
