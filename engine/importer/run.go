@@ -3,10 +3,13 @@ package importer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/i18n"
+	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/store"
 )
@@ -41,7 +44,13 @@ func (s *Service) actor(ctx context.Context, userID string) (record.Actor, error
 }
 
 // DryRun writes every row of import id as its uploader u would with req,
-// in one transaction it then rolls back, and reports what would happen.
+// and reports what would happen. It writes BatchSize rows to a
+// transaction and rolls each back, so it never holds the database (on
+// SQLite its one writer) for longer than a batch. What a row would meet
+// of the rows of earlier batches — their values of unique fields — is
+// carried over: a key seen before counts as an update (an insert with a
+// key: skipped), another unique value seen before is the duplicate the
+// run would refuse.
 func (s *Service) DryRun(ctx context.Context, u *access.User, id string, req Request, o Options) (*DryRun, error) {
 	row, err := s.own(ctx, u, id)
 	if err != nil {
@@ -53,28 +62,74 @@ func (s *Service) DryRun(ctx context.Context, u *access.User, id string, req Req
 	}
 	defer b.close()
 	out := &DryRun{Errors: []RowError{}}
-	err = s.Records.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		err := se.each(b, 0, func(dr dataRow) error {
-			o, bad, err := se.write(ctx, tx, dr)
-			if err != nil {
-				return err
+	seen := map[string]map[string]string{} // unique field → values written by earlier batches → the row's cells
+	batch := make([]dataRow, 0, s.batchSize())
+	report := func(dr dataRow, o outcome, bad []cellError) {
+		out.Rows++
+		se.counts.add(o)
+		for _, ce := range bad {
+			out.ErrorsTotal++
+			if len(out.Errors) < s.maxErrors() {
+				out.Errors = append(out.Errors, RowError{Row: dr.n, Column: ce.Column, Field: ce.Field, Message: i18n.T(se.opts.Locale, ce.Msg)})
 			}
-			out.Rows++
-			se.counts.add(o)
-			for _, ce := range bad {
-				out.ErrorsTotal++
-				if len(out.Errors) < s.maxErrors() {
-					out.Errors = append(out.Errors, RowError{Row: dr.n, Column: ce.Column, Field: ce.Field, Message: i18n.T(se.opts.Locale, ce.Msg)})
+		}
+	}
+	flush := func() error {
+		written := map[string]map[string]string{}
+		err := s.Records.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+			for _, dr := range batch {
+				uniq := se.uniqueValues(dr)
+				fp := se.fingerprint(dr)
+				o, bad, done := se.earlier(uniq, seen, fp)
+				if !done {
+					var err error
+					asUpdate := o == updated
+					if o, bad, err = se.write(ctx, tx, dr); err != nil {
+						return err
+					}
+					if asUpdate && o != failed {
+						// The record the key names was written by an
+						// earlier batch, with other values than these.
+						o = updated
+					}
 				}
+				if o == created || o == updated {
+					for f, v := range uniq {
+						if written[f] == nil {
+							written[f] = map[string]string{}
+						}
+						written[f][v] = fp
+					}
+				}
+				report(dr, o, bad)
 			}
-			return nil
+			return errRollback
 		})
-		if err != nil {
+		if err != errRollback {
 			return err
 		}
-		return errRollback
+		for f, vs := range written {
+			if seen[f] == nil {
+				seen[f] = map[string]string{}
+			}
+			for v, fp := range vs {
+				seen[f][v] = fp
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err = se.each(b, 0, func(dr dataRow) error {
+		batch = append(batch, dr)
+		if len(batch) >= s.batchSize() {
+			return flush()
+		}
+		return nil
 	})
-	if err != errRollback {
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
 		return nil, err
 	}
 	out.Counts = se.counts
@@ -83,6 +138,68 @@ func (s *Service) DryRun(ctx context.Context, u *access.User, id string, req Req
 		out.Created, out.Updated, out.Skipped = 0, 0, 0
 	}
 	return out, nil
+}
+
+// uniqueValues are the row's values of the unique fields the mapping
+// fills (as compared: converted, then as text).
+func (se *session) uniqueValues(dr dataRow) map[string]string {
+	var out map[string]string
+	for _, c := range se.cols {
+		if !c.field.Unique || c.col.Kind == meta.ColRef || blank([]string{dr.cells[c.index]}) {
+			continue
+		}
+		v, msg := c.convert(dr.cells[c.index], se.loc, se.d1904)
+		if msg != nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[c.field.Key] = fmt.Sprint(sqlValue(v))
+	}
+	return out
+}
+
+// fingerprint is the row's mapped cells, as a dry run compares rows.
+func (se *session) fingerprint(dr dataRow) string {
+	var b strings.Builder
+	for _, c := range se.cols {
+		b.WriteString(strings.TrimSpace(dr.cells[c.index]))
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// earlier is what a dry run's row meets of the rows of earlier batches:
+// its key written before (insert: skipped, done; upsert: the same cells
+// again change nothing — skipped, done — other cells are written as they
+// are but counted as an update), or another unique value written before
+// (failed as a duplicate, done).
+func (se *session) earlier(uniq map[string]string, seen map[string]map[string]string, fp string) (outcome, []cellError, bool) {
+	o := created
+	var bad []cellError
+	for _, c := range se.cols {
+		v, ok := uniq[c.field.Key]
+		if !ok {
+			continue
+		}
+		before, ok := seen[c.field.Key][v]
+		if !ok {
+			continue
+		}
+		if se.key != nil && c.field.Key == se.key.field.Key {
+			if se.req.Mode == ModeInsert || before == fp {
+				return skipped, nil, true
+			}
+			o = updated
+			continue
+		}
+		bad = append(bad, cellError{Column: c.name, Field: c.field.Key, Msg: i18n.M("store.duplicate_value", "field", c.field.Key)})
+	}
+	if len(bad) > 0 {
+		return failed, bad, true
+	}
+	return o, nil, false
 }
 
 // Start checks req and queues import id's run as a job; an import runs

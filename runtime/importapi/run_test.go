@@ -86,7 +86,18 @@ func TestImportUpsertTwiceAndProgress(t *testing.T) {
 		runFile := func(file []byte, n float64) map[string]any {
 			up := upload(t, e, "rep", "customer", "u.xlsx", file, nil).Want(t, 201)
 			id, total := up.Str("id"), up.Num("rows")
+			// The dry run (batch by batch too, each rolled back) predicts
+			// the run's counts, the rows of earlier batches included.
+			dry := e.Do(t, "rep", "POST", "/api/imports/"+id+"/dry-run", body).Want(t, 200)
 			e.Do(t, "rep", "POST", "/api/imports/"+id+"/run", body).Want(t, 202)
+			defer func() {
+				st := e.Do(t, "rep", "GET", "/api/imports/"+id, nil).Want(t, 200)
+				for _, k := range []string{"created", "updated", "skipped", "failed"} {
+					if dry.Num(k) != st.Num("counts."+k) {
+						t.Errorf("dry run %s = %v, the run's %v", k, dry.Num(k), st.Num("counts."+k))
+					}
+				}
+			}()
 			// The job runs batch by batch: two rows, then the progress.
 			st := e.Do(t, "rep", "GET", "/api/imports/"+id, nil).Want(t, 200)
 			if st.Str("status") != "pending" || total != n || st.Num("progress.total") != total || st.Num("progress.done") != 0 {
@@ -136,6 +147,19 @@ func TestImportUpsertTwiceAndProgress(t *testing.T) {
 		_ = s.R.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE module = 'customer'`).Scan(&audits3)
 		if audits3 != audits2 {
 			t.Errorf("the no-op upsert wrote %d history entries", audits3-audits2)
+		}
+		// A duplicate of a unique value two batches apart: the dry run
+		// finds it as the run does.
+		id0 := upload(t, e, "rep", "customer", "d.csv", []byte("编号,名称\nD1,a\nD2,b\nD3,c\nD1,d\n"), nil).Want(t, 201).Str("id")
+		m0 := map[string]any{"mapping": map[string]any{"编号": "code", "名称": "name"}}
+		d0 := e.Do(t, "rep", "POST", "/api/imports/"+id0+"/dry-run", m0).Want(t, 200)
+		if d0.Num("created") != 3 || d0.Num("failed") != 1 || d0.Num("errors.0.row") != 5 || d0.Str("errors.0.column") != "编号" {
+			t.Errorf("dry run of a duplicate: %s", d0.Body)
+		}
+		e.Do(t, "rep", "POST", "/api/imports/"+id0+"/run", m0).Want(t, 202)
+		e.RunJobs(t)
+		if st := e.Do(t, "rep", "GET", "/api/imports/"+id0, nil).Want(t, 200); st.Num("counts.created") != 3 || st.Num("counts.failed") != 1 {
+			t.Errorf("run of a duplicate: %s", st.Body)
 		}
 		// insert with a key skips the existing rows, creates the new one.
 		id := upload(t, e, "rep", "customer", "i.csv", []byte("编号,名称\nU1,x\nU9,新\n"), nil).Want(t, 201).Str("id")

@@ -37,7 +37,7 @@ func (d *doc) addImports() {
 		"parameters": []any{paramRef("ImportId")},
 		"post": obj{
 			"tags": tag, "operationId": "imports.dryRun", "summary": "What a run would do",
-			"description": "Writes every row through the record write path (validation, rules, permissions) as you, in a " +
+			"description": "Writes every row through the record write path (validation, rules, permissions) as you, 500 to a " +
 				"transaction that is then rolled back: the counts the run would end with and every error with its row " +
 				"(as numbered in the sheet), column, field and message in your language (at most 1000; errors_total counts " +
 				"them all). With on_error abort and any failed row, aborted is true and nothing would be written.",
