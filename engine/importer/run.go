@@ -280,6 +280,10 @@ func (s *Service) run(ctx context.Context, job *store.Job) error {
 	if err != nil {
 		return err
 	}
+	if a.User.Disabled {
+		// Someone who may no longer sign in writes nothing more.
+		return s.refused(ctx, row.ID, errs.New(errs.Forbidden, "import.uploader_disabled"))
+	}
 	se, b, err := s.open(ctx, a, row, st.Request, st.Options)
 	if err != nil {
 		return s.refused(ctx, row.ID, err)

@@ -311,5 +311,18 @@ func TestImportJobResumesAndIsRefusedLater(t *testing.T) {
 		if recs := records(t, e, "customer"); len(recs) != 7 {
 			t.Errorf("the refused run wrote: %d records", len(recs))
 		}
+		// The uploader disabled before the job runs: nothing is written.
+		id = upload(t, e, "rep", "customer", "r.csv", []byte("名称\n乙\n"), nil).Want(t, 201).Str("id")
+		e.Do(t, "rep", "POST", "/api/imports/"+id+"/run", map[string]any{"mapping": map[string]any{"名称": "name"}}).Want(t, 202)
+		e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs["rep"], map[string]any{"disabled": true}).Want(t, 200)
+		e.RunJobs(t)
+		var status, msg string
+		if err := s.R.QueryRowContext(context.Background(), store.Rebind(s.D, `SELECT status, error FROM imports WHERE id = ?`), id).Scan(&status, &msg); err != nil ||
+			status != "failed" || !strings.Contains(msg, "import.uploader_disabled") {
+			t.Errorf("disabled uploader's import: %s %s (%v)", status, msg, err)
+		}
+		if recs := records(t, e, "customer"); len(recs) != 7 {
+			t.Errorf("the disabled uploader's run wrote: %d records", len(recs))
+		}
 	})
 }
