@@ -89,9 +89,13 @@ func (s *Store) DeleteApp(ctx context.Context, a *meta.App) error {
 		if err := s.deleteModuleRows(ctx, tx, `IN (SELECT id FROM modules WHERE app_id = ?)`, a.ID); err != nil {
 			return err
 		}
-		// The app's rules and pipelines (their logs and history stay),
-		// spelled out for SQLite as above.
-		for _, q := range []string{`DELETE FROM rules WHERE app_id = ?`, `DELETE FROM flows WHERE app_id = ?`} {
+		// The app's rules, pipelines, approval processes, dashboards and
+		// print templates (logs, history and approval instances stay),
+		// spelled out for SQLite as above: every table whose app_id
+		// references apps.
+		for _, q := range []string{`DELETE FROM rules WHERE app_id = ?`, `DELETE FROM flows WHERE app_id = ?`,
+			`DELETE FROM approval_processes WHERE app_id = ?`, `DELETE FROM dashboards WHERE app_id = ?`,
+			`DELETE FROM print_templates WHERE app_id = ?`} {
 			if _, err := tx.ExecContext(ctx, s.q(q), a.ID); err != nil {
 				return err
 			}

@@ -314,6 +314,16 @@ func TestDeleteApp(t *testing.T) {
 		e.crm(t)
 		acc := e.create(t, "crm", "account", map[string]any{"name": "Acme"}).str("id")
 		e.create(t, "crm", "deal", map[string]any{"name": "d1", "account": acc})
+		// What else an app holds goes with it (on SQLite the schema
+		// transaction runs with foreign keys off, so each is deleted by hand).
+		e.do(t, "admin", "POST", appPath("crm")+"/dashboards", map[string]any{"key": "d", "label": map[string]string{"en": "D"},
+			"widgets": []any{map[string]any{"key": "n", "type": "kpi", "x": 0, "y": 0, "w": 3, "h": 2,
+				"query": map[string]any{"module": "deal", "measures": []any{map[string]any{"op": "count"}}}}}}).want(t, 201)
+		e.do(t, "admin", "POST", appPath("crm")+"/print-templates", map[string]any{"key": "p", "module": "deal", "label": map[string]string{"en": "P"},
+			"layout": map[string]any{"title": "Deal", "blocks": []any{map[string]any{"type": "fields", "fields": []string{"name"}}}}}).want(t, 201)
+		e.do(t, "admin", "POST", appPath("crm")+"/approvals", map[string]any{"key": "a", "label": map[string]string{"en": "A"}, "module": "deal",
+			"steps": []any{map[string]any{"key": "one", "label": map[string]string{"en": "One"}, "mode": "any",
+				"approvers": map[string]any{"type": "users", "users": []string{e.ids["admin"]}}}}}).want(t, 201)
 		for _, tbl := range []string{"t_crm__account", "t_crm__deal"} {
 			if !e.tableExists(t, tbl) {
 				t.Fatalf("%s missing before delete", tbl)
@@ -333,11 +343,18 @@ func TestDeleteApp(t *testing.T) {
 			{name: "delete again", method: "DELETE", url: appPath("crm"), as: "admin", status: 404},
 			{name: "list is empty", method: "GET", url: "/api/apps", as: "admin", status: 200, json: map[string]any{"apps.#": 0}},
 		})
+		for _, tbl := range []string{"dashboards", "print_templates", "approval_processes"} {
+			var n int
+			if err := e.s.R.QueryRow(`SELECT count(*) FROM ` + tbl).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s: %d rows left (%v)", tbl, n, err)
+			}
+		}
 		// The key and the table names can be used again.
 		e.crm(t)
 		if n := e.count(t, "crm", "deal"); n != 0 {
 			t.Errorf("recreated deal has %d records", n)
 		}
+		e.do(t, "admin", "GET", appPath("crm")+"/dashboards/d", nil).want(t, 404)
 	})
 }
 
