@@ -606,10 +606,9 @@ func (r *Runner) maybePurge(ctx context.Context) {
 	r.Purge(ctx)
 }
 
-// Purge runs the purge now: done and cancelled jobs older than Retention
-// and heartbeats of nodes silent for a day
-// go (unless it is negative), then each OnPurge clean-up runs. Failures
-// are logged. The loop calls it every PurgeEvery; tests and tools may
+// Purge runs the purge now: unless Retention is negative, done and
+// cancelled jobs older than it go, and the heartbeats of nodes silent for
+// a day; then each OnPurge clean-up runs. Failures are logged. The loop calls it every PurgeEvery; tests and tools may
 // call it directly.
 func (r *Runner) Purge(ctx context.Context) {
 	keep := r.Retention
