@@ -40,12 +40,14 @@ type Store struct {
 	// starts at once instead of at the runner's next poll. It must not
 	// block.
 	JobsCommitted func()
+
+	url string // the PostgreSQL URL ("" on SQLite), for Listen
 }
 
 // Open connects to PostgreSQL when url is set (postgres://…), otherwise to
 // the SQLite file tessera.db inside dataDir (created if missing).
 func Open(ctx context.Context, dataDir, url string) (*Store, error) {
-	s := &Store{Now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{Now: func() time.Time { return time.Now().UTC() }, url: url}
 	var err error
 	if url != "" {
 		if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
