@@ -181,6 +181,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	svc := server.NewServices(s)
 	svc.Jobs.Log = log
 	svc.Rules.Log = log
+	svc.Cluster.Log = log
 	if err := configureJobs(ctx, svc.Jobs, s, log); err != nil {
 		return err
 	}
@@ -199,6 +200,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Sign in: POST %s/api/auth/login {\"email\",\"password\"}; API document: %s/api/openapi.json\n", url, url)
 
+	// Other nodes' changes to cached metadata, permissions and sessions
+	// drop this node's copies (engine/cluster), from the first request on.
+	svc.Cluster.Start(ctx)
+	defer svc.Cluster.Stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.DebugAddr != "" {

@@ -304,7 +304,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 // token is not a session: it stays valid until it is revoked by id.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	defer s.sessions.invalidate()
-	return s.Repo.RevokeSessionByHash(ctx, HashToken(token), KindSession, s.Now())
+	if err := s.Repo.RevokeSessionByHash(ctx, HashToken(token), KindSession, s.Now()); err != nil {
+		return err
+	}
+	s.tellOthers(ctx, CacheSessions)
+	return nil
 }
 
 // newToken makes a random 256-bit token, after prefix, and the session

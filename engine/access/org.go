@@ -25,11 +25,13 @@ import (
 // Principal and ManagerOf sit on the request path, so they read the
 // department tree and the roles from an in-memory cache (orgCache) and ask
 // the database only for the user's memberships. Every department or role
-// change made through this Service drops the cache at once. Several
-// processes over one PostgreSQL do not tell each other: a process sees
-// another's changes to the tree and to role permissions only when its copy
-// expires (OrgCacheTTL, a minute by default), except that a membership
-// naming a department or role it has not loaded yet reloads it at once.
+// change made through this Service drops the cache at once and bumps the
+// org row of cache_versions, so other processes over the same database
+// drop theirs too (engine/cluster: within milliseconds through NOTIFY on
+// PostgreSQL, within its poll otherwise). Changes made behind the
+// service's back are seen when the copy expires (OrgCacheTTL, a minute by
+// default), except that a membership naming a department or role a
+// process has not loaded yet reloads it at once.
 // Memberships themselves (who is in which department, who has which role)
 // are never cached, so they take effect on the next request everywhere.
 
@@ -128,6 +130,9 @@ const (
 func (s *Service) changedOrg(ctx context.Context, err error, c OrgChange) {
 	s.org.invalidate()
 	s.sessions.invalidate() // a user's flags, locale or password may have changed
+	if err == nil {
+		s.tellOthers(ctx, CacheOrg)
+	}
 	if err == nil && s.OnOrgChange != nil {
 		s.OnOrgChange(ctx, c)
 	}

@@ -11,9 +11,10 @@ import (
 // on the cached copy. Every revocation and every change to a user, role or
 // department made through this Service drops the whole cache at once, so
 // on this process a sign-out or a disabled user takes effect on the next
-// request. Another process over the same PostgreSQL (or a CLI command on
-// the same database) is seen when the copy expires: the TTL is short for
-// that reason.
+// request; those changes also bump cache_versions (sessions, org), so
+// other processes over the same database drop their copies as well
+// (engine/cluster). A change behind the service's back is seen when the
+// copy expires: the TTL is short for that reason.
 
 // DefaultSessionCacheTTL is how long a process trusts a session it read.
 const DefaultSessionCacheTTL = 2 * time.Second

@@ -246,6 +246,9 @@ func (s *Service) RevokeToken(ctx context.Context, u *User, id string) error {
 	if errs.Is(err, errs.NotFound) {
 		return errs.New(errs.NotFound, "access.token_not_found")
 	}
+	if err == nil {
+		s.tellOthers(ctx, CacheSessions)
+	}
 	return err
 }
 
@@ -260,6 +263,9 @@ func (s *Service) RevokeSession(ctx context.Context, u *User, id string) error {
 	err := s.Repo.RevokeSession(ctx, u.ID, KindSession, id, s.Now())
 	if errs.Is(err, errs.NotFound) {
 		return errs.New(errs.NotFound, "access.session_not_found")
+	}
+	if err == nil {
+		s.tellOthers(ctx, CacheSessions)
 	}
 	return err
 }

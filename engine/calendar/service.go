@@ -11,8 +11,10 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 )
 
-// CacheTTL is how long a process trusts a cached calendar: a calendar
-// another process saved takes effect here within this time.
+// CacheTTL is how long a process trusts a cached calendar. Saving one
+// bumps cache_versions, so other processes drop their copies at once
+// (engine/cluster); the TTL only bounds changes made behind the service's
+// back.
 var CacheTTL = 5 * time.Second
 
 // Service stores calendars and serves them compiled, cached per process.
@@ -22,6 +24,7 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	gen   uint64 // invalidations: a calendar read before one is not cached
 }
 
 type cached struct {
@@ -37,6 +40,7 @@ func NewService(s *store.Store) *Service { return &Service{Store: s, cache: map[
 func (s *Service) Get(ctx context.Context, key string) (*Calendar, error) {
 	s.mu.Lock()
 	c, ok := s.cache[key]
+	gen := s.gen
 	s.mu.Unlock()
 	if ok && time.Since(c.at) < CacheTTL {
 		return c.cal, nil
@@ -46,7 +50,9 @@ func (s *Service) Get(ctx context.Context, key string) (*Calendar, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.cache[key] = cached{cal: cal, at: time.Now()}
+	if s.gen == gen {
+		s.cache[key] = cached{cal: cal, at: time.Now()}
+	}
 	s.mu.Unlock()
 	return cal, nil
 }
@@ -96,8 +102,18 @@ func (s *Service) Put(ctx context.Context, by, key string, c *Calendar) (*Calend
 	}
 	s.mu.Lock()
 	delete(s.cache, key)
+	s.gen++
 	s.mu.Unlock()
 	return s.Get(ctx, key)
+}
+
+// Invalidate drops every cached calendar (another process saved one;
+// engine/cluster calls it).
+func (s *Service) Invalidate() {
+	s.mu.Lock()
+	s.cache = map[string]cached{}
+	s.gen++
+	s.mu.Unlock()
 }
 
 // Default returns the default calendar; when it cannot be read it falls

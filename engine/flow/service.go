@@ -17,8 +17,10 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 )
 
-// CacheTTL is how long a process trusts its cached pipelines: pipelines
-// another process changed take effect here within this time.
+// CacheTTL is how long a process trusts its cached pipelines. Pipeline
+// changes bump cache_versions, so other processes drop their copies at
+// once (engine/cluster); the TTL only bounds changes made behind the
+// service's back.
 var CacheTTL = 5 * time.Second
 
 // ApprovalStarter starts the approval a transition requires (engine/approval
@@ -54,6 +56,7 @@ type Service struct {
 	mu       sync.RWMutex
 	flows    map[string][]*Flow // "app/module" → pipelines; nil = reload
 	loadedAt time.Time
+	gen      uint64     // invalidations: pipelines read before one are not cached
 	loading  sync.Mutex // one reload at a time
 }
 
@@ -93,8 +96,13 @@ func New(s *store.Store, m *meta.Service, recs *record.Service, rules *rule.Engi
 func (s *Service) forget() {
 	s.mu.Lock()
 	s.flows = nil
+	s.gen++
 	s.mu.Unlock()
 }
+
+// Invalidate drops the pipeline cache (another process changed pipelines;
+// engine/cluster calls it).
+func (s *Service) Invalidate() { s.forget() }
 
 // forModule returns the pipelines of a module, cached per process.
 func (s *Service) forModule(ctx context.Context, app, module string) ([]*Flow, error) {
@@ -113,6 +121,9 @@ func (s *Service) forModuleIn(ctx context.Context, tx *store.Tx, app, module str
 	if cache := s.cached(); cache != nil {
 		return cache[app+"/"+module], nil
 	}
+	s.mu.RLock()
+	gen := s.gen
+	s.mu.RUnlock()
 	rows, err := s.Store.FlowsIn(ctx, tx, "")
 	if err != nil {
 		return nil, err
@@ -128,7 +139,9 @@ func (s *Service) forModuleIn(ctx context.Context, tx *store.Tx, app, module str
 		cache[k] = append(cache[k], f)
 	}
 	s.mu.Lock()
-	s.flows, s.loadedAt = cache, time.Now()
+	if s.gen == gen {
+		s.flows, s.loadedAt = cache, time.Now()
+	}
 	s.mu.Unlock()
 	return cache[app+"/"+module], nil
 }

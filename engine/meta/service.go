@@ -29,15 +29,19 @@ type Repo interface {
 // schemas, references between modules) and caches modules for the record
 // path.
 //
-// The cache is per process and dropped on every local change. With
-// several processes on one PostgreSQL, a node sees another node's schema
-// change only after restart; cross-node invalidation (LISTEN/NOTIFY) is
-// planned with the scale-out work.
+// The cache is per process and dropped on every local change. Every app
+// and module change also bumps the modules row of cache_versions in its
+// transaction (engine/store), and the watcher of every other process over
+// the same database calls Invalidate (engine/cluster): within milliseconds
+// of the commit through NOTIFY on PostgreSQL, within its poll otherwise.
 type Service struct {
 	Repo  Repo
 	mu    sync.RWMutex
 	cache map[string]*Module   // "app/module"
 	lists map[string][]*Module // app → its modules (AppModules)
+	// gen counts invalidations: a module read before one is not cached
+	// after it (it may predate the change).
+	gen uint64
 
 	// OnChange, when set, is told of every successful app and module
 	// change after it has committed (it cannot roll the change back); the
@@ -230,7 +234,7 @@ func (s *Service) DeleteModule(ctx context.Context, appKey, key string) error {
 func (s *Service) Module(ctx context.Context, appKey, key string) (*Module, error) {
 	ck := appKey + "/" + key
 	s.mu.RLock()
-	m := s.cache[ck]
+	m, gen := s.cache[ck], s.gen
 	s.mu.RUnlock()
 	if m != nil {
 		return m, nil
@@ -240,7 +244,9 @@ func (s *Service) Module(ctx context.Context, appKey, key string) (*Module, erro
 		return nil, err
 	}
 	s.mu.Lock()
-	s.cache[ck] = m
+	if s.gen == gen {
+		s.cache[ck] = m
+	}
 	s.mu.Unlock()
 	return m, nil
 }
@@ -250,6 +256,7 @@ func (s *Service) Module(ctx context.Context, appKey, key string) (*Module, erro
 func (s *Service) AppModules(ctx context.Context, appKey string) ([]*Module, error) {
 	s.mu.RLock()
 	mods, ok := s.lists[appKey]
+	gen := s.gen
 	s.mu.RUnlock()
 	if ok {
 		return mods, nil
@@ -262,7 +269,9 @@ func (s *Service) AppModules(ctx context.Context, appKey string) ([]*Module, err
 	if s.lists == nil {
 		s.lists = map[string][]*Module{}
 	}
-	s.lists[appKey] = mods
+	if s.gen == gen {
+		s.lists[appKey] = mods
+	}
 	s.mu.Unlock()
 	return mods, nil
 }
@@ -296,12 +305,23 @@ func (s *Service) Versions(ctx context.Context, appKey, key string) ([]ModuleVer
 func (s *Service) forget(appKey string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	for k := range s.cache {
 		if strings.HasPrefix(k, appKey+"/") {
 			delete(s.cache, k)
 		}
 	}
 	delete(s.lists, appKey)
+}
+
+// Invalidate drops every cached module (another process changed
+// metadata; engine/cluster calls it).
+func (s *Service) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	s.cache = map[string]*Module{}
+	s.lists = nil
 }
 
 // build parses the schema and checks references against the app's

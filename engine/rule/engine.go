@@ -17,8 +17,10 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 )
 
-// RuleCacheTTL is how long a process trusts its cached rules: rules that
-// another process changed take effect here within this time.
+// RuleCacheTTL is how long a process trusts its cached rules. Rule
+// changes bump cache_versions, so other processes drop their copies at once
+// (engine/cluster); the TTL only bounds changes made behind the engine's
+// back.
 var RuleCacheTTL = 5 * time.Second
 
 // MaxDepth bounds rule chains: a rule whose actions write records that
@@ -53,6 +55,7 @@ type Engine struct {
 	mu       sync.RWMutex
 	rules    map[string][]*Rule // "app/module" → enabled rules; nil = reload
 	loadedAt time.Time
+	gen      uint64 // invalidations: rules read before one are not cached
 
 	logs sync.WaitGroup // failure logs of users' writes, written after their rollback
 
@@ -101,16 +104,21 @@ func New(s *store.Store, m *meta.Service, recs *record.Service, runner *jobs.Run
 func (e *Engine) forget() {
 	e.mu.Lock()
 	e.rules = nil
+	e.gen++
 	e.mu.Unlock()
 }
+
+// Invalidate drops the rule cache (another process changed rules;
+// engine/cluster calls it).
+func (e *Engine) Invalidate() { e.forget() }
 
 // rulesFor returns the enabled rules on a module, cached per process.
 func (e *Engine) rulesFor(ctx context.Context, app, module string) ([]*Rule, error) {
 	e.mu.RLock()
-	cache, age := e.rules, time.Since(e.loadedAt)
+	cache, age, gen := e.rules, time.Since(e.loadedAt), e.gen
 	e.mu.RUnlock()
-	// Local changes drop the cache at once; the TTL picks up rules changed
-	// by other processes sharing the database.
+	// Changes here and (through engine/cluster) in other processes drop
+	// the cache at once; the TTL bounds any other change.
 	if cache == nil || age > RuleCacheTTL {
 		rows, err := e.Store.Rules(ctx, "")
 		if err != nil {
@@ -126,7 +134,9 @@ func (e *Engine) rulesFor(ctx context.Context, app, module string) ([]*Rule, err
 			cache[k] = append(cache[k], r)
 		}
 		e.mu.Lock()
-		e.rules, e.loadedAt = cache, time.Now()
+		if e.gen == gen {
+			e.rules, e.loadedAt = cache, time.Now()
+		}
 		e.mu.Unlock()
 	}
 	return cache[app+"/"+module], nil

@@ -5,17 +5,19 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera-app/tessera/engine/access"
 )
 
 // Kinds of in-memory caches whose changes other processes must hear of
 // (engine/cluster watches them). Each names one row of cache_versions.
 const (
-	CacheModules   = "modules"   // apps and modules (meta.Service)
-	CacheRules     = "rules"     // rules (rule.Engine)
-	CacheFlows     = "flows"     // stage pipelines (flow.Service)
-	CacheCalendars = "calendars" // business calendars (calendar.Service)
-	CacheOrg       = "org"       // departments, roles, users and memberships (access.Service)
-	CacheSessions  = "sessions"  // sign-in sessions and API tokens (access.Service)
+	CacheModules   = "modules"            // apps and modules (meta.Service)
+	CacheRules     = "rules"              // rules (rule.Engine)
+	CacheFlows     = "flows"              // stage pipelines (flow.Service)
+	CacheCalendars = "calendars"          // business calendars (calendar.Service)
+	CacheOrg       = access.CacheOrg      // departments, roles and users (access.Service bumps it)
+	CacheSessions  = access.CacheSessions // sign-in sessions and API tokens (access.Service bumps it)
 )
 
 // CacheChannel is the PostgreSQL NOTIFY channel of cache changes. The

@@ -53,6 +53,9 @@ func (s *Store) Calendar(ctx context.Context, key string) (*CalendarRow, error) 
 func (s *Store) PutCalendar(ctx context.Context, key string, doc []byte, version int, by string) (int, error) {
 	next := version + 1
 	err := s.InTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheCalendars); err != nil {
+			return err
+		}
 		now := TimeArg(s.D, tx.Now)
 		var res sql.Result
 		var err error

@@ -34,6 +34,9 @@ const flowCols = `f.id, f.app_id, a.key, f.key, f.label, f.module, f.field, f.de
 // CreateFlow inserts a pipeline in tx; a duplicate key in the app, or a
 // second pipeline on the same field, is a conflict.
 func (s *Store) CreateFlow(ctx context.Context, tx *Tx, f *FlowRow) error {
+	if err := BumpCacheTx(ctx, tx, CacheFlows); err != nil {
+		return err
+	}
 	f.ID, f.Version, f.CreatedAt, f.UpdatedAt = NewID(), 1, tx.Now, tx.Now
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO flows (id, app_id, key, label, module, field, definition, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -48,6 +51,9 @@ func (s *Store) CreateFlow(ctx context.Context, tx *Tx, f *FlowRow) error {
 // UpdateFlow replaces a pipeline's definition in tx if its version is
 // still version.
 func (s *Store) UpdateFlow(ctx context.Context, tx *Tx, f *FlowRow, version int) error {
+	if err := BumpCacheTx(ctx, tx, CacheFlows); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE flows SET label = ?, definition = ?, version = version + 1, updated_at = ?
 		WHERE id = ? AND version = ?`), string(f.Label), string(f.Definition), TimeArg(s.D, tx.Now), f.ID, version)
 	if err != nil {
@@ -62,6 +68,9 @@ func (s *Store) UpdateFlow(ctx context.Context, tx *Tx, f *FlowRow, version int)
 
 // DeleteFlow removes a pipeline in tx (its stage history stays).
 func (s *Store) DeleteFlow(ctx context.Context, tx *Tx, id string) error {
+	if err := BumpCacheTx(ctx, tx, CacheFlows); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, s.q(`DELETE FROM flows WHERE id = ?`), id)
 	return err
 }

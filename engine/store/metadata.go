@@ -19,6 +19,9 @@ import (
 func (s *Store) CreateApp(ctx context.Context, a *meta.App) error {
 	a.ID = NewID()
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheModules); err != nil {
+			return err
+		}
 		a.CreatedAt, a.UpdatedAt = tx.Now, tx.Now
 		label, _ := json.Marshal(a.Label)
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO apps (id, key, label, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`),
@@ -61,6 +64,9 @@ func (s *Store) Apps(ctx context.Context) ([]*meta.App, error) {
 // UpdateAppLabel changes an app's label.
 func (s *Store) UpdateAppLabel(ctx context.Context, a *meta.App) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheModules); err != nil {
+			return err
+		}
 		label, _ := json.Marshal(a.Label)
 		a.UpdatedAt = tx.Now
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE apps SET label = ?, updated_at = ? WHERE id = ?`), string(label), TimeArg(s.D, tx.Now), a.ID)
@@ -75,6 +81,10 @@ func (s *Store) DeleteApp(ctx context.Context, a *meta.App) error {
 		return err
 	}
 	return s.inSchemaTx(ctx, func(tx *Tx) error {
+		// The app's rules and pipelines go too (below).
+		if err := BumpCacheTx(ctx, tx, CacheModules, CacheRules, CacheFlows); err != nil {
+			return err
+		}
 		for _, m := range mods {
 			// CASCADE on PostgreSQL drops foreign keys between this app's
 			// tables; SQLite runs this with foreign keys off.
@@ -128,6 +138,9 @@ func (s *Store) CreateModule(ctx context.Context, m *meta.Module, by string) err
 	m.Version = 1
 	m.Table = meta.TableName(m.AppKey, m.Key)
 	return s.inSchemaTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheModules); err != nil {
+			return err
+		}
 		m.CreatedAt, m.UpdatedAt = tx.Now, tx.Now
 		label, _ := json.Marshal(m.Label)
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO modules (id, app_id, key, label, schema, version, table_name, created_at, updated_at)
@@ -155,6 +168,9 @@ func (s *Store) UpdateModule(ctx context.Context, old, next *meta.Module, by str
 	next.ID, next.AppID, next.Table, next.CreatedAt = old.ID, old.AppID, old.Table, old.CreatedAt
 	var stale bool
 	err := s.inSchemaTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheModules); err != nil {
+			return err
+		}
 		label, _ := json.Marshal(next.Label)
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE modules SET label = ?, schema = ?, version = version + 1, updated_at = ?
 			WHERE id = ? AND version = ?`),
@@ -186,6 +202,9 @@ func (s *Store) UpdateModule(ctx context.Context, old, next *meta.Module, by str
 // DeleteModule removes a module, its versions and its table.
 func (s *Store) DeleteModule(ctx context.Context, m *meta.Module) error {
 	return s.inSchemaTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheModules); err != nil {
+			return err
+		}
 		if err := s.deleteModuleRows(ctx, tx, `= ?`, m.ID); err != nil {
 			return err
 		}

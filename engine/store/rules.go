@@ -36,6 +36,9 @@ func (s *Store) CreateRule(ctx context.Context, r *RuleRow) error {
 	r.ID = NewID()
 	r.Version = 1
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheRules); err != nil {
+			return err
+		}
 		r.CreatedAt, r.UpdatedAt = tx.Now, tx.Now
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO rules (id, app_id, key, label, module, enabled, before_save, trigger, condition, actions, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -51,6 +54,9 @@ func (s *Store) CreateRule(ctx context.Context, r *RuleRow) error {
 // UpdateRule replaces a rule's definition if its version is still version.
 func (s *Store) UpdateRule(ctx context.Context, r *RuleRow, version int) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheRules); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE rules SET label = ?, module = ?, enabled = ?, before_save = ?, trigger = ?, condition = ?, actions = ?,
 			version = version + 1, updated_at = ? WHERE id = ? AND version = ?`),
 			string(r.Label), r.Module, r.Enabled, r.BeforeSave, string(r.Trigger), r.Condition, string(r.Actions), TimeArg(s.D, tx.Now), r.ID, version)
@@ -68,6 +74,9 @@ func (s *Store) UpdateRule(ctx context.Context, r *RuleRow, version int) error {
 // DeleteRule removes a rule (its run log stays).
 func (s *Store) DeleteRule(ctx context.Context, id string) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := BumpCacheTx(ctx, tx, CacheRules); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM rules WHERE id = ?`), id)
 		return err
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/tessera-app/tessera/engine/approval"
 	"github.com/tessera-app/tessera/engine/audit"
 	"github.com/tessera-app/tessera/engine/calendar"
+	"github.com/tessera-app/tessera/engine/cluster"
 	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/export"
 	"github.com/tessera-app/tessera/engine/flow"
@@ -84,6 +85,11 @@ type Services struct {
 	Imports *importer.Service
 	// Prints keeps print templates and renders records to PDF with them.
 	Prints *printtpl.Service
+	// Cluster drops this process's caches when another process over the
+	// same database changed what they hold (metadata, rules, pipelines,
+	// calendars, the organisation, sessions). NewServices registers the
+	// caches without starting it: cmd/tessera serve starts and stops it.
+	Cluster *cluster.Watcher
 	// Web is the web app served at /app/; nil: the one embedded in the
 	// binary (or its placeholder page when it was built without one).
 	Web *web.App
@@ -161,6 +167,13 @@ func NewServices(s *store.Store) *Services {
 	// An import job writes its rows in transactions of its own (batches,
 	// each with its progress), so it must not hold the job's one.
 	svc.Jobs.HandleExternal(importer.JobKind, svc.Imports.Run)
+	svc.Cluster = cluster.New(s, slog.Default())
+	svc.Cluster.On(store.CacheModules, svc.Meta.Invalidate)
+	svc.Cluster.On(store.CacheRules, svc.Rules.Invalidate)
+	svc.Cluster.On(store.CacheFlows, svc.Flows.Invalidate)
+	svc.Cluster.On(store.CacheCalendars, svc.Calendars.Invalidate)
+	svc.Cluster.On(store.CacheOrg, svc.Access.InvalidateOrg)
+	svc.Cluster.On(store.CacheSessions, svc.Access.InvalidateSessions)
 	onChange := svc.Meta.OnChange
 	svc.Meta.OnChange = func(ctx context.Context, c meta.Change) {
 		if onChange != nil {
