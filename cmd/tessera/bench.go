@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -46,6 +47,17 @@ type benchConfig struct {
 	creates, rows, clients int
 	database, only         string
 	cpuProfile             string
+	// sections, when set, runs only these parts (see benchSections).
+	sections map[string]bool
+}
+
+// benchSections are the parts of a bench run, in order; dashboard reads
+// the rows lists loads, so it brings lists along.
+var benchSections = []string{"creates", "rules", "flows", "expr", "lists", "dashboard", "scope", "inbox"}
+
+// runs reports whether section is part of this run.
+func (c benchConfig) runs(section string) bool {
+	return c.sections == nil || c.sections[section] || (section == "lists" && c.sections["dashboard"])
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,8 +97,18 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 		"PostgreSQL URL; a throwaway schema is created in it and dropped ($"+benchEnvURL+")")
 	fs.StringVar(&cfg.only, "only", "", "run only sqlite or postgres")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and server) to this file")
+	only := fs.String("sections", "", "run only these comma-separated parts: "+strings.Join(benchSections, ","))
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if *only != "" {
+		cfg.sections = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			if s = strings.TrimSpace(s); !slices.Contains(benchSections, s) {
+				return cfg, fmt.Errorf("bench: unknown section %q (want some of %s)", s, strings.Join(benchSections, ","))
+			}
+			cfg.sections[s] = true
+		}
 	}
 	if cfg.creates < 1 || cfg.rows < 1 || cfg.clients < 1 {
 		return cfg, errors.New("bench: --creates, --rows and --clients must be positive")
@@ -221,35 +243,51 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	}
 
 	rep := &report{}
-	progress("creating %d records (API, record service, SQL)", cfg.creates)
-	if err := benchCreates(ctx, env, cfg, rep); err != nil {
-		return err
+	if cfg.runs("creates") {
+		progress("creating %d records (API, record service, SQL)", cfg.creates)
+		if err := benchCreates(ctx, env, cfg, rep); err != nil {
+			return err
+		}
 	}
-	progress("creating %d records with and without %d active rules", cfg.creates, ruleCount)
-	if err := benchRules(ctx, env, cfg, rep); err != nil {
-		return fmt.Errorf("rules: %w", err)
+	if cfg.runs("rules") {
+		progress("creating %d records with and without %d active rules", cfg.creates, ruleCount)
+		if err := benchRules(ctx, env, cfg, rep); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
 	}
-	progress("moving records through a pipeline and by plain updates")
-	if err := benchFlows(ctx, env, cfg, rep); err != nil {
-		return fmt.Errorf("pipelines: %w", err)
+	if cfg.runs("flows") {
+		progress("moving records through a pipeline and by plain updates")
+		if err := benchFlows(ctx, env, cfg, rep); err != nil {
+			return fmt.Errorf("pipelines: %w", err)
+		}
 	}
-	if err := benchExpr(ctx, env, rep); err != nil {
-		return fmt.Errorf("expressions: %w", err)
+	if cfg.runs("expr") {
+		if err := benchExpr(ctx, env, rep); err != nil {
+			return fmt.Errorf("expressions: %w", err)
+		}
 	}
-	progress("loading %d rows for the list pages", cfg.rows)
-	if err := benchLists(ctx, env, cfg, rep, progress); err != nil {
-		return err
+	if cfg.runs("lists") {
+		progress("loading %d rows for the list pages", cfg.rows)
+		if err := benchLists(ctx, env, cfg, rep, progress); err != nil {
+			return err
+		}
 	}
-	progress("timing a %d-widget dashboard over the same rows", len(benchWidgets))
-	if err := benchDashboard(ctx, env, rep); err != nil {
-		return fmt.Errorf("dashboard: %w", err)
+	if cfg.runs("dashboard") {
+		progress("timing a %d-widget dashboard over the same rows", len(benchWidgets))
+		if err := benchDashboard(ctx, env, rep); err != nil {
+			return fmt.Errorf("dashboard: %w", err)
+		}
 	}
-	progress("loading %d rows owned by %d reps for the record-scope pages", cfg.rows, scopeReps)
-	if err := benchScope(ctx, env, cfg, rep); err != nil {
-		return fmt.Errorf("record scope: %w", err)
+	if cfg.runs("scope") {
+		progress("loading %d rows owned by %d reps for the record-scope pages", cfg.rows, scopeReps)
+		if err := benchScope(ctx, env, cfg, rep); err != nil {
+			return fmt.Errorf("record scope: %w", err)
+		}
 	}
-	if err := benchInbox(ctx, env, rep, progress); err != nil {
-		return fmt.Errorf("approval inbox: %w", err)
+	if cfg.runs("inbox") {
+		if err := benchInbox(ctx, env, rep, progress); err != nil {
+			return fmt.Errorf("approval inbox: %w", err)
+		}
 	}
 	fmt.Fprintf(stdout, "\n== %s (%s) ==\n", t.name, env.version)
 	rep.print(stdout)
