@@ -46,6 +46,9 @@ type Watcher struct {
 	conns     int    // connections the listener made (tests)
 	pid       uint32 // the listening backend's process id (tests)
 
+	checking sync.Mutex // one check at a time (the poll's, the listener's)
+	started  bool       // Start has made its first reading (or tried to)
+
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 }
@@ -84,6 +87,9 @@ func (w *Watcher) invalidate(kind string) {
 func (w *Watcher) Start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.check(ctx)
+	w.mu.Lock()
+	w.started = true
+	w.mu.Unlock()
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
@@ -128,8 +134,12 @@ func (w *Watcher) pollLoop(ctx context.Context) {
 
 // check reads cache_versions and invalidates every kind whose version
 // differs from the last reading. A failed read invalidates nothing (and
-// the next one compares with the last good reading).
+// the next one compares with the last good reading); when the first good
+// reading comes only after Start, every kind is invalidated, as changes
+// before it went unseen.
 func (w *Watcher) check(ctx context.Context) {
+	w.checking.Lock()
+	defer w.checking.Unlock()
 	v, err := w.Store.CacheVersions(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -138,10 +148,19 @@ func (w *Watcher) check(ctx context.Context) {
 		return
 	}
 	w.mu.Lock()
-	prev := w.versions
+	prev, late := w.versions, w.started
 	w.versions = v
+	var all []string
+	if prev == nil && late {
+		for kind := range w.funcs {
+			all = append(all, kind)
+		}
+	}
 	w.mu.Unlock()
 	if prev == nil {
+		for _, kind := range all {
+			w.invalidate(kind)
+		}
 		return
 	}
 	for kind, n := range v {

@@ -155,3 +155,23 @@ func TestOtherSchemaIgnored(t *testing.T) {
 	}
 	waitFor(t, time.Second, "own schema's bump", func() bool { return mods.n.Load() > 0 })
 }
+
+// A watcher that could not read the versions when it started (the
+// database was away) invalidates everything once it can: changes made
+// meanwhile went unseen.
+func TestLateFirstReading(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		storetest.Exec(t, s, `ALTER TABLE cache_versions RENAME TO cache_versions_away`)
+		w := start(t, s, 100*time.Millisecond)
+		var mods, sess counter
+		w.On(store.CacheModules, mods.fn)
+		w.On(store.CacheSessions, sess.fn)
+		w.Start(context.Background())
+		time.Sleep(250 * time.Millisecond)
+		if mods.n.Load() != 0 {
+			t.Fatal("invalidated without any reading")
+		}
+		storetest.Exec(t, s, `ALTER TABLE cache_versions_away RENAME TO cache_versions`)
+		waitFor(t, time.Second, "everything invalidated after the first reading", func() bool { return mods.n.Load() > 0 && sess.n.Load() > 0 })
+	})
+}
