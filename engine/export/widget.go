@@ -21,7 +21,7 @@ import (
 )
 
 // WidgetFormats are the formats a dashboard widget's data exports to.
-var WidgetFormats = []string{"xlsx", "csv"}
+var WidgetFormats = []string{"xlsx", "csv", "pdf"}
 
 // MaxPivotColumns bounds the columns of a pivot exported as a cross
 // table; a pivot with more distinct column values is exported flat.

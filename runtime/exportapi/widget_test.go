@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/pdf/pdftest"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
 	"github.com/tessera-app/tessera/runtime/apitest"
@@ -382,8 +383,8 @@ func TestWidgetExportRefusals(t *testing.T) {
 			status int
 			en, zh string
 		}{
-			{widgetURL("by_stage", "format=pdf"), 400, "is not one of xlsx, csv", "导出格式“pdf”无效"},
-			{widgetURL("by_stage", ""), 400, "is not one of xlsx, csv", "导出格式"},
+			{widgetURL("by_stage", "format=docx"), 400, "is not one of xlsx, csv, pdf", "导出格式“docx”无效"},
+			{widgetURL("by_stage", ""), 400, "is not one of xlsx, csv, pdf", "导出格式"},
 			{widgetURL("nope", "format=csv"), 404, `has no widget \"nope\"`, "没有组件“nope”"},
 			{"/api/apps/crm/dashboards/nope/widgets/by_stage/export?format=csv", 404, "", ""},
 			{widgetURL("by_stage", "format=csv&from=yesterday"), 400, `bad value \"yesterday\"`, "“yesterday”无效"},
@@ -500,3 +501,33 @@ func TestExportPurgedPeriodically(t *testing.T) {
 }
 
 var _ = apitest.Label
+
+// A widget's table as a PDF: the title, the localized headers, every
+// stage label and count, read back with pdftotext.
+func TestWidgetExportPDF(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := exportSetup(t, s)
+		e.Do(t, "admin", "POST", "/api/apps/crm/dashboards", salesDashboard()).Want(t, 201)
+		for _, locale := range []string{"en", "zh-CN"} {
+			r := e.Do(t, "admin", "GET", widgetURL("by_stage", "format=pdf"), nil, "Accept-Language", locale).Want(t, 200)
+			if ct := r.Header.Get("Content-Type"); ct != "application/pdf" {
+				t.Fatalf("Content-Type %q", ct)
+			}
+			text := pdftest.Compact(pdftest.Text(t, r.Body))
+			counts := map[string]int{}
+			for _, d := range dealsFor("admin", "") {
+				counts[d.stage]++
+			}
+			want := []string{lbl("Deals by stage", "按阶段")[locale], map[string]string{"en": "Sum of Amount", "zh-CN": "金额（合计）"}[locale]}
+			for st, n := range counts {
+				want = append(want, stageLabels[st][locale], fmt.Sprint(n))
+			}
+			for _, w := range want {
+				if !strings.Contains(text, pdftest.Compact(w)) {
+					t.Errorf("%s: %q not in the PDF text %q", locale, w, text)
+				}
+			}
+		}
+	})
+}

@@ -57,7 +57,7 @@ func (d *doc) addExports() {
 		"parameters": []any{paramRef("App"), paramRef("DashboardKey"),
 			obj{"name": "widget", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "The widget's key."}},
 		"get": obj{
-			"tags": tag, "operationId": "exports.widget", "summary": "Export a dashboard widget's data as xlsx or csv",
+			"tags": tag, "operationId": "exports.widget", "summary": "Export a dashboard widget's data as xlsx, csv or pdf",
 			"description": "What the widget shows you, computed as GET …/dashboards/{key}/data computes it (the same queries, as you " +
 				"or the publisher, with the dashboard filters' values from this query string: from, to, owner, department, and " +
 				"each select filter's key). Aggregate widgets: the query's columns and rows, headers in your language (measures " +
@@ -68,7 +68,7 @@ func (d *doc) addExports() {
 				"large). A widget that cannot be computed answers why: 409 when its module or a field is gone, else the " +
 				"query's status.",
 			"parameters": []any{
-				obj{"name": "format", "in": "query", "required": true, "schema": obj{"type": "string", "enum": []any{"xlsx", "csv"}}},
+				obj{"name": "format", "in": "query", "required": true, "schema": obj{"type": "string", "enum": []any{"xlsx", "csv", "pdf"}}},
 				obj{"name": "from", "in": "query", "schema": obj{"type": "string", "format": "date"}, "description": "Date range start (YYYY-MM-DD)."},
 				obj{"name": "to", "in": "query", "schema": obj{"type": "string", "format": "date"}, "description": "Date range end, excluded."},
 				obj{"name": "owner", "in": "query", "schema": obj{"type": "string"}, "description": "A user id or \"me\"."},
