@@ -156,12 +156,12 @@ func TestCheckEndpoint(t *testing.T) {
 		}
 		res = checkResult{}
 		e.do(t, "admin", "POST", path, map[string]any{"module": "deal", "expr": `amount + "x"`}, 200, &res)
-		if len(res.Errors) != 1 || res.Errors[0].Column != 8 || !strings.Contains(res.Errors[0].Message, "mismatched types number and text") {
+		if len(res.Errors) != 1 || res.Errors[0].Column != 8 || !strings.Contains(res.Errors[0].Message, "`+` cannot be used between a number and text") {
 			t.Errorf("type mismatch: %+v", res)
 		}
 		res = checkResult{}
 		e.do(t, "admin", "POST", path, map[string]any{"module": "deal", "expr": "amount * 2", "want": "bool"}, 200, &res)
-		if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "bool is needed") {
+		if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "gives a number, but true or false is needed") {
 			t.Errorf("result kind: %+v", res)
 		}
 		// In the caller's language.

@@ -271,7 +271,7 @@ func build(src string, m *meta.Module, want string, lk Lookups) (p *Program, pro
 	if !fits(kind, want) {
 		// The whole expression is at fault: point at its start.
 		start := len([]rune(src)) - len([]rune(strings.TrimLeftFunc(src, unicode.IsSpace)))
-		return nil, []problem{newProblem(src, start, "expr.x.result", "got", kind, "want", want)}
+		return nil, []problem{newProblem(src, start, "expr.x.result", "got", kindName(kind), "want", kindName(want))}
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		return nil, []problem{fromFileError(src, err, "expr.x.type")}
@@ -331,12 +331,12 @@ func (p *Program) bindSlots() error {
 func fromFileError(src string, err error, key string) problem {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		return newProblem(src, 0, key, "detail", humanize(err.Error()))
+		return newProblem(src, 0, key, "detail", libraryDetail(err.Error()))
 	}
 	if strings.Contains(fe.Message, "exceeds maximum allowed nodes") {
 		return problem{key: "expr.x.too_complex", args: []any{"max", MaxNodes}, line: 1, col: 1, pos: 1}
 	}
-	return newProblem(src, fe.From, key, "detail", humanize(fe.Message))
+	return newProblem(src, fe.From, key, "detail", libraryDetail(fe.Message))
 }
 
 // humanize rewrites expr-lang's messages in the words users know: Go

@@ -450,9 +450,9 @@ func (p *Program) evalError(err error) error {
 			return errs.New(errs.Invalid, "expr.eval.memory", "max", MemoryBudget)
 		}
 		l, c, pos := position(p.src, fe.From)
-		return errs.New(errs.Invalid, "expr.eval.failed", "line", l, "column", c, "pos", pos, "detail", humanize(fe.Message))
+		return errs.New(errs.Invalid, "expr.eval.failed", "line", l, "column", c, "pos", pos, "detail", libraryDetail(fe.Message))
 	}
-	return errs.New(errs.Invalid, "expr.eval.failed", "line", 1, "column", 1, "pos", 1, "detail", humanize(err.Error()))
+	return errs.New(errs.Invalid, "expr.eval.failed", "line", 1, "column", 1, "pos", 1, "detail", libraryDetail(err.Error()))
 }
 
 // result converts a raw result to JSON form, enforcing the required kind

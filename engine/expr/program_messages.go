@@ -103,7 +103,7 @@ func init() {
 		},
 		"expr.x.result": {
 			i18n.EN:   "The expression gives {got}, but {want} is needed here.",
-			i18n.ZhCN: "表达式的结果是 {got}，但此处需要 {want}。",
+			i18n.ZhCN: "表达式的结果是{got}，但此处需要{want}。",
 		},
 	}
 	at := map[string]string{

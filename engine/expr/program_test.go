@@ -391,8 +391,8 @@ func TestErrorsWithPositions(t *testing.T) {
 	}{
 		{"nope > 1", "expr.x.unknown_name.at", 1, 1, `"nope"`},
 		{"amount > 1 &&\n  stage == \"won\" && nope", "expr.x.unknown_name.at", 2, 21, `"nope"`},
-		{`amount + "x"`, "expr.x.type.at", 1, 8, "mismatched types number and text"},
-		{`due > "2026-01-01"`, "expr.x.type.at", 1, 5, "mismatched types date and text"},
+		{`amount + "x"`, "expr.x.type.at", 1, 8, "`+` cannot be used between a number and text"},
+		{`due > "2026-01-01"`, "expr.x.type.at", 1, 5, "`>` cannot be used between a date and text"},
 		{`upper(amount)`, "expr.x.type.at", 1, 7, "number"},
 		{`amount >`, "expr.x.syntax.at", 1, 8, "Syntax error"},
 		{`old.nope`, "expr.x.unknown_name.at", 1, 5, `"old.nope"`},
@@ -476,7 +476,7 @@ func TestCheck(t *testing.T) {
 	if string(b) != `{"type":"","errors":[{"message":"Unknown field or variable \"x\".","line":1,"column":1,"pos":1}]}` {
 		t.Errorf("json: %s", b)
 	}
-	if res := CheckLocale("amount", m, "bool", i18n.ZhCN); len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "需要 bool") {
+	if res := CheckLocale("amount", m, "bool", i18n.ZhCN); len(res.Errors) != 1 || res.Errors[0].Message != "表达式的结果是数字，但此处需要布尔值。" {
 		t.Errorf("zh-CN want: %+v", res)
 	}
 	if res := Check("coalesce(amount, name)", m); len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "one type") {
