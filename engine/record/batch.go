@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/tessera-app/tessera/engine/errs"
@@ -28,8 +29,11 @@ import (
 //     pass because PostgreSQL keeps at most 64 subtransactions per
 //     transaction in shared memory; past that, every other session's
 //     snapshots get slower while the batch runs.
-//   - per item: each item is its own write with its own transaction, in
-//     order; one failing changes nothing for the others.
+//   - per item: each item is its own write, in order; one failing changes
+//     nothing for the others. Items share a transaction by chunks of
+//     batchChunk, each item inside its own savepoint (a failing item is
+//     rolled back to it alone), so that 500 items cost 10 commits, not 500.
+//     Should a chunk's commit fail, its items report that error.
 
 // MaxBatch is the most items one batch may hold.
 const MaxBatch = 500
@@ -67,8 +71,12 @@ func (e *BatchFailed) Unwrap() error { return e.Err }
 // is a 400 naming each bad item, before anything is written. With atomic,
 // an item failing makes the error a *BatchFailed and the results hold the
 // failing items' errors; otherwise the error is nil and each result holds
-// its item's outcome.
+// its item's outcome. Batch opens its own transactions: ctx must not carry
+// one (WithTx).
 func (s *Service) Batch(ctx context.Context, a Actor, m *meta.Module, items []BatchItem, atomic bool) ([]BatchResult, error) {
+	if _, ok := ctx.Value(txKey{}).(*store.Tx); ok {
+		return nil, errors.New("record: Batch opens its own transactions; call it without WithTx")
+	}
 	if err := checkBatch(items); err != nil {
 		return nil, err
 	}
@@ -81,20 +89,32 @@ func (s *Service) Batch(ctx context.Context, a Actor, m *meta.Module, items []Ba
 		return nil, err
 	}
 	out := make([]BatchResult, len(items))
+	all := make([]int, len(items))
+	for i := range all {
+		all[i] = i
+	}
 	if !atomic {
-		for i, it := range items {
-			out[i].Record, out[i].Err = s.batchItem(ctx, a, m, it)
+		for start := 0; start < len(all); start += batchChunk {
+			chunk := all[start:min(start+batchChunk, len(all))]
+			if _, err := s.batchPass(ctx, a, m, items, chunk, out, eachAlone); err != nil {
+				for _, i := range chunk { // the chunk's transaction failed: none of it was written
+					if out[i].Err == nil {
+						out[i] = BatchResult{Err: err}
+					}
+				}
+			}
 		}
 		return out, nil
 	}
-	first, err := s.batchPass(ctx, a, m, items, out, -1)
+	first, err := s.batchPass(ctx, a, m, items, all, out, allOrNothing)
 	if err != nil {
 		return nil, err
 	}
 	if first < 0 {
 		return out, nil // written
 	}
-	if _, err := s.batchPass(ctx, a, m, items, out, first); err != nil {
+	others := slices.Delete(slices.Clone(all), first, first+1)
+	if _, err := s.batchPass(ctx, a, m, items, others, out, diagnose); err != nil {
 		return nil, err
 	}
 	failed := 0
@@ -108,63 +128,78 @@ func (s *Service) Batch(ctx context.Context, a Actor, m *meta.Module, items []Ba
 	return out, &BatchFailed{Err: e, Failed: failed, Total: len(items)}
 }
 
+// batchChunk is how many items of a per-item batch share a transaction:
+// below PostgreSQL's 64 cached subtransactions (one savepoint per item).
+const batchChunk = 50
+
+// How a pass treats a failing item.
+type passMode int
+
+const (
+	allOrNothing passMode = iota // no savepoints: the first failure rolls the pass back and ends it
+	diagnose                     // a savepoint per item; the pass always rolls back
+	eachAlone                    // a savepoint per item; what succeeded is committed
+)
+
 // errRollback ends a pass's transaction without committing it.
 var errRollback = errors.New("batch: roll back")
 
-// batchPass runs an atomic batch in one transaction. The first pass
-// (skip < 0) stops at the first failing item, rolls back and returns its
-// index; when none fails it commits, then runs the writes' after-commit
-// hooks, and returns -1. The diagnosis pass runs every item but skip, each
-// inside a savepoint, records the errors in out and rolls back.
-func (s *Service) batchPass(ctx context.Context, a Actor, m *meta.Module, items []BatchItem, out []BatchResult, skip int) (int, error) {
-	diagnose := skip >= 0
+// batchPass runs items idx in one transaction, recording each outcome in
+// out. allOrNothing stops at the first failing item, rolls back and
+// returns its index; when none fails it commits and returns -1. diagnose
+// and eachAlone run every item inside a savepoint (a failing one is undone
+// alone), then roll back or commit. After a commit the writes'
+// after-commit hooks run. An error is the transaction's own (begin,
+// savepoint, commit), not an item's.
+func (s *Service) batchPass(ctx context.Context, a Actor, m *meta.Module, items []BatchItem, idx []int, out []BatchResult, mode passMode) (int, error) {
 	failed := -1
 	later := &deferred{}
-	err := s.inTx(ctx, func(tx *store.Tx) error {
+	exec := func(tx *store.Tx, stmt string) error {
+		_, err := tx.ExecContext(ctx, stmt)
+		return err
+	}
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		ictx := context.WithValue(WithTx(ctx, tx), deferredKey{}, later)
-		for i, it := range items {
-			if i == skip {
-				continue
-			}
-			if diagnose {
-				if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_item`); err != nil {
+		for _, i := range idx {
+			if mode != allOrNothing {
+				if err := exec(tx, `SAVEPOINT batch_item`); err != nil {
 					return err
 				}
 			}
-			rec, err := s.batchItem(ictx, a, m, it)
-			out[i].Record, out[i].Err = rec, err
+			mark := len(later.events)
+			out[i].Record, out[i].Err = s.batchItem(ictx, a, m, items[i])
 			switch {
-			case err == nil && diagnose:
-				if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT batch_item`); err != nil {
-					return err
-				}
-			case err == nil:
-			case diagnose:
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT batch_item`); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT batch_item`); err != nil {
-					return err
-				}
-			default:
+			case mode == allOrNothing && out[i].Err != nil:
 				failed = i
 				return errRollback
+			case mode == allOrNothing:
+			case out[i].Err != nil:
+				later.events = later.events[:mark] // undone with the item
+				if err := exec(tx, `ROLLBACK TO SAVEPOINT batch_item`); err != nil {
+					return err
+				}
+				fallthrough
+			default:
+				if err := exec(tx, `RELEASE SAVEPOINT batch_item`); err != nil {
+					return err
+				}
 			}
 		}
-		if diagnose {
+		if mode == diagnose {
 			return errRollback
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errRollback) {
+	switch {
+	case errors.Is(err, errRollback):
+		return failed, nil
+	case err != nil:
 		return -1, err
 	}
-	if failed < 0 && !diagnose {
-		for _, ev := range later.events {
-			s.afterCommit(ctx, ev)
-		}
+	for _, ev := range later.events {
+		s.afterCommit(ctx, ev)
 	}
-	return failed, nil
+	return -1, nil
 }
 
 // batchItem is one item's write, exactly as a single write of its kind.

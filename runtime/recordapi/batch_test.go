@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
@@ -41,6 +42,14 @@ func newBatchEnv(t *testing.T, s *store.Store) *batchEnv {
 	t.Helper()
 	b := &batchEnv{}
 	b.Env = apitest.New(t, s, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), func(svc *server.Services) {
+		// A write of a deal named "boom" fails after its row is written:
+		// the row must go with it.
+		svc.Records.Hooks.InTx = append(svc.Records.Hooks.InTx, func(ctx context.Context, tx *store.Tx, ev *record.Event) error {
+			if ev.Module.Key == "deal" && ev.New["name"] == "boom" {
+				return errs.Fields(errs.Field("name", "boom", "record.field_forbidden", "field", "name"))
+			}
+			return nil
+		})
 		svc.Records.Hooks.AfterCommit = append(svc.Records.Hooks.AfterCommit, func(ctx context.Context, ev *record.Event) {
 			if ev.Module.Key != "deal" || ev.Op != record.OpCreate {
 				return
@@ -319,6 +328,57 @@ func TestBatchMalformed(t *testing.T) {
 		b.RunJobs(t)
 		if got := strings.Join(b.names(t, "task", "title"), ","); got != "Call Old" {
 			t.Errorf("malformed batches set off rules: %s", got)
+		}
+	})
+}
+
+// A per-item batch longer than one chunk of a shared transaction: the
+// failing items (duplicates — database errors — and invalid ones) are
+// undone alone, in every chunk; the others are written, each with its
+// rule and its after-commit hook, run after its chunk's commit.
+func TestBatchPerItemChunks(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := newBatchEnv(t, s)
+		var items []any
+		var want []string
+		bad := map[int]string{}
+		for i := range 130 {
+			switch {
+			case i == 3:
+				items = append(items, create("boom", "c3")) // fails after its row was written
+				bad[i] = "unprocessable"
+			case i%7 == 6:
+				items = append(items, create(fmt.Sprintf("dup%03d", i), "c0")) // the code of item 0
+				bad[i] = "conflict"
+			case i%11 == 10:
+				items = append(items, map[string]any{"op": "create", "data": map[string]any{"code": fmt.Sprint("c", i)}}) // no name
+				bad[i] = "unprocessable"
+			default:
+				name := fmt.Sprintf("n%03d", i)
+				items = append(items, create(name, fmt.Sprint("c", i)))
+				want = append(want, name)
+			}
+		}
+		r := b.Do(t, "admin", "POST", batchURL, map[string]any{"items": items}).Want(t, 200)
+		if r.Num("written") != float64(len(want)) || r.Num("failed") != float64(len(bad)) {
+			t.Fatalf("written %v failed %v, want %d and %d", r.Num("written"), r.Num("failed"), len(want), len(bad))
+		}
+		for i := range items {
+			p := fmt.Sprintf("items.%d.", i)
+			if code := r.Str(p + "error.code"); code != bad[i] {
+				t.Errorf("item %d: error %q, want %q", i, code, bad[i])
+			}
+		}
+		if got := b.names(t, "deal", "name"); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("deals written: %d, want %d", len(got), len(want))
+		}
+		if after, early := b.hooks(); after != len(want) || early != 0 {
+			t.Errorf("after-commit hooks: %d (want %d), %d before their commit", after, len(want), early)
+		}
+		b.RunJobs(t)
+		if got := b.names(t, "task", "title"); len(got) != len(want) {
+			t.Errorf("tasks: %d, want one per deal written (%d)", len(got), len(want))
 		}
 	})
 }
