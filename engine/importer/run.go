@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/tessera-app/tessera/engine/access"
@@ -299,6 +300,13 @@ func (s *Service) run(ctx context.Context, job *store.Job) error {
 	}
 	if err != nil {
 		return s.refused(ctx, row.ID, err)
+	}
+	// A bulk load changes the table's statistics more than any day of
+	// ordinary writes: refresh them so the planner's next choices (count
+	// through an index or scan, which index for a filter) fit the new
+	// data. A failure here is not the import's: it is done.
+	if err := s.Store.Analyze(ctx, se.m); err != nil && ctx.Err() == nil {
+		slog.Warn("import: statistics not refreshed after the import", "import", row.ID, "err", err)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
 	"github.com/tessera-app/tessera/runtime/apitest"
@@ -275,6 +276,21 @@ func TestImportGBKCSV(t *testing.T) {
 		st := e.Do(t, "rep", "GET", "/api/imports/"+id, nil).Want(t, 200)
 		if st.Str("status") != "done" || st.Num("counts.created") != 3 || st.Num("progress.done") != 3 || st.Num("progress.percent") != 100 {
 			t.Fatalf("status: %s", st.Body)
+		}
+		// The planner's statistics know the imported rows.
+		table := meta.TableName("crm", "customer")
+		var rows float64
+		if s.D.Name() == "sqlite" {
+			var stat string
+			if err := s.R.QueryRow(`SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1`, table).Scan(&stat); err != nil {
+				t.Fatalf("no statistics after the import: %v", err)
+			}
+			fmt.Sscan(stat, &rows)
+		} else if err := s.R.QueryRow(`SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)`, store.Quote(table)).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 3 {
+			t.Errorf("statistics count %v rows after importing 3", rows)
 		}
 		recs := records(t, e, "customer")
 		accounts := map[string]string{}
