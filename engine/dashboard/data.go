@@ -376,8 +376,8 @@ func assemble(w *Widget, res *report.Result, parts map[string]any) any {
 		if res.CompareRows != nil {
 			prev := first(res.CompareRows)
 			out["previous"] = prev
-			if a, ok := number(value); ok {
-				if b, ok := number(prev); ok && b != 0 {
+			if a, ok := Number(value); ok {
+				if b, ok := Number(prev); ok && b != 0 {
 					out["delta"] = round4((a - b) / b)
 				}
 			}
@@ -405,7 +405,7 @@ func (s *Service) list(ctx context.Context, viewer record.Actor, app string, w *
 		return nil, err
 	}
 	limit := 10
-	if n, ok := number(w.Options["limit"]); ok {
+	if n, ok := Number(w.Options["limit"]); ok {
 		limit = int(n)
 	}
 	sort, _ := w.Options["sort"].(string)
@@ -453,7 +453,7 @@ type applied struct {
 // module lost since is that widget's error.
 func (s *Service) filters(ctx context.Context, d *Dashboard, v View, p Params) (map[string]applied, error) {
 	out := map[string]applied{}
-	loc := zone(v.TimeZone)
+	loc := Zone(v.TimeZone)
 	for _, name := range []string{"from", "to"} {
 		if val := p[name]; val != "" {
 			if _, err := time.Parse(time.DateOnly, val); err != nil {
@@ -654,7 +654,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func zone(name string) *time.Location {
+// Zone is the viewer's time zone by name (Asia/Shanghai when empty, UTC
+// when unknown), as the dashboard's queries read dates.
+func Zone(name string) *time.Location {
 	if name == "" {
 		name = "Asia/Shanghai"
 	}
@@ -664,8 +666,8 @@ func zone(name string) *time.Location {
 	return time.UTC
 }
 
-// number reads a JSON number (float64 or json.Number) or a numeric string.
-func number(v any) (float64, bool) {
+// Number reads a JSON number (float64 or json.Number) or a numeric string.
+func Number(v any) (float64, bool) {
 	switch n := v.(type) {
 	case float64:
 		return n, true

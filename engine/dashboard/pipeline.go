@@ -149,7 +149,7 @@ func period(r *report.Range, tz string) (from, to time.Time, err error) {
 	if r == nil {
 		return
 	}
-	loc := zone(tz)
+	loc := Zone(tz)
 	parse := func(name, v string) (time.Time, error) {
 		if v == "" {
 			return time.Time{}, nil
@@ -320,7 +320,7 @@ func (s *Service) forecast(ctx context.Context, a record.Actor, app string, q re
 		p.rs.Filters = append(p.rs.Filters, and(conds...))
 	}
 	months := 6
-	if n, ok := number(q.Params["months"]); ok {
+	if n, ok := Number(q.Params["months"]); ok {
 		if n < 1 || n > 120 || n != float64(int(n)) {
 			return nil, errs.New(errs.Invalid, "dashboard.bad_months", "max", 120)
 		}
@@ -537,7 +537,7 @@ func num(v any) any {
 	if v == nil {
 		return nil
 	}
-	if f, ok := number(v); ok {
+	if f, ok := Number(v); ok {
 		return f
 	}
 	return fmt.Sprint(v)

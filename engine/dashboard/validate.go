@@ -182,7 +182,7 @@ func (s *Service) checkQuery(ctx context.Context, app, at string, w Widget, modu
 	count("dimensions", len(q.Dimensions), sh.minDims, sh.maxDims, "dashboard.bad_dimensions")
 	count("measures", len(q.Measures), sh.minMeasures, sh.maxMeasures, "dashboard.bad_measures")
 	if w.Type == "list" {
-		if n, ok := number(w.Options["limit"]); ok && (n < 1 || n > 50 || n != float64(int(n))) {
+		if n, ok := Number(w.Options["limit"]); ok && (n < 1 || n > 50 || n != float64(int(n))) {
 			fes = append(fes, errs.Field(at+".options.limit", "range", "dashboard.bad_list_limit", "max", 50))
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +56,7 @@ func (s *Service) PrepareWidget(ctx context.Context, u *access.User, app, key, w
 	if wd.Widget.Type == "list" {
 		return s.prepareList(ctx, u, m, wd, format, o, title)
 	}
-	p := &Plan{Request: Request{Format: format}, Options: o, Module: m, loc: zoneOf(o.TimeZone), title: title}
+	p := &Plan{Request: Request{Format: format}, Options: o, Module: m, loc: dashboard.Zone(o.TimeZone), title: title}
 	if !s.pivot(p, wd) {
 		s.flat(p, wd)
 	}
@@ -102,16 +101,6 @@ func and(parts ...string) string {
 		}
 	}
 	return strings.Join(kept, " && ")
-}
-
-func zoneOf(name string) *time.Location {
-	if name == "" {
-		name = "Asia/Shanghai" // as the report reads buckets and datetimes
-	}
-	if loc, err := time.LoadLocation(name); err == nil {
-		return loc
-	}
-	return time.UTC
 }
 
 // resultColumn is one column of a widget's result as exported: its
@@ -233,7 +222,7 @@ func (rc resultColumn) cell(v any, p *Plan) any {
 	}
 	switch rc.kind {
 	case kindInteger, kindNumber, kindCurrency:
-		f, ok := toFloat(v)
+		f, ok := dashboard.Number(v)
 		if !ok {
 			return raw
 		}
@@ -271,24 +260,6 @@ func raw2(v any) []byte {
 		return []byte(n.String())
 	}
 	return raw(v)
-}
-
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(n, 64)
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // flat exports the widget's result as it is: its columns, then its rows.
@@ -431,8 +402,8 @@ func compareDim(a, b any) int {
 	case b == nil:
 		return -1
 	}
-	fa, ok1 := toFloat(a)
-	fb, ok2 := toFloat(b)
+	fa, ok1 := dashboard.Number(a)
+	fb, ok2 := dashboard.Number(b)
 	if _, isStr := a.(string); ok1 && ok2 && !isStr {
 		return cmp.Compare(fa, fb)
 	}

@@ -36,7 +36,7 @@ func pivotData(n int) *dashboard.WidgetData {
 func TestPivotShapeOrFlat(t *testing.T) {
 	s := &Service{}
 	plan := func() *Plan {
-		return &Plan{Request: Request{Format: "csv"}, Options: Options{Locale: "en"}, Module: &meta.Module{Key: "deal"}, loc: zoneOf("")}
+		return &Plan{Request: Request{Format: "csv"}, Options: Options{Locale: "en"}, Module: &meta.Module{Key: "deal"}, loc: dashboard.Zone("")}
 	}
 	// Within MaxPivotColumns: the cross table, with totals.
 	p := plan()
