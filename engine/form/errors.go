@@ -3,9 +3,7 @@ package form
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -136,8 +134,8 @@ var assertions = map[string]bool{
 // first instance-location segment; the code is the keyword; limits are
 // read from the field's own schema, never from the library's message.
 func (v *Validator) leafError(c *collector, doc map[string]any, leaf *jsonschema.ValidationError) {
-	inst := splitPointer(leaf.InstanceLocation)
-	kwPath := splitPointer(leaf.KeywordLocation)
+	inst := meta.PointerTokens(leaf.InstanceLocation)
+	kwPath := meta.PointerTokens(leaf.KeywordLocation)
 	code := "invalid"
 	if n := len(kwPath); n > 0 && assertions[kwPath[n-1]] {
 		code = kwPath[n-1]
@@ -161,10 +159,10 @@ func (v *Validator) leafError(c *collector, doc map[string]any, leaf *jsonschema
 	// below /properties/<field> through the field's schema.
 	var parent map[string]any
 	if len(kwPath) >= 3 && kwPath[0] == "properties" && kwPath[1] == field {
-		parent = navigateSchema(fi.Schema, kwPath[2:len(kwPath)-1])
+		parent, _ = meta.Navigate(fi.Schema, kwPath[2:len(kwPath)-1]).(map[string]any)
 	}
 	nested := len(inst) > 1
-	key, args := message(code, nested, parent, valueAt(doc, inst), leaf.InstanceLocation)
+	key, args := message(code, nested, parent, meta.Navigate(doc, inst), leaf.InstanceLocation)
 	if key == "form.enum" && len(fi.Options) > 0 {
 		// A select's allowed values as its users know them: by label.
 		for i := 0; i+1 < len(args); i += 2 {
@@ -260,70 +258,11 @@ func invalidAt(code, path string, nested bool) (string, []any) {
 	return "form.invalid", []any{"code", code}
 }
 
-// splitPointer splits a JSON pointer as the library writes it (each token
-// ~-escaped, then URL-path-escaped) into raw tokens.
-func splitPointer(p string) []string {
-	p = strings.TrimPrefix(p, "/")
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		if u, err := url.PathUnescape(s); err == nil {
-			s = u
-		}
-		s = strings.ReplaceAll(s, "~1", "/")
-		parts[i] = strings.ReplaceAll(s, "~0", "~")
-	}
-	return parts
-}
-
 func lastSegment(p string) string {
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
 		return p[i+1:]
 	}
 	return p
-}
-
-// navigateSchema follows path tokens through a schema document.
-func navigateSchema(s map[string]any, path []string) map[string]any {
-	var cur any = s
-	for _, tok := range path {
-		switch x := cur.(type) {
-		case map[string]any:
-			cur = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			cur = x[i]
-		default:
-			return nil
-		}
-	}
-	m, _ := cur.(map[string]any)
-	return m
-}
-
-// valueAt returns the instance value at tokens inst, or nil.
-func valueAt(doc map[string]any, inst []string) any {
-	var cur any = doc
-	for _, tok := range inst {
-		switch x := cur.(type) {
-		case map[string]any:
-			cur = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			cur = x[i]
-		default:
-			return nil
-		}
-	}
-	return cur
 }
 
 func typeNames(t any) string {

@@ -81,8 +81,8 @@ func init() {
 // metaProblem says what one failing meta-schema keyword means, in both
 // languages.
 func metaProblem(doc map[string]any, leaf *jsonschema.ValidationError) Problem {
-	inst := pointerTokens(leaf.InstanceLocation)
-	kwPath := pointerTokens(leaf.KeywordLocation)
+	inst := PointerTokens(leaf.InstanceLocation)
+	kwPath := PointerTokens(leaf.KeywordLocation)
 	kw := ""
 	if len(kwPath) > 0 {
 		kw = kwPath[len(kwPath)-1]
@@ -90,11 +90,11 @@ func metaProblem(doc map[string]any, leaf *jsonschema.ValidationError) Problem {
 	// The schema object holding the keyword, in the meta-schema document.
 	var parent map[string]any
 	if i := strings.IndexByte(leaf.AbsoluteKeywordLocation, '#'); i >= 0 {
-		if toks := pointerTokens(leaf.AbsoluteKeywordLocation[i+1:]); len(toks) > 0 {
-			parent, _ = navigate(metaDocument(), toks[:len(toks)-1]).(map[string]any)
+		if toks := PointerTokens(leaf.AbsoluteKeywordLocation[i+1:]); len(toks) > 0 {
+			parent, _ = Navigate(metaDocument(), toks[:len(toks)-1]).(map[string]any)
 		}
 	}
-	value := navigate(doc, inst)
+	value := Navigate(doc, inst)
 	// A key that propertyNames refuses: the problem is the object's.
 	if len(kwPath) >= 2 && kwPath[len(kwPath)-2] == "propertyNames" && len(inst) > 0 {
 		name := inst[len(inst)-1]
@@ -189,9 +189,9 @@ func problemAt(inst []string, key string, kv ...any) Problem {
 	return Problem{Field: field, Path: path, Code: "schema", Key: key, Args: append([]any{"at", at}, kv...)}
 }
 
-// pointerTokens splits a JSON pointer as the library writes it (each
+// PointerTokens splits a JSON pointer as the library writes it (each
 // token ~-escaped, then URL-escaped) into raw tokens.
-func pointerTokens(p string) []string {
+func PointerTokens(p string) []string {
 	p = strings.TrimPrefix(p, "/")
 	if p == "" {
 		return nil
@@ -207,9 +207,9 @@ func pointerTokens(p string) []string {
 	return parts
 }
 
-// navigate follows tokens through a JSON document; nil when they lead
-// nowhere.
-func navigate(v any, toks []string) any {
+// Navigate follows tokens through a JSON document (a schema or an
+// instance); nil when they lead nowhere.
+func Navigate(v any, toks []string) any {
 	cur := v
 	for _, tok := range toks {
 		switch x := cur.(type) {
