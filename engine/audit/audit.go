@@ -363,8 +363,20 @@ func (l *Log) History(ctx context.Context, a record.Actor, m *meta.Module, id st
 	if err != nil {
 		return nil, err
 	}
-	out := &HistoryPage{Entries: make([]HistoryEntry, 0, len(page.Entries)), Next: page.Next}
-	for _, e := range page.Entries {
+	entries, err := l.Render(ctx, page.Entries, hide)
+	if err != nil {
+		return nil, err
+	}
+	return &HistoryPage{Entries: entries, Next: page.Next}, nil
+}
+
+// Render turns stored record entries into history entries as a reader
+// from whom hide hides fields may see them (their diffs and causes without
+// those fields), with the actors named. The record timeline
+// (engine/related) renders the entries it merges this way too.
+func (l *Log) Render(ctx context.Context, stored []store.AuditEntry, hide func(string) bool) ([]HistoryEntry, error) {
+	out := make([]HistoryEntry, 0, len(stored))
+	for _, e := range stored {
 		h := HistoryEntry{ID: e.ID, At: e.At, Via: e.Via, Action: e.Action, Diff: map[string]Change{}}
 		if e.Actor != "" {
 			actor := e.Actor
@@ -392,9 +404,9 @@ func (l *Log) History(ctx context.Context, a record.Actor, m *meta.Module, id st
 				h.Cause = d.Cause
 			}
 		}
-		out.Entries = append(out.Entries, h)
+		out = append(out, h)
 	}
-	return out, l.nameActors(ctx, out.Entries)
+	return out, l.nameActors(ctx, out)
 }
 
 // nameActors fills in the actors' names, in one query.

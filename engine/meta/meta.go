@@ -66,6 +66,9 @@ type Module struct {
 	// TitleKey is the title field's key as the module's JSON shows it
 	// ("title_field"; see Titled): for clients, which show records by it.
 	TitleKey string `json:"title_field,omitempty"`
+	// Options are the module-level options x-duplicates and x-timeline
+	// (parsed from Schema; module_options.go).
+	Options Options `json:"-"`
 }
 
 // Field returns the field with key, or nil.

@@ -80,6 +80,7 @@ type Parsed struct {
 	Fields      []*Field
 	Validations []Validation // x-validations
 	Title       string       // x-title
+	Options     Options      // x-duplicates, x-timeline (module_options.go)
 }
 
 // ParseSchema checks a module document against the meta-schema and the
@@ -181,6 +182,9 @@ func parseSchema(raw []byte, prev *Module) (*Parsed, []Problem, error) {
 	p.Validations, vprobs = parseValidations(doc["x-validations"], p.Fields)
 	probs = append(probs, vprobs...)
 	probs = append(probs, checkExpressions(p.Fields, p.Validations)...)
+	var oprobs []Problem
+	p.Options, oprobs = parseModuleOptions(doc, p.Fields)
+	probs = append(probs, oprobs...)
 	if t, ok := doc["x-title"].(string); ok { // not a string: the meta-schema said so
 		p.Title = t
 		probs = append(probs, checkTitle(t, p.Fields)...)
@@ -393,7 +397,7 @@ func sameJSON(a, b any) bool {
 func encodeDoc(doc map[string]any, order []string, props []map[string]any, required map[string]bool) json.RawMessage {
 	var b bytes.Buffer
 	b.WriteString(`{"$schema":"` + Draft2020 + `","type":"object"`)
-	for _, k := range []string{"title", "description", "x-title", "x-validations"} {
+	for _, k := range []string{"title", "description", "x-title", "x-validations", "x-duplicates", "x-timeline"} {
 		if v, ok := doc[k]; ok {
 			enc, _ := json.Marshal(v)
 			fmt.Fprintf(&b, ",%q:%s", k, enc)
@@ -604,6 +608,7 @@ func WithoutFields(doc json.RawMessage, hide map[string]bool) json.RawMessage {
 	if t, _ := full["x-title"].(string); hide[t] {
 		delete(full, "x-title")
 	}
+	withoutHiddenOptions(full, hide)
 	return encodeDoc(full, order, kept, required)
 }
 

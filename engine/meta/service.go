@@ -359,7 +359,7 @@ func (s *Service) build(ctx context.Context, a *App, key string, in ModuleInput,
 	if len(probs) > 0 {
 		return nil, problemsError(probs)
 	}
-	m := &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key), Validations: p.Validations, XTitle: p.Title}
+	m := &Module{AppID: a.ID, AppKey: a.Key, Key: key, Label: in.Label, Schema: p.Doc, Fields: p.Fields, Table: TableName(a.Key, key), Validations: p.Validations, XTitle: p.Title, Options: p.Options}
 	return m.Titled(), nil
 }
 

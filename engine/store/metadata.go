@@ -304,7 +304,7 @@ func scanModule(r scanner) (*meta.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored schema of module %s no longer parses: %w", m.Key, err)
 	}
-	m.Schema, m.Fields, m.Validations, m.XTitle = p.Doc, p.Fields, p.Validations, p.Title
+	m.Schema, m.Fields, m.Validations, m.XTitle, m.Options = p.Doc, p.Fields, p.Validations, p.Title, p.Options
 	return m.Titled(), nil
 }
 

@@ -238,6 +238,7 @@ func (d *doc) addStatic() {
 	d.addExports()
 	d.addImports()
 	d.addPrints()
+	d.addRelated()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and

@@ -33,6 +33,7 @@ import (
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/printtpl"
 	"github.com/tessera-app/tessera/engine/record"
+	"github.com/tessera-app/tessera/engine/related"
 	"github.com/tessera-app/tessera/engine/report"
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
@@ -47,6 +48,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/printapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
+	"github.com/tessera-app/tessera/runtime/relatedapi"
 	"github.com/tessera-app/tessera/runtime/reportapi"
 	"github.com/tessera-app/tessera/runtime/web"
 )
@@ -90,6 +92,8 @@ type Services struct {
 	// calendars, the organisation, sessions). NewServices registers the
 	// caches without starting it: cmd/tessera serve starts and stops it.
 	Cluster *cluster.Watcher
+	// Related reads a record's related records and timeline (the 360° view).
+	Related *related.Service
 	// Web is the web app served at /app/; nil: the one embedded in the
 	// binary (or its placeholder page when it was built without one).
 	Web *web.App
@@ -136,6 +140,7 @@ func NewServices(s *store.Store) *Services {
 	svc.Flows.Approvals = svc.Approvals
 	svc.Approvals.Transitions = svc.Flows
 	svc.Reports = report.New(svc.Records)
+	svc.Related = &related.Service{Meta: svc.Meta, Records: svc.Records, Audit: svc.Audit, Flows: svc.Flows, Approvals: svc.Approvals}
 	svc.Dashboards = dashboard.New(s, svc.Meta, svc.Records, svc.Access, svc.Reports, svc.Flows, svc.Approvals, slog.Default())
 	svc.Prints = printtpl.New(s, svc.Meta, svc.Records)
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
@@ -262,6 +267,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	importapi.Bind(private, svc.Imports)
 	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
 	printapi.Bind(private, svc.Prints)
+	relatedapi.Bind(private, svc.Meta, svc.Related)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log

@@ -1,0 +1,194 @@
+package relatedapi_test
+
+// Related records and the timeline through the real HTTP stack, on SQLite
+// and (TESSERA_TEST_DATABASE_URL) PostgreSQL.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tessera-app/tessera/engine/access"
+	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/engine/store/storetest"
+	"github.com/tessera-app/tessera/runtime/apitest"
+)
+
+var start = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+func field(typ string, kv ...string) map[string]any {
+	xf := map[string]any{"type": typ}
+	for i := 0; i+1 < len(kv); i += 2 {
+		xf[kv[i]] = kv[i+1]
+	}
+	return map[string]any{"x-field": xf}
+}
+
+// crm: accounts; contacts, deals, notes and secrets look accounts up;
+// activities (x-timeline, dated by "at") look up accounts. Role rep reads
+// their own contacts, every deal without its amount, notes without their
+// account field, activities, and no secret.
+func crm(t *testing.T, e *apitest.Env) {
+	t.Helper()
+	lbl := apitest.Label
+	e.Do(t, "admin", "POST", "/api/apps", map[string]any{"key": "crm", "label": lbl("CRM")}).Want(t, 201)
+	mod := func(key string, schema map[string]any) {
+		e.Do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": key, "label": lbl(key), "schema": schema}).Want(t, 201)
+	}
+	mod("account", map[string]any{"properties": map[string]any{"name": field("text")}})
+	mod("contact", map[string]any{"properties": map[string]any{"name": field("text"), "account": field("lookup", "module", "account")}})
+	mod("deal", map[string]any{"properties": map[string]any{"title": field("text"), "amount": field("number"), "account": field("lookup", "module", "account")}})
+	mod("note", map[string]any{"properties": map[string]any{"text": field("text"), "account": field("lookup", "module", "account")}})
+	mod("secret", map[string]any{"properties": map[string]any{"text": field("text"), "account": field("lookup", "module", "account")}})
+	mod("activity", map[string]any{"x-timeline": map[string]any{"date_field": "at"}, "properties": map[string]any{
+		"subject": field("text"), "at": field("datetime"), "account": field("lookup", "module", "account")}})
+	all := []string{"create", "read", "update"}
+	perms := []any{
+		map[string]any{"app": "crm", "module": "account", "actions": all},
+		map[string]any{"app": "crm", "module": "contact", "actions": all, "scope": map[string]string{"read": "own"}},
+		map[string]any{"app": "crm", "module": "deal", "actions": all, "fields": map[string]string{"amount": "hidden"}},
+		map[string]any{"app": "crm", "module": "note", "actions": all, "fields": map[string]string{"account": "hidden"}},
+		map[string]any{"app": "crm", "module": "activity", "actions": all},
+	}
+	e.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "rep", "label": lbl("Rep"), "permissions": perms}).Want(t, 201)
+	e.User(t, "rep", access.NewUser{})
+	e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs["rep"], map[string]any{"roles": []string{"rep"}}).Want(t, 200)
+}
+
+func TestRelated(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := apitest.New(t, s, start)
+		crm(t, e)
+		rec := func(who, module string, v map[string]any) string {
+			return e.Do(t, who, "POST", "/api/apps/crm/modules/"+module+"/records", v).Want(t, 201).Str("id")
+		}
+		acme := rec("admin", "account", map[string]any{"name": "Acme"})
+		other := rec("admin", "account", map[string]any{"name": "Other"})
+		rec("rep", "contact", map[string]any{"name": "Mine", "account": acme})
+		rec("admin", "contact", map[string]any{"name": "Not mine", "account": acme})
+		rec("admin", "contact", map[string]any{"name": "Elsewhere", "account": other})
+		for i := range 7 {
+			rec("admin", "deal", map[string]any{"title": fmt.Sprintf("Deal %d", i), "amount": 100 + i, "account": acme})
+		}
+		rec("admin", "note", map[string]any{"text": "n", "account": acme})
+		rec("admin", "secret", map[string]any{"text": "s", "account": acme})
+
+		path := "/api/apps/crm/modules/account/records/" + acme + "/related"
+		byModule := func(r *apitest.Response) map[string]map[string]any {
+			out := map[string]map[string]any{}
+			for _, x := range r.List("related") {
+				rel := x.(map[string]any)
+				out[rel["module"].(string)] = rel
+			}
+			return out
+		}
+		admin := byModule(e.Do(t, "admin", "GET", path, nil).Want(t, 200))
+		for mod, n := range map[string]string{"contact": "2", "deal": "7", "note": "1", "secret": "1", "activity": "0"} {
+			if got := fmt.Sprint(admin[mod]["count"]); got != n {
+				t.Errorf("admin: %s count %s, want %s", mod, got, n)
+			}
+		}
+		if got := len(apitest.Lookup(admin["deal"], "page.records").([]any)); got != 5 {
+			t.Errorf("admin: first page of deals has %d records, want the default 5", got)
+		}
+		rep := e.Do(t, "rep", "GET", path, nil).Want(t, 200)
+		repRels := byModule(rep)
+		// Own contacts only; the secret module (unreadable) and the notes
+		// (lookup field hidden) are not there at all.
+		if got := fmt.Sprint(repRels["contact"]["count"]); got != "1" {
+			t.Errorf("rep: contact count %s, want 1 (scope own)", got)
+		}
+		if _, ok := repRels["secret"]; ok {
+			t.Errorf("rep sees the secret module's relation: %s", rep.Body)
+		}
+		if _, ok := repRels["note"]; ok {
+			t.Errorf("rep sees a relation through a hidden field: %s", rep.Body)
+		}
+		for _, r := range apitest.Lookup(repRels["deal"], "page.records").([]any) {
+			if _, ok := r.(map[string]any)["amount"]; ok {
+				t.Fatalf("rep sees the hidden amount: %v", r)
+			}
+		}
+		// The next page of one relation.
+		next, _ := apitest.Lookup(admin["deal"], "page.next_cursor").(string)
+		if next == "" {
+			t.Fatal("no next cursor for 7 deals")
+		}
+		more := e.Do(t, "admin", "GET", path+"?module=deal&field=account&cursor="+next, nil).Want(t, 200)
+		if n := len(more.List("records")); n != 2 {
+			t.Errorf("second page has %d deals, want 2", n)
+		}
+		e.Do(t, "rep", "GET", path+"?module=secret&field=account", nil).Want(t, 404)
+		e.Do(t, "admin", "GET", path+"?module=deal&field=title", nil).Want(t, 404)
+		// A record the caller cannot read: not found.
+		mine := rec("admin", "contact", map[string]any{"name": "x"})
+		e.Do(t, "rep", "GET", "/api/apps/crm/modules/contact/records/"+mine+"/related", nil).Want(t, 404)
+		// zh-CN error text.
+		zh := e.Do(t, "admin", "GET", path+"?module=deal&field=title", nil, "Accept-Language", "zh-CN").Want(t, 404)
+		zh.Contains(t, "没有通过")
+	})
+}
+
+func TestTimeline(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := apitest.New(t, s, start)
+		crm(t, e)
+		acme := e.Do(t, "admin", "POST", "/api/apps/crm/modules/account/records", map[string]any{"name": "Acme"}).Want(t, 201).Str("id")
+		// Activities dated in the past, interleaved with edits of the account.
+		act := func(subject string, at time.Time) {
+			e.Do(t, "admin", "POST", "/api/apps/crm/modules/activity/records", map[string]any{
+				"subject": subject, "at": at.Format(time.RFC3339), "account": acme}).Want(t, 201)
+		}
+		act("call before creation", start.Add(-time.Hour))
+		e.Advance(time.Minute)
+		e.Do(t, "admin", "PATCH", "/api/apps/crm/modules/account/records/"+acme, map[string]any{"version": 1, "name": "Acme Ltd"}).Want(t, 200)
+		act("meeting", start.Add(90*time.Second))
+		act("undated", start.AddDate(-5, 0, 0)) // the oldest
+		e.Advance(time.Minute)
+		e.Do(t, "admin", "PATCH", "/api/apps/crm/modules/account/records/"+acme, map[string]any{"version": 2, "name": "Acme Inc"}).Want(t, 200)
+		act("follow-up", start.Add(3*time.Minute))
+
+		path := "/api/apps/crm/modules/account/records/" + acme + "/timeline"
+		full := e.Do(t, "rep", "GET", path, nil).Want(t, 200)
+		var got []string
+		for _, x := range full.List("entries") {
+			en := x.(map[string]any)
+			switch en["kind"] {
+			case "history":
+				got = append(got, "history:"+apitest.Lookup(en, "history.action").(string))
+			case "activity":
+				got = append(got, "activity:"+apitest.Lookup(en, "record.subject").(string))
+			default:
+				got = append(got, en["kind"].(string))
+			}
+		}
+		want := []string{"activity:follow-up", "history:update", "activity:meeting", "history:update", "history:create",
+			"activity:call before creation", "activity:undated"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("timeline = %v\nwant       %v", got, want)
+		}
+		// Paged by two: the same entries, in the same order, none twice.
+		var paged []string
+		cursor := ""
+		for range 10 {
+			p := e.Do(t, "rep", "GET", path+"?limit=2&cursor="+cursor, nil).Want(t, 200)
+			for _, x := range p.List("entries") {
+				paged = append(paged, x.(map[string]any)["id"].(string))
+			}
+			if cursor = p.Str("next_cursor"); cursor == "" {
+				break
+			}
+		}
+		var ids []string
+		for _, x := range full.List("entries") {
+			ids = append(ids, x.(map[string]any)["id"].(string))
+		}
+		if fmt.Sprint(paged) != fmt.Sprint(ids) {
+			t.Errorf("paged timeline = %v\nwant %v", paged, ids)
+		}
+		e.Do(t, "rep", "GET", path+"?cursor=nonsense", nil).Want(t, 400)
+		e.Do(t, "rep", "GET", path+"?limit=1000", nil).Want(t, 400)
+	})
+}
