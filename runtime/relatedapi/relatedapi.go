@@ -34,27 +34,28 @@ func actor(c echo.Context) record.Actor { return record.Actor{User: httpx.User(c
 
 func recordID(c echo.Context) string { return strings.ToLower(c.Param("id")) }
 
-func limitOf(c echo.Context) (int, error) {
+// request reads the path's module and the ?limit= every route takes.
+func (h handler) request(c echo.Context) (*meta.Module, int, error) {
+	m, err := h.meta.Module(c.Request().Context(), c.Param("app"), c.Param("module"))
+	if err != nil {
+		return nil, 0, err
+	}
 	s := c.QueryParam("limit")
 	if s == "" {
-		return 0, nil
+		return m, 0, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > related.MaxTimelineLimit {
-		return 0, errs.New(errs.Invalid, "http.bad_param", "name", "limit")
+		return nil, 0, errs.New(errs.Invalid, "http.bad_param", "name", "limit")
 	}
-	return n, nil
+	return m, n, nil
 }
 
 // related answers every relation's count and first page, or with
 // ?module=&field= the next page of one relation (?cursor=, ?limit=).
 func (h handler) related(c echo.Context) error {
 	ctx := c.Request().Context()
-	m, err := h.meta.Module(ctx, c.Param("app"), c.Param("module"))
-	if err != nil {
-		return err
-	}
-	limit, err := limitOf(c)
+	m, limit, err := h.request(c)
 	if err != nil {
 		return err
 	}
@@ -79,11 +80,7 @@ func (h handler) related(c echo.Context) error {
 
 func (h handler) timeline(c echo.Context) error {
 	ctx := c.Request().Context()
-	m, err := h.meta.Module(ctx, c.Param("app"), c.Param("module"))
-	if err != nil {
-		return err
-	}
-	limit, err := limitOf(c)
+	m, limit, err := h.request(c)
 	if err != nil {
 		return err
 	}
