@@ -133,6 +133,16 @@ func strip(r *access.ModuleRights, m *meta.Module, recs ...store.Record) {
 	}
 }
 
+// omitHidden leaves the hidden fields out of rows about to leave the
+// server (strip for store.Rows).
+func omitHidden(r *access.ModuleRights, m *meta.Module, rows *store.Rows) {
+	for _, f := range m.Fields {
+		if r.Hidden(f.Key) {
+			rows.Omit(f.Key)
+		}
+	}
+}
+
 // checkWrites refuses input that names a field the actor may not write,
 // before the input is validated (so that an invalid value for a hidden
 // field is refused as forbidden, never described). A hidden field is

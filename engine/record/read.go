@@ -25,37 +25,90 @@ func (s *Service) Get(ctx context.Context, a Actor, m *meta.Module, id string, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.expand(ctx, &a, m, []store.Record{rec}, expand); err != nil {
+	if err := s.expand(ctx, &a, m, recordList{rec}, expand); err != nil {
 		return nil, err
 	}
 	return s.out(r, m, rec), nil
 }
 
-// List returns a page of live records within the actor's read scope.
-func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.Page, error) {
+// GetRow is Get with the record as store.Rows of one row, for writing
+// out as JSON without the map form (the record API's fast path). The
+// caller releases the rows.
+func (s *Service) GetRow(ctx context.Context, a Actor, m *meta.Module, id string, expand []string) (*store.Rows, error) {
 	r, err := s.readRights(ctx, &a, m, expand)
 	if err != nil {
 		return nil, err
 	}
-	q.Where = append(q.Where, scope(a.Principal, r.Read))
-	q.Hidden = hidden(r, m)
-	q.Consts = consts(a.Principal)
-	if err := checkFields(q.Fields, m, q.Hidden); err != nil {
+	rows, err := s.Store.RecordRow(ctx, m, id, scope(a.Principal, r.Read))
+	if err != nil {
 		return nil, err
 	}
-	if q.Lookups, err = s.readableLookups(ctx, &a, m, r, q.Filter+" "+q.Sort); err != nil {
+	if err := s.expand(ctx, &a, m, rows, expand); err != nil {
+		rows.Release()
+		return nil, err
+	}
+	omitHidden(r, m, rows)
+	return rows, nil
+}
+
+// List returns a page of live records within the actor's read scope.
+func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.Page, error) {
+	r, q, err := s.listQuery(ctx, &a, m, q, expand)
+	if err != nil {
 		return nil, err
 	}
 	page, err := s.Store.ListRecords(ctx, m, q)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.expand(ctx, &a, m, page.Records, expand); err != nil {
+	if err := s.expand(ctx, &a, m, recordList(page.Records), expand); err != nil {
 		return nil, err
 	}
 	strip(r, m, page.Records...)
 	project(page.Records, q.Fields)
 	return page, nil
+}
+
+// ListRows is List with the records as store.Rows: the same query, rights
+// and expansions, hidden and unasked-for fields omitted instead of
+// deleted from maps (the record API's fast path). The caller releases
+// page.Rows.
+func (s *Service) ListRows(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.RowPage, error) {
+	r, q, err := s.listQuery(ctx, &a, m, q, expand)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.Store.ListRows(ctx, m, q)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.expand(ctx, &a, m, page.Rows, expand); err != nil {
+		page.Rows.Release()
+		return nil, err
+	}
+	omitHidden(r, m, page.Rows)
+	page.Rows.Only(q.Fields)
+	return page, nil
+}
+
+// listQuery checks the actor's rights for a list and narrows q to them:
+// their read scope, the fields hidden from them, the lookups they may
+// read through.
+func (s *Service) listQuery(ctx context.Context, a *Actor, m *meta.Module, q store.ListQuery, expand []string) (*access.ModuleRights, store.ListQuery, error) {
+	r, err := s.readRights(ctx, a, m, expand)
+	if err != nil {
+		return nil, q, err
+	}
+	q.Where = append(q.Where, scope(a.Principal, r.Read))
+	q.Hidden = hidden(r, m)
+	q.Consts = consts(a.Principal)
+	if err := checkFields(q.Fields, m, q.Hidden); err != nil {
+		return nil, q, err
+	}
+	if q.Lookups, err = s.readableLookups(ctx, a, m, r, q.Filter+" "+q.Sort); err != nil {
+		return nil, q, err
+	}
+	return r, q, nil
 }
 
 // Groups counts (and sums) the live records of m the actor may read per
@@ -221,36 +274,58 @@ func (s *Service) readRights(ctx context.Context, a *Actor, m *meta.Module, expa
 // field (meta.Module.TitleField; null when it has none or it is hidden
 // from the actor) — a user's is their name. Keys cannot start with "_", so
 // it never meets a field.
-func (s *Service) expand(ctx context.Context, a *Actor, m *meta.Module, recs []store.Record, fields []string) error {
+func (s *Service) expand(ctx context.Context, a *Actor, m *meta.Module, recs expandable, fields []string) error {
 	for _, key := range fields {
 		found, err := s.targets(ctx, a, m, key, recs)
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
-			id, _ := r[key].(string)
-			ex, _ := r["expand"].(map[string]any)
-			if ex == nil {
-				ex = map[string]any{}
-				r["expand"] = ex
+		for i := 0; i < recs.Len(); i++ {
+			id, _ := recs.Value(i, key).(string)
+			var t any
+			if rec, ok := found[id]; ok {
+				t = rec
 			}
-			if t, ok := found[id]; ok {
-				ex[key] = t
-			}
+			recs.SetExpand(i, key, t)
 		}
 	}
 	return nil
+}
+
+// expandable is what expand fills: records in the map form (recordList)
+// or as scanned (store.Rows).
+type expandable interface {
+	Len() int
+	Value(i int, key string) any
+	// SetExpand puts v under record i's expand[key]; a nil v only makes
+	// sure the record has an expand object.
+	SetExpand(i int, key string, v any)
+}
+
+type recordList []store.Record
+
+func (l recordList) Len() int                    { return len(l) }
+func (l recordList) Value(i int, key string) any { return l[i][key] }
+func (l recordList) SetExpand(i int, key string, v any) {
+	ex, _ := l[i]["expand"].(map[string]any)
+	if ex == nil {
+		ex = map[string]any{}
+		l[i]["expand"] = ex
+	}
+	if v != nil {
+		ex[key] = v
+	}
 }
 
 // userKeys are the system keys that hold user ids.
 var userKeys = []string{"owner", "created_by", "updated_by"}
 
 // targets loads, in one query, the records field key of recs points to.
-func (s *Service) targets(ctx context.Context, a *Actor, m *meta.Module, key string, recs []store.Record) (map[string]store.Record, error) {
-	ids := make([]string, 0, len(recs))
+func (s *Service) targets(ctx context.Context, a *Actor, m *meta.Module, key string, recs expandable) (map[string]store.Record, error) {
+	ids := make([]string, 0, recs.Len())
 	seen := map[string]bool{}
-	for _, r := range recs {
-		if id, ok := r[key].(string); ok && !seen[id] {
+	for i := 0; i < recs.Len(); i++ {
+		if id, ok := recs.Value(i, key).(string); ok && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}

@@ -93,6 +93,48 @@ type sortKey struct {
 // paging all happen in SQL; the cursor is keyset-based, so deep pages cost
 // the same as the first.
 func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (*Page, error) {
+	l, err := s.prepareList(ctx, m, lq)
+	if err != nil {
+		return nil, err
+	}
+	page := l.page
+	rows, err := s.query(ctx, m, l.sql, l.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := scanRecord(rows, m)
+		if err != nil {
+			return nil, err
+		}
+		page.Records = append(page.Records, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Records) > l.limit {
+		page.Records = page.Records[:l.limit]
+		if page.Next, err = s.nextCursor(ctx, m, l, page.Records[l.limit-1]); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// listPlan is a list query ready to run: its SQL and args (limit+1 rows,
+// to tell whether there is a next page), the sort keys, and the page with
+// its total already counted when asked.
+type listPlan struct {
+	sql   string
+	args  []any
+	keys  []sortKey
+	limit int
+	sort  string
+	page  *Page
+}
+
+func (s *Store) prepareList(ctx context.Context, m *meta.Module, lq ListQuery) (*listPlan, error) {
 	limit := lq.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -126,30 +168,16 @@ func (s *Store) ListRecords(ctx context.Context, m *meta.Module, lq ListQuery) (
 	order, orderArgs := orderBy(s.D, keys, len(w.args))
 	q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d`,
 		selectList(m), tableRef(m), w.sql(), order, limit+1)
-	rows, err := s.R.QueryContext(ctx, q, append(w.args, orderArgs...)...)
+	return &listPlan{sql: q, args: append(w.args, orderArgs...), keys: keys, limit: limit, sort: lq.Sort, page: page}, nil
+}
+
+// nextCursor is the cursor after last, the page's last record.
+func (s *Store) nextCursor(ctx context.Context, m *meta.Module, l *listPlan, last Record) (string, error) {
+	vals, err := s.sortValues(ctx, m, l.keys, last)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		rec, err := scanRecord(rows, m)
-		if err != nil {
-			return nil, err
-		}
-		page.Records = append(page.Records, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(page.Records) > limit {
-		page.Records = page.Records[:limit]
-		last, err := s.sortValues(ctx, m, keys, page.Records[limit-1])
-		if err != nil {
-			return nil, err
-		}
-		page.Next = encodeCursor(keys, last, lq.Sort)
-	}
-	return page, nil
+	return encodeCursor(l.keys, vals, l.sort), nil
 }
 
 // whereBuilder appends conditions and their args together, so

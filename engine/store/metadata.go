@@ -80,6 +80,11 @@ func (s *Store) DeleteApp(ctx context.Context, a *meta.App) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, m := range mods {
+			s.stmts.forget(m.ID)
+		}
+	}()
 	return s.inSchemaTx(ctx, func(tx *Tx) error {
 		// The app's rules and pipelines go too (below).
 		if err := BumpCacheTx(ctx, tx, CacheModules, CacheRules, CacheFlows); err != nil {
@@ -201,6 +206,7 @@ func (s *Store) UpdateModule(ctx context.Context, old, next *meta.Module, by str
 
 // DeleteModule removes a module, its versions and its table.
 func (s *Store) DeleteModule(ctx context.Context, m *meta.Module) error {
+	defer s.stmts.forget(m.ID)
 	return s.inSchemaTx(ctx, func(tx *Tx) error {
 		if err := BumpCacheTx(ctx, tx, CacheModules); err != nil {
 			return err

@@ -215,8 +215,21 @@ func (s *Store) InScope(ctx context.Context, tx *Tx, m *meta.Module, id string, 
 }
 
 func (s *Store) getRecord(ctx context.Context, q queryer, m *meta.Module, id string, withDeleted bool, where []Cond) (Record, error) {
+	sqlText, args, err := s.recordQuery(m, id, withDeleted, where)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := scanRecord(q.QueryRowContext(ctx, sqlText, args...), m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(id)
+	}
+	return rec, err
+}
+
+// recordQuery selects record id when it meets every condition.
+func (s *Store) recordQuery(m *meta.Module, id string, withDeleted bool, where []Cond) (string, []any, error) {
 	if !validID(id) {
-		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
+		return "", nil, notFound(id)
 	}
 	w := &whereBuilder{d: s.D, m: m}
 	w.add(`"id" = ?`, id)
@@ -224,15 +237,12 @@ func (s *Store) getRecord(ctx context.Context, q queryer, m *meta.Module, id str
 		w.add(`"deleted_at" IS NULL`)
 	}
 	if err := w.conds(where); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	sqlText := fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, selectList(m), tableRef(m), w.sql())
-	rec, err := scanRecord(q.QueryRowContext(ctx, sqlText, w.args...), m)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "store.record_not_found", "id", id)
-	}
-	return rec, err
+	return fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, selectList(m), tableRef(m), w.sql()), w.args, nil
 }
+
+func notFound(id string) error { return errs.New(errs.NotFound, "store.record_not_found", "id", id) }
 
 // VisibleIDs returns which of ids are live records of m meeting every
 // condition (lookup checks: one may only link to what one may read).

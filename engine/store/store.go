@@ -42,6 +42,8 @@ type Store struct {
 	JobsCommitted func()
 
 	url string // the PostgreSQL URL ("" on SQLite), for Listen
+
+	stmts stmtCache // prepared record reads (stmts.go)
 }
 
 // Open connects to PostgreSQL when url is set (postgres://…), otherwise to
@@ -129,6 +131,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	s.stmts.closeAll()
 	if s.R != nil && s.R != s.W {
 		s.R.Close()
 	}

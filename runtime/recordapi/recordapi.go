@@ -87,11 +87,12 @@ func (h handler) list(c echo.Context) error {
 		q.TotalCap = TotalCap
 	}
 	q.Fields = listParam(c, "fields")
-	page, err := h.records.List(c.Request().Context(), actor(c), m, q, expandParam(c))
+	page, err := h.records.ListRows(c.Request().Context(), actor(c), m, q, expandParam(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, page)
+	defer page.Rows.Release()
+	return writeJSON(c, page.AppendJSON)
 }
 
 func (h handler) get(c echo.Context) error {
@@ -99,11 +100,12 @@ func (h handler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := h.records.Get(c.Request().Context(), actor(c), m, recordID(c), expandParam(c))
+	rows, err := h.records.GetRow(c.Request().Context(), actor(c), m, recordID(c), expandParam(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rec)
+	defer rows.Release()
+	return writeJSON(c, func(b []byte) ([]byte, error) { return rows.AppendJSON(b, 0) })
 }
 
 // update takes the version from the body ("version") or from If-Match.

@@ -44,6 +44,7 @@ const (
 // env is one running server over one fresh store.
 type env struct {
 	s      *store.Store
+	svc    *server.Services // behind srv, for tests that compare with a direct call
 	srv    *httptest.Server
 	url    string
 	tokens map[string]string    // "admin", "user" → session token
@@ -67,9 +68,10 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	log := slog.New(slog.NewMultiHandler(
 		slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}),
 		slog.NewTextHandler(lb, nil)))
-	srv := httptest.NewServer(server.New(server.NewServices(s), log))
+	svc := server.NewServices(s)
+	srv := httptest.NewServer(server.New(svc, log))
 	t.Cleanup(srv.Close)
-	e := &env{s: s, srv: srv, url: srv.URL, tokens: map[string]string{}, ids: map[string]string{}, log: lb}
+	e := &env{s: s, svc: svc, srv: srv, url: srv.URL, tokens: map[string]string{}, ids: map[string]string{}, log: lb}
 	acc := access.NewService(s)
 	for who, in := range map[string]access.NewUser{
 		"admin": {Email: adminEmail, Password: password, Name: "Ada Admin", IsAdmin: true},
