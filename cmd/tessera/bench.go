@@ -307,6 +307,7 @@ type reportRow struct {
 	name, metric     string
 	api, engine, sql string
 	ratio            float64
+	spread           string // the range of the ratio over rounds, when measured in rounds
 	target           float64
 }
 
@@ -325,6 +326,9 @@ func (r *report) print(w io.Writer) {
 		ratio, target, result := "", "", ""
 		if row.ratio > 0 {
 			ratio = fmt.Sprintf("%.2f×", row.ratio)
+			if row.spread != "" {
+				ratio += " (" + row.spread + ")"
+			}
 		}
 		if row.target > 0 {
 			target = fmt.Sprintf("≤ %.1f×", row.target)

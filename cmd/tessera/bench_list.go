@@ -19,6 +19,8 @@ import (
 const (
 	listWarmup = 20  // untimed rounds per case: caches, plans, connections
 	listReps   = 200 // timed rounds per case: API, service and SQL in turn
+	// listClients is the concurrency of the concurrent list rows.
+	listClients = 8
 	// A case stops early after listBudget once it has listMinReps rounds,
 	// so a slow page (a count over many rows) cannot stretch the run.
 	listBudget  = 10 * time.Second
@@ -226,32 +228,57 @@ func listCases(d store.Dialect, table string) []listCase {
 }
 
 // measure checks that the API and the SQL return the same page, then
-// times the API, the record service and the SQL in turn, round after
-// round, so all three see the same caches and GC pressure.
+// times the API, the record service and the SQL in rounds (roundsOf),
+// one client at a time and then listClients at once.
 func (c listCase) measure(ctx context.Context, env *benchEnv, m *meta.Module, rep *report) error {
 	path := c.path(m)
 	matches, err := c.check(ctx, env, path)
 	if err != nil {
 		return err
 	}
+	api := func() error { return env.do(ctx, http.MethodGet, path, nil, http.StatusOK, nil) }
+	sqlStep := func() error { _, _, err := c.runSQL(ctx, env.s); return err }
 	steps := []func() error{
-		func() error { return env.do(ctx, http.MethodGet, path, nil, http.StatusOK, nil) },
-		func() error { _, err := env.svc.Records.List(ctx, env.actor, m, c.lq, nil); return err },
-		func() error { _, _, err := c.runSQL(ctx, env.s); return err },
+		api,
+		func() error {
+			p, err := env.svc.Records.ListRows(ctx, env.actor, m, c.lq, nil)
+			if err == nil {
+				p.Rows.Release()
+			}
+			return err
+		},
+		sqlStep,
 	}
-	times, err := timeRounds(steps)
+	res, err := roundsOf(steps, c.slow())
 	if err != nil {
 		return err
 	}
-	a, e, s := summarize(times[0]), summarize(times[1]), summarize(times[2])
-	rep.add(reportRow{name: c.name, metric: "mean", api: fmtDur(a.mean), engine: fmtDur(e.mean), sql: fmtDur(s.mean),
-		ratio: ratio(a.mean, s.mean), target: listTarget})
-	rep.add(reportRow{name: "  (" + groupDigits(matches) + " matching rows)", metric: "p50", api: fmtDur(a.p50), engine: fmtDur(e.p50), sql: fmtDur(s.p50),
-		ratio: ratio(a.p50, s.p50), target: listTarget})
-	rep.add(reportRow{name: fmt.Sprintf("  (%d rounds)", len(times[0])), metric: "p95", api: fmtDur(a.p95), engine: fmtDur(e.p95), sql: fmtDur(s.p95),
-		ratio: ratio(a.p95, s.p95)})
+	a, e, s := res.medians(0), res.medians(1), res.medians(2)
+	r := res.ratios(0, 2)
+	rep.add(reportRow{name: c.name, metric: fmt.Sprintf("p50, median of %d rounds", len(res.p50[0])),
+		api: fmtDur(a), engine: fmtDur(e), sql: fmtDur(s), ratio: r.median, spread: r.spread(), target: listTarget})
+	all := [3]stats{summarize(res.all[0]), summarize(res.all[1]), summarize(res.all[2])}
+	rep.add(reportRow{name: fmt.Sprintf("  (%s matching rows; %d requests each)", groupDigits(matches), len(res.all[0])), metric: "mean / p95 of all",
+		api: fmtDur(all[0].mean) + " / " + fmtDur(all[0].p95), engine: fmtDur(all[1].mean) + " / " + fmtDur(all[1].p95),
+		sql: fmtDur(all[2].mean) + " / " + fmtDur(all[2].p95)})
+	if c.slow() {
+		return nil // counts under concurrency measure the database, not the API
+	}
+	conc, err := concurrentRounds(listClients, api, sqlStep)
+	if err != nil {
+		return err
+	}
+	r = conc.ratios()
+	rep.add(reportRow{name: fmt.Sprintf("  same, %d clients at once (API vs hand SQL, %d rounds)", listClients, len(conc.api)),
+		metric: "time per request", api: fmtDur(conc.median(conc.api)), sql: fmtDur(conc.median(conc.sql)),
+		ratio: r.median, spread: r.spread(), target: listTarget})
+	rep.add(reportRow{name: "", metric: "p99 latency", api: fmtDur(conc.median(conc.apiP99)), sql: fmtDur(conc.median(conc.sqlP99))})
 	return nil
 }
+
+// slow says whether the case counts (total=…): it takes fewer requests
+// per round, so that its rounds still fit in the time a case may take.
+func (c listCase) slow() bool { return c.count != "" }
 
 // timeRounds runs steps in turn, round after round (listWarmup untimed,
 // then up to listReps timed, stopping after listBudget once listMinReps
