@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/tessera-app/tessera/engine/errs"
-	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
@@ -25,6 +24,8 @@ type runContext struct {
 	actor   record.Actor
 	changes map[string]any // before save: the write's changes, which set may extend
 	tx      *store.Tx      // after save: the job's transaction
+	env     *meta.Module   // what expressions compile against when not module (a manual rule's inputs, manual.go)
+	inputs  map[string]any // a manual rule's inputs, as "input.<key>" (they outlive the record's refreshes)
 	dryRun  bool
 	effects []string // what the run did (or, dry, would do), for the log
 }
@@ -60,11 +61,15 @@ func (rc *runContext) values(ctx context.Context, target *meta.Module, exprs map
 	}
 	sort.Strings(keys)
 	for _, field := range keys {
-		p, err := expr.Compile(exprs[field], rc.module, "")
+		env := rc.module
+		if rc.env != nil {
+			env = rc.env
+		}
+		p, err := compile(exprs[field], env, "")
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", field, err)
 		}
-		v, err := p.Eval(ctx, rc.e.vars(rc.module, rc.record, rc.old, rc.actor))
+		v, err := p.Eval(ctx, rc.e.vars(rc.module, withInputs(rc.record, rc.inputs), rc.old, rc.actor))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", field, err)
 		}
@@ -83,7 +88,7 @@ func checkValues(a Action, source, target *meta.Module, allowOwner bool) []errs.
 			fes = append(fes, errs.Field("values."+field, "unknown_field", "rule.unknown_field", "field", field))
 			continue
 		}
-		if _, err := expr.Compile(src, source, ""); err != nil {
+		if _, err := compile(src, source, ""); err != nil {
 			fes = append(fes, errs.Field("values."+field, "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 		}
 	}

@@ -55,6 +55,9 @@ type Trigger struct {
 	// webhook: the secret of the inbound URL POST /api/hooks/{token},
 	// generated when the rule is created (shown to administrators only).
 	Token string `json:"token,omitempty"`
+	// manual (a button, manual.go): what to ask for first, a module-like
+	// document {"properties": {…}, "required": […]}; read as input.<key>.
+	Inputs json.RawMessage `json:"inputs,omitempty"`
 }
 
 // Action is one step of a rule. Which keys apply depends on Type.

@@ -230,15 +230,19 @@ func (e *Engine) check(ctx context.Context, r *Rule) error {
 			fes = append(fes, errs.Field("before_save", "not_allowed", "rule.no_before_save", "type", r.Trigger.Type))
 		}
 	}
+	// A manual rule's expressions read its inputs too; checked uncached (a
+	// definition being saved has no version of its own yet).
+	env, release := envFor(&Rule{Trigger: r.Trigger}, m)
+	defer release()
 	if r.Condition != "" {
-		if _, err := expr.Compile(r.Condition, m, "bool"); err != nil {
+		if _, err := compile(r.Condition, env, "bool"); err != nil {
 			fes = append(fes, errs.Field("condition", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 		}
 	}
 	if len(r.Actions) == 0 || len(r.Actions) > 20 {
 		fes = append(fes, errs.Field("actions", "required", "rule.actions_required"))
 	}
-	fes = append(fes, e.checkActions(ctx, r.App, m, r.Actions, r.BeforeSave)...)
+	fes = append(fes, e.checkActions(ctx, r.App, env, r.Actions, r.BeforeSave)...)
 	if len(fes) > 0 {
 		err := errs.Fields(fes...)
 		err.Msg = errs.New(errs.Unprocessable, "rule.invalid").Msg

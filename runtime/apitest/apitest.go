@@ -243,3 +243,13 @@ func Lookup(doc any, path string) any {
 
 // Label is a label in both locales.
 func Label(s string) map[string]string { return map[string]string{"en": s, "zh-CN": s} }
+
+// Field is a module property of field type typ with more x-field keys
+// and values ("module", "account", "options", […], …).
+func Field(typ string, kv ...any) map[string]any {
+	xf := map[string]any{"type": typ}
+	for i := 0; i+1 < len(kv); i += 2 {
+		xf[kv[i].(string)] = kv[i+1]
+	}
+	return map[string]any{"x-field": xf}
+}

@@ -239,6 +239,7 @@ func (d *doc) addStatic() {
 	d.addImports()
 	d.addPrints()
 	d.addRelated()
+	d.addActions()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and

@@ -16,13 +16,7 @@ import (
 
 var start = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
-func field(typ string, kv ...string) map[string]any {
-	xf := map[string]any{"type": typ}
-	for i := 0; i+1 < len(kv); i += 2 {
-		xf[kv[i]] = kv[i+1]
-	}
-	return map[string]any{"x-field": xf}
-}
+var field = apitest.Field
 
 // crm: accounts; contacts, deals, notes and secrets look accounts up;
 // activities (x-timeline, dated by "at") look up accounts. Role rep reads

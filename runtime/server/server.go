@@ -37,6 +37,7 @@ import (
 	"github.com/tessera-app/tessera/engine/report"
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/runtime/actionapi"
 	"github.com/tessera-app/tessera/runtime/approvalapi"
 	"github.com/tessera-app/tessera/runtime/authapi"
 	"github.com/tessera-app/tessera/runtime/exportapi"
@@ -268,6 +269,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
 	printapi.Bind(private, svc.Prints)
 	relatedapi.Bind(private, svc.Meta, svc.Related)
+	actionapi.Bind(private, svc.Meta, svc.Rules)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
