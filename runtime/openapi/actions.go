@@ -50,7 +50,7 @@ func (d *doc) addActions() {
 	s := d.schemas
 	s["ButtonList"] = obj{"type": "object", "required": []any{"actions"}, "properties": obj{"actions": arrayOf(obj{
 		"type": "object", "properties": obj{"key": str, "label": ref("Label"),
-			"inputs": obj{"type": "object", "description": "A module-like document: properties with x-field, and required."},
+			"inputs":  obj{"type": "object", "description": "A module-like document: properties with x-field, and required."},
 			"applies": obj{"type": "boolean"}}})}}
 	s["ButtonResult"] = obj{"type": "object", "properties": obj{"record": ref("Record"), "effects": arrayOf(str)}}
 	if trig, ok := s["RuleTrigger"].(obj); ok {
