@@ -64,7 +64,7 @@ func (s *Service) DryRun(ctx context.Context, u *access.User, id string, req Req
 	defer b.close()
 	out := &DryRun{Errors: []RowError{}}
 	seen := map[string]map[string]string{} // unique field → values written by earlier batches → the row's cells
-	batch := make([]dataRow, 0, s.batchSize())
+	var batch []dataRow
 	report := func(dr dataRow, o outcome, bad []cellError) {
 		out.Rows++
 		se.counts.add(o)
@@ -78,28 +78,47 @@ func (s *Service) DryRun(ctx context.Context, u *access.User, id string, req Req
 	flush := func() error {
 		written := map[string]map[string]string{}
 		err := s.Records.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-			for _, dr := range batch {
-				uniq := se.uniqueValues(dr)
-				fp := se.fingerprint(dr)
-				o, bad, done := se.earlier(uniq, seen, fp)
-				if !done {
-					var err error
-					asUpdate := o == updated
-					if o, bad, err = se.write(ctx, tx, dr); err != nil {
-						return err
-					}
-					if asUpdate && o != failed {
+			type prior struct {
+				uniq   map[string]string
+				fp     string
+				o      outcome
+				bad    []cellError
+				done   bool
+				update bool
+			}
+			pr := make([]prior, len(batch))
+			var todo []dataRow
+			for i, dr := range batch {
+				p := &pr[i]
+				p.uniq, p.fp = se.uniqueValues(dr), se.fingerprint(dr)
+				p.o, p.bad, p.done = se.earlier(p.uniq, seen, p.fp)
+				if !p.done {
+					p.update = p.o == updated
+					todo = append(todo, dr)
+				}
+			}
+			res, err := se.writeChunk(ctx, tx, todo)
+			if err != nil {
+				return err
+			}
+			for i, dr := range batch {
+				p := &pr[i]
+				o, bad := p.o, p.bad
+				if !p.done {
+					o, bad = res[0].o, res[0].bad
+					res = res[1:]
+					if p.update && o != failed {
 						// The record the key names was written by an
 						// earlier batch, with other values than these.
 						o = updated
 					}
 				}
 				if o == created || o == updated {
-					for f, v := range uniq {
+					for f, v := range p.uniq {
 						if written[f] == nil {
 							written[f] = map[string]string{}
 						}
-						written[f][v] = fp
+						written[f][v] = p.fp
 					}
 				}
 				report(dr, o, bad)
@@ -117,19 +136,12 @@ func (s *Service) DryRun(ctx context.Context, u *access.User, id string, req Req
 				seen[f][v] = fp
 			}
 		}
-		batch = batch[:0]
 		return nil
 	}
-	err = se.each(b, 0, func(dr dataRow) error {
-		batch = append(batch, dr)
-		if len(batch) >= s.batchSize() {
-			return flush()
-		}
-		return nil
+	err = se.batches(b, 0, s.batchSize(), func(rows []dataRow) error {
+		batch = rows
+		return flush()
 	})
-	if err == nil {
-		err = flush()
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +345,7 @@ type keptError struct {
 func (s *Service) runBatches(ctx context.Context, se *session, b book) error {
 	c := store.ImportCounts{Done: se.row.Done, Created: se.row.Created, Updated: se.row.Updated,
 		Skipped: se.row.Skipped, Failed: se.row.Failed}
-	batch := make([]dataRow, 0, s.batchSize())
+	var batch []dataRow
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -341,15 +353,15 @@ func (s *Service) runBatches(ctx context.Context, se *session, b book) error {
 		next := c
 		err := s.Records.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 			var bads []store.ImportError
-			for _, dr := range batch {
-				o, bad, err := se.write(ctx, tx, dr)
-				if err != nil {
-					return err
-				}
+			res, err := se.writeChunk(ctx, tx, batch)
+			if err != nil {
+				return err
+			}
+			for i, dr := range batch {
 				next.Done = dr.index
-				addCount(&next, o)
-				if o == failed {
-					bads = append(bads, failedRow(dr, bad))
+				addCount(&next, res[i].o)
+				if res[i].o == failed {
+					bads = append(bads, failedRow(dr, res[i].bad))
 				}
 			}
 			return s.Store.ImportProgress(ctx, tx, se.row.ID, next, bads)
@@ -358,19 +370,12 @@ func (s *Service) runBatches(ctx context.Context, se *session, b book) error {
 			return err
 		}
 		c = next
-		batch = batch[:0]
 		return nil
 	}
-	err := se.each(b, c.Done, func(dr dataRow) error {
-		batch = append(batch, dr)
-		if len(batch) >= s.batchSize() {
-			return flush()
-		}
-		return nil
+	err := se.batches(b, c.Done, s.batchSize(), func(rows []dataRow) error {
+		batch = rows
+		return flush()
 	})
-	if err == nil {
-		err = flush()
-	}
 	if err != nil {
 		return err
 	}
@@ -404,17 +409,19 @@ func (s *Service) runAll(ctx context.Context, se *session, b book) error {
 		if err := s.Store.ResetImportErrors(ctx, tx, se.row.ID); err != nil {
 			return err
 		}
-		err := se.each(b, 0, func(dr dataRow) error {
-			o, bad, err := se.write(ctx, tx, dr)
+		err := se.batches(b, 0, s.batchSize(), func(batch []dataRow) error {
+			res, err := se.writeChunk(ctx, tx, batch)
 			if err != nil {
 				return err
 			}
-			c.Done = dr.index
-			addCount(&c, o)
-			if o == failed {
-				bads = append(bads, failedRow(dr, bad))
+			for i, dr := range batch {
+				c.Done = dr.index
+				addCount(&c, res[i].o)
+				if res[i].o == failed {
+					bads = append(bads, failedRow(dr, res[i].bad))
+				}
 			}
-			if side && dr.index%int64(s.batchSize()) == 0 {
+			if side {
 				return s.Store.InTx(context.WithoutCancel(ctx), func(ptx *store.Tx) error {
 					return s.Store.ImportProgress(ctx, ptx, se.row.ID, store.ImportCounts{Done: c.Done}, nil)
 				})

@@ -118,23 +118,35 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 	if err := require(r, m, access.ActCreate); err != nil {
 		return nil, err
 	}
+	ev, st, err := s.creation(ctx, &a, r, m, input)
+	if err != nil {
+		return nil, err
+	}
+	return s.write(ctx, r, ev, st)
+}
+
+// creation validates input for a create by a (whose rights on m are r)
+// and returns the write's event and steps; st.newRow is the row the steps
+// leave to insert, for CreateMany, which inserts many at once.
+func (s *Service) creation(ctx context.Context, a *Actor, r *access.ModuleRights, m *meta.Module, input map[string]any) (*Event, steps, error) {
 	v, err := form.For(m)
 	if err != nil {
-		return nil, err
+		return nil, steps{}, err
 	}
 	if err := checkWrites(r, m, input, nonNull(input)); err != nil {
-		return nil, err
+		return nil, steps{}, err
 	}
-	input = s.withDefaults(ctx, &a, m, input) // computed.go
+	input = s.withDefaults(ctx, a, m, input) // computed.go
 	values, err := v.Create(input)
 	if err != nil {
-		return nil, redact(err, r)
+		return nil, steps{}, redact(err, r)
 	}
-	ev := &Event{Op: OpCreate, Module: m, Actor: a, Changes: values}
+	ev := &Event{Op: OpCreate, Module: m, Actor: *a, Changes: values}
 	var owner string
-	return s.write(ctx, r, ev, steps{
+	newRow := func() store.NewRecord { return store.NewRecord{Values: ev.Changes, Owner: owner, By: a.userID()} }
+	return ev, steps{
 		prepare: func(tx *store.Tx) error {
-			asked, changed, err := s.ownerChange(ctx, tx, r, &a, m, input, nil)
+			asked, changed, err := s.ownerChange(ctx, tx, r, a, m, input, nil)
 			if err != nil {
 				return err
 			}
@@ -144,19 +156,21 @@ func (s *Service) Create(ctx context.Context, a Actor, m *meta.Module, input map
 			if changed {
 				owner, _ = asked.(string) // nil: created straight into the pool
 			}
-			return s.checkLookups(ctx, tx, &a, m, ev.Changes)
+			return s.checkLookups(ctx, tx, a, m, ev.Changes)
 		},
 		finish: func(tx *store.Tx) error {
 			if err := s.fillAutonumbers(ctx, tx, m, ev.Changes); err != nil {
 				return err
 			}
 			sys := store.Record{"owner": nullable(owner), "created_by": nullable(a.userID()), "updated_by": nullable(a.userID())}
-			return redact(s.computed(ctx, tx, &a, r, m, nil, sys, ev.Changes), r) // formulas and validation rules, computed.go
+			return redact(s.computed(ctx, tx, a, r, m, nil, sys, ev.Changes), r) // formulas and validation rules, computed.go
 		},
 		row: func(tx *store.Tx) (store.Record, error) {
-			return s.Store.InsertRecord(ctx, tx, m, ev.Changes, owner, a.userID())
+			nr := newRow()
+			return s.Store.InsertRecord(ctx, tx, m, nr.Values, nr.Owner, nr.By)
 		},
-	})
+		newRow: newRow,
+	}, nil
 }
 
 // Update applies a partial update if version is still current. A stale
@@ -337,6 +351,7 @@ type steps struct {
 	unchanged func() bool                              // after prepare: nothing to write (ev.Old is the answer)
 	finish    func(tx *store.Tx) error                 // after the before-save hooks: autonumbers, formulas, validation rules
 	row       func(tx *store.Tx) (store.Record, error) // the statement itself
+	newRow    func() store.NewRecord                   // a create's row, for CreateMany to insert with others
 }
 
 // write is the one write path's shape: in one transaction, prepare, the
@@ -352,27 +367,15 @@ func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, 
 	}
 	noop := false
 	err := s.inTx(ctx, func(tx *store.Tx) error {
-		if err := st.prepare(tx); err != nil {
+		var err error
+		if noop, err = s.before(ctx, tx, ev, st); err != nil || noop {
 			return err
-		}
-		if st.unchanged != nil && st.unchanged() {
-			noop = true
-			return nil
-		}
-		if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
-			return err
-		}
-		if st.finish != nil {
-			if err := st.finish(tx); err != nil {
-				return err
-			}
 		}
 		rec, err := st.row(tx)
 		if err != nil {
 			return err
 		}
-		ev.New = rec
-		return s.run(ctx, tx, ev, s.Hooks.InTx)
+		return s.saved(ctx, tx, ev, rec)
 	})
 	if err != nil {
 		return nil, err
@@ -386,6 +389,34 @@ func (s *Service) write(ctx context.Context, r *access.ModuleRights, ev *Event, 
 		s.afterCommit(ctx, ev)
 	}
 	return s.out(r, ev.Module, ev.New), nil
+}
+
+// before runs a write's steps up to its row: prepare, the before-save
+// hooks, finish. noop: the write changes nothing and stops there.
+func (s *Service) before(ctx context.Context, tx *store.Tx, ev *Event, st steps) (noop bool, err error) {
+	if err := st.prepare(tx); err != nil {
+		return false, err
+	}
+	if st.unchanged != nil && st.unchanged() {
+		return true, nil
+	}
+	if err := s.run(ctx, tx, ev, s.Hooks.BeforeSave); err != nil {
+		return false, err
+	}
+	if st.finish != nil {
+		if err := st.finish(tx); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// saved runs what follows a write's row in its transaction: the
+// in-transaction hooks (audit, rule jobs, flows, rollups) on the row as
+// written.
+func (s *Service) saved(ctx context.Context, tx *store.Tx, ev *Event, rec store.Record) error {
+	ev.New = rec
+	return s.run(ctx, tx, ev, s.Hooks.InTx)
 }
 
 // inReach reads a record the actor may see (else not found) and checks it

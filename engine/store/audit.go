@@ -72,6 +72,10 @@ func (s *Store) InsertAudit(ctx context.Context, tx *Tx, e *AuditEntry) error {
 	if e.Via == "" {
 		e.Via = "system"
 	}
+	if tx.buf != nil {
+		tx.buf.audit = append(tx.buf.audit, *e)
+		return nil
+	}
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (id, at, actor, via, kind, action, app, module, record_id, diff, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		e.ID, TimeArg(s.D, e.At), nullableID(e.Actor), e.Via, e.Kind, e.Action,

@@ -133,6 +133,17 @@ func EnqueueJob(ctx context.Context, tx *Tx, j *Job) error {
 	if j.MaxAttempts <= 0 {
 		j.MaxAttempts = DefaultJobMaxAttempts
 	}
+	if tx.buf != nil && j.Key == "" {
+		// No key, so no pending job to replace: the insert can wait for
+		// the buffer's flush (bulk.go).
+		j.Payload = json.RawMessage(payload)
+		tx.buf.jobs = append(tx.buf.jobs, *j)
+		j.Status, j.Attempts = JobPending, 0
+		if !j.RunAt.After(tx.Now) {
+			tx.enqueued = true
+		}
+		return nil
+	}
 	now := TimeArg(tx.D, tx.Now)
 	err := tx.QueryRowContext(ctx, Rebind(tx.D, `INSERT INTO jobs (id, kind, payload, key, status, run_at, attempts, max_attempts, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)

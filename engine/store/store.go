@@ -168,6 +168,8 @@ type Tx struct {
 	Now time.Time
 	// enqueued records that EnqueueJob added a job in this transaction.
 	enqueued bool
+	// buf, when set, holds append-only rows until Flush (bulk.go).
+	buf *bulk
 }
 
 // commit commits tx and tells s.JobsCommitted when it enqueued jobs.

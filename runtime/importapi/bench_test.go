@@ -19,7 +19,7 @@ import (
 
 // BenchmarkImport uploads an xlsx of IMPORT_BENCH_ROWS rows (default
 // 100,000), dry-runs it and runs it as the import job, through the record
-// write path with audit on, and reports rows per second of the run and of
+// write path with audit and a rule on, and reports rows per second of the run and of
 // the dry run, and the peak Go heap over the whole. Not part of the tests:
 //
 //	IMPORT_BENCH_ROWS=100000 go test -run - -bench Import -benchtime 1x ./runtime/importapi
@@ -79,6 +79,11 @@ func benchImport(b *testing.B, s *store.Store, file []byte, rows int) {
 		"properties": map[string]any{"name": f("text"), "code": f("text", "unique", true), "amount": f("currency"), "qty": f("integer"),
 			"closed": f("date"), "won": f("boolean")},
 	}}).Want(b, 201)
+	// A rule on the module: its condition is evaluated in every row's
+	// write, and the rows it holds for (one in ten) leave a job.
+	e.Do(b, "admin", "POST", "/api/apps/crm/rules", map[string]any{"key": "big", "label": apitest.Label("Big"), "module": "customer",
+		"trigger": map[string]any{"type": "created"}, "condition": "amount > 900",
+		"actions": []any{map[string]any{"type": "set", "values": map[string]string{"qty": "qty + 1"}}}}).Want(b, 201)
 	var peak atomic.Uint64
 	stop, done := make(chan struct{}), make(chan struct{})
 	runtime.GC()
