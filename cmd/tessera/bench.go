@@ -45,15 +45,18 @@ const (
 // benchConfig holds the bench flags.
 type benchConfig struct {
 	creates, rows, clients int
-	database, only         string
-	cpuProfile             string
+	// importRows, importRounds and exportRows size the import and export
+	// parts (bench_import.go).
+	importRows, importRounds, exportRows int
+	database, only                       string
+	cpuProfile                           string
 	// sections, when set, runs only these parts (see benchSections).
 	sections map[string]bool
 }
 
 // benchSections are the parts of a bench run, in order; dashboard reads
 // the rows lists loads, so it brings lists along.
-var benchSections = []string{"creates", "rules", "flows", "expr", "lists", "dashboard", "scope", "inbox"}
+var benchSections = []string{"creates", "rules", "flows", "expr", "lists", "dashboard", "scope", "inbox", "import", "export"}
 
 // runs reports whether section is part of this run.
 func (c benchConfig) runs(section string) bool {
@@ -93,6 +96,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.IntVar(&cfg.creates, "creates", 5000, "records to create through the API (and by hand-written SQL)")
 	fs.IntVar(&cfg.rows, "rows", 100000, "rows in the table the list pages read")
 	fs.IntVar(&cfg.clients, "clients", 8, "concurrent clients for the creates")
+	fs.IntVar(&cfg.importRows, "import-rows", 100_000, "rows of the xlsx the import part imports")
+	fs.IntVar(&cfg.importRounds, "import-rounds", 3, "times the import part imports it (the median is reported)")
+	fs.IntVar(&cfg.exportRows, "export-rows", 1_000_000, "rows the export part exports as csv and xlsx")
 	fs.StringVar(&cfg.database, "database", os.Getenv(benchEnvURL),
 		"PostgreSQL URL; a throwaway schema is created in it and dropped ($"+benchEnvURL+")")
 	fs.StringVar(&cfg.only, "only", "", "run only sqlite or postgres")
@@ -110,8 +116,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 			cfg.sections[s] = true
 		}
 	}
-	if cfg.creates < 1 || cfg.rows < 1 || cfg.clients < 1 {
-		return cfg, errors.New("bench: --creates, --rows and --clients must be positive")
+	if cfg.creates < 1 || cfg.rows < 1 || cfg.clients < 1 || cfg.importRows < 1 || cfg.importRounds < 1 || cfg.exportRows < 1 {
+		return cfg, errors.New("bench: --creates, --rows, --clients, --import-rows, --import-rounds and --export-rows must be positive")
 	}
 	return cfg, nil
 }
@@ -287,6 +293,16 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 	if cfg.runs("inbox") {
 		if err := benchInbox(ctx, env, rep, progress); err != nil {
 			return fmt.Errorf("approval inbox: %w", err)
+		}
+	}
+	if cfg.runs("import") {
+		if err := benchImport(ctx, env, cfg, rep, progress); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+	}
+	if cfg.runs("export") {
+		if err := benchExport(ctx, env, cfg, rep, progress); err != nil {
+			return fmt.Errorf("export: %w", err)
 		}
 	}
 	fmt.Fprintf(stdout, "\n== %s (%s) ==\n", t.name, env.version)
