@@ -240,7 +240,7 @@ type memPeak struct {
 	// the pages a scan touches count in the resident set while they are
 	// the system's page cache, shared and dropped under pressure.
 	anon int64
-	cpu       time.Duration // the process's CPU time over the part, where measured
+	cpu  time.Duration // the process's CPU time over the part, where measured
 }
 
 // cpuTime is the process's CPU time so far (user and system).
