@@ -92,6 +92,10 @@ type Action struct {
 	Process string `json:"process,omitempty"`
 	// email: the subject (Message is the body).
 	Subject meta.Label `json:"subject,omitempty"`
+	// convert (action_convert.go): the records to create, and the links
+	// of the source's lookup fields to them (Values marks the source).
+	Targets []ConvertTarget   `json:"targets,omitempty"`
+	Links   map[string]string `json:"links,omitempty"`
 }
 
 // Criterion is one row of an assignment table: when the expression holds,

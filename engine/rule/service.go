@@ -274,6 +274,9 @@ func (e *Engine) checkActions(ctx context.Context, app string, m *meta.Module, a
 		if a.Type == "create" || a.Type == "task" {
 			fes = append(fes, e.checkTarget(ctx, prefix, app, a, m)...)
 		}
+		if a.Type == "convert" {
+			fes = append(fes, e.checkConvert(ctx, prefix, app, a, m)...)
+		}
 	}
 	return fes
 }

@@ -60,4 +60,15 @@ func (d *doc) addActions() {
 		props["inputs"] = obj{"type": "object", "description": "manual: what the button asks for first, a module-like document " +
 			"({\"properties\": {…}, \"required\": […]}); the condition and actions read the values as input.<key>."}
 	}
+	if act, ok := s["RuleAction"].(obj); ok {
+		props := act["properties"].(obj)
+		typ := props["type"].(obj)
+		typ["enum"] = append(typ["enum"].([]any), "convert")
+		links := obj{"type": "object", "additionalProperties": str, "description": "lookup field → the \"as\" of a target created before."}
+		props["targets"] = arrayOf(obj{"type": "object", "required": []any{"as", "module"}, "properties": obj{
+			"as": str, "module": str, "values": obj{"type": "object", "additionalProperties": str, "description": "field → expression over the source."},
+			"links": links}, "description": "convert: the records to create, in order, each through the write path."})
+		props["links"] = obj{"type": "object", "additionalProperties": str, "description": "convert: the source's lookup fields → the created records " +
+			"(with values, the source is marked converted). All in the action's one transaction: any failure creates nothing."}
+	}
 }
