@@ -102,6 +102,9 @@ type ModuleRights struct {
 	Read, Update, Delete []string
 	// Fields maps a field key to its access; absent means read-write.
 	Fields map[string]string
+	// Archived are the module's archived fields (meta.Field.Archived):
+	// hidden from everyone, administrators included.
+	Archived map[string]bool
 }
 
 // Can reports whether the rights include action.
@@ -109,6 +112,9 @@ func (r *ModuleRights) Can(action string) bool { return r.Admin || r.Actions[act
 
 // Field returns the access level of field key.
 func (r *ModuleRights) Field(key string) string {
+	if r.Archived[key] {
+		return FieldHidden
+	}
 	if r.Admin {
 		return FieldWrite
 	}

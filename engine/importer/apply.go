@@ -51,22 +51,42 @@ func (s *Service) open(ctx context.Context, a record.Actor, row *store.ImportRow
 	if err != nil {
 		return nil, nil, err
 	}
-	reach, err := s.Records.ReachOf(ctx, &a, m)
-	if err != nil {
-		return nil, nil, err
-	}
 	var names []string
 	if err := json.Unmarshal([]byte(row.Columns), &names); err != nil {
 		return nil, nil, err
 	}
-	cols, err := check(&req, names, m, reach.Rights)
+	se, err := s.newSession(ctx, a, m, names, req, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	if req.Mode == ModeInsert && !reach.Rights.Can(access.ActCreate) {
-		return nil, nil, record.Forbidden(m, access.ActCreate)
+	se.row = row
+	file, err := s.Store.ImportFile(ctx, row.ID)
+	if err != nil {
+		return nil, nil, err
 	}
-	se := &session{s: s, actor: a, m: m, reach: reach, row: row, req: req, opts: o, loc: o.loc(), cols: cols,
+	b, _, _, err := openBook(row.Filename, file, s.limits())
+	if err != nil {
+		return nil, nil, err
+	}
+	se.d1904 = b.date1904()
+	return se, b, nil
+}
+
+// newSession checks req against the columns names of module m as actor a
+// and prepares the resolvers of its lookup and user columns.
+func (s *Service) newSession(ctx context.Context, a record.Actor, m *meta.Module, names []string, req Request, o Options) (*session, error) {
+	reach, err := s.Records.ReachOf(ctx, &a, m)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := check(&req, names, m, reach.Rights)
+	if err != nil {
+		return nil, err
+	}
+	if req.Mode == ModeInsert && !reach.Rights.Can(access.ActCreate) {
+		return nil, record.Forbidden(m, access.ActCreate)
+	}
+	se := &session{s: s, actor: a, m: m, reach: reach, req: req, opts: o, loc: o.loc(), cols: cols,
 		width: len(names), byField: map[string]string{}, refs: map[string]*resolver{}}
 	for i := range cols {
 		c := &cols[i]
@@ -81,11 +101,11 @@ func (s *Service) open(ctx context.Context, a record.Actor, row *store.ImportRow
 		if !c.col.RefUsers {
 			t, err := s.Modules.Module(ctx, m.AppKey, c.col.RefModule)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			tr, err := s.Records.ReachOf(ctx, &a, t)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			rs.target, rs.read = t, tr.Read
 			for _, f := range t.Fields {
@@ -99,16 +119,7 @@ func (s *Service) open(ctx context.Context, a record.Actor, row *store.ImportRow
 		}
 		se.refs[c.field.Key] = rs
 	}
-	file, err := s.Store.ImportFile(ctx, row.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, _, _, err := openBook(row.Filename, file, s.limits())
-	if err != nil {
-		return nil, nil, err
-	}
-	se.d1904 = b.date1904()
-	return se, b, nil
+	return se, nil
 }
 
 // matchable reports whether a lookup cell may be matched against field f

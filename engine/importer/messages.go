@@ -6,6 +6,8 @@ func init() {
 	i18n.RegisterAll(map[string]map[string]string{
 		"import.not_found":         {i18n.EN: "Import {id} does not exist.", i18n.ZhCN: "导入 {id} 不存在。"},
 		"import.too_large":         {i18n.EN: "The file is too large: an import takes files of at most {max} MB.", i18n.ZhCN: "文件过大：导入的文件不能超过 {max} MB。"},
+		"import.load_column":       {i18n.EN: "Column \"{column}\" names no field of the module (use a field's key or label).", i18n.ZhCN: "列“{column}”不对应模块中的任何字段（请使用字段的键或名称）。"},
+		"import.load_row":          {i18n.EN: "Row {row} cannot be loaded.", i18n.ZhCN: "第 {row} 行无法导入。"},
 		"import.empty_file":        {i18n.EN: "The file is empty.", i18n.ZhCN: "文件是空的。"},
 		"import.no_file":           {i18n.EN: "Send the file as the multipart/form-data part named \"file\".", i18n.ZhCN: "请以 multipart/form-data 中名为“file”的部分上传文件。"},
 		"import.not_xlsx":          {i18n.EN: "\"{file}\" is not an Excel workbook (xlsx) that can be read.", i18n.ZhCN: "“{file}”不是可读取的 Excel 工作簿（xlsx）。"},

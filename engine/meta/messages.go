@@ -41,6 +41,7 @@ func init() {
 		"meta.lookup_missing":    {i18n.EN: "Field \"{field}\" looks up module \"{module}\", which does not exist in this app.", i18n.ZhCN: "字段“{field}”关联的模块“{module}”在此应用中不存在。"},
 		"meta.module_referenced": {i18n.EN: "Module \"{module}\" is still looked up by {refs}; remove those fields first.", i18n.ZhCN: "模块“{module}”仍被 {refs} 关联；请先删除这些字段。"},
 		"meta.rename_on_create":  {i18n.EN: "Field \"{field}\": renamedFrom only applies when changing an existing module.", i18n.ZhCN: "字段“{field}”：renamedFrom 只能在修改已有模块时使用。"},
+		"meta.archived_required": {i18n.EN: "An archived field cannot be required.", i18n.ZhCN: "已归档的字段不能是必填字段。"},
 		"meta.bad_rename":        {i18n.EN: "Field \"{field}\": renamedFrom \"{from}\" must name a field of the current version that the new version no longer has.", i18n.ZhCN: "字段“{field}”：renamedFrom“{from}”必须是当前版本中存在、而新版本中不再保留的字段。"},
 	})
 }

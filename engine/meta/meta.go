@@ -40,6 +40,16 @@ type App struct {
 	Label     Label     `json:"label"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Template is where the app came from, when a template package
+	// installed it (engine/template); nil for apps built by hand.
+	Template *AppTemplate `json:"template,omitempty"`
+}
+
+// AppTemplate names the template package (key and semver version) an app
+// was installed from.
+type AppTemplate struct {
+	Key     string `json:"key"`
+	Version string `json:"version"`
 }
 
 // Module is a form and its table. Schema is the normalized JSON Schema
@@ -115,7 +125,12 @@ type Field struct {
 	Prefix      string // autonumber prefix; may hold {YYYY} {MM} {DD}
 	Digits      int    // autonumber zero padding
 	RenamedFrom string
-	Schema      map[string]any // the property's whole schema, x-field included
+	// Archived (x-field.archived) keeps a field's column and values but
+	// hides it from every reader (even administrators) and every write: a
+	// template upgrade archives the fields its new version drops instead of
+	// deleting their data. Setting it back to false brings the field back.
+	Archived bool
+	Schema   map[string]any // the property's whole schema, x-field included
 
 	// Computed fields (field_formula.go, field_rollup.go) and default
 	// expressions.

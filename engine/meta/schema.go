@@ -168,6 +168,9 @@ func parseSchema(raw []byte, prev *Module) (*Parsed, []Problem, error) {
 		f, fp := buildField(key, prop, prevField(prev, key, prop))
 		f.Required = required[key]
 		fp = append(fp, checkOnDelete(f)...)
+		if f.Archived && f.Required {
+			fp = append(fp, Problem{Field: key, Path: "x-field.archived", Code: "archived_required", Key: "meta.archived_required"})
+		}
 		for _, q := range fp {
 			// The meta-schema may have said it already, in its words.
 			if !metaPaths[q.Field+"."+q.Path] {
@@ -313,6 +316,7 @@ func buildField(key string, prop map[string]any, prev *Field) (*Field, []Problem
 	f.Prefix, _ = xf["prefix"].(string)
 	f.Digits = toInt(xf["digits"])
 	f.RenamedFrom, _ = xf["renamedFrom"].(string)
+	f.Archived, _ = xf["archived"].(bool)
 	f.Formula, _ = xf["formula"].(string)
 	f.Result, _ = xf["result"].(string)
 	f.Via, _ = xf["via"].(string)

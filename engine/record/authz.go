@@ -27,6 +27,22 @@ type PrincipalSource interface {
 // hidden as what they read, engine/access/effective.go), loading the
 // principal once.
 func (s *Service) rights(ctx context.Context, a *Actor, m *meta.Module) (*access.ModuleRights, error) {
+	r, err := s.principalRights(ctx, a, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range m.Fields {
+		if f.Archived {
+			if r.Archived == nil {
+				r.Archived = map[string]bool{}
+			}
+			r.Archived[f.Key] = true
+		}
+	}
+	return r, nil
+}
+
+func (s *Service) principalRights(ctx context.Context, a *Actor, m *meta.Module) (*access.ModuleRights, error) {
 	if a.User == nil || a.User.Disabled {
 		return nil, errs.New(errs.Unauthorized, "access.signin_required")
 	}

@@ -346,7 +346,7 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 		stmt += " ORDER BY " + strings.Join(order, ", ")
 	}
 	stmt += fmt.Sprintf(" LIMIT %d", limit)
-	rows, err := s.R.QueryContext(ctx, stmt, w.args...)
+	rows, err := s.rd(ctx).QueryContext(ctx, stmt, w.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -193,7 +193,7 @@ func (s *Store) DeleteApprovalProcess(ctx context.Context, p *ApprovalProcessRow
 
 // ApprovalProcess returns one process of an app.
 func (s *Store) ApprovalProcess(ctx context.Context, app, key string) (*ApprovalProcessRow, error) {
-	p, err := scanProcess(s.R.QueryRowContext(ctx, s.q(`SELECT `+processCols+` FROM approval_processes p WHERE p.app = ? AND p.key = ?`), app, key))
+	p, err := scanProcess(s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT `+processCols+` FROM approval_processes p WHERE p.app = ? AND p.key = ?`), app, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.approval_process_not_found", "key", key)
 	}
@@ -206,13 +206,13 @@ func (s *Store) ApprovalProcesses(ctx context.Context, app, module string) ([]*A
 	if module != "" {
 		q, args = q+` AND p.module = ?`, append(args, module)
 	}
-	return queryAll(ctx, s.R, s.q(q+` ORDER BY p.key`), args, scanProcess)
+	return queryAll(ctx, s.rd(ctx), s.q(q+` ORDER BY p.key`), args, scanProcess)
 }
 
 // ApprovalProcessVersion returns the definition of one version of a process.
 func (s *Store) ApprovalProcessVersion(ctx context.Context, processID string, version int) (json.RawMessage, error) {
 	var doc string
-	err := s.R.QueryRowContext(ctx, s.q(`SELECT doc FROM approval_process_versions WHERE process_id = ? AND version = ?`), processID, version).Scan(&doc)
+	err := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT doc FROM approval_process_versions WHERE process_id = ? AND version = ?`), processID, version).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.approval_process_not_found", "key", processID)
 	}
@@ -517,7 +517,7 @@ func (s *Store) inboxPage(ctx context.Context, q string, args []any, at, id stri
 		args = append(args, TimeArg(s.D, t), TimeArg(s.D, t), cid)
 	}
 	q += fmt.Sprintf(` ORDER BY %s%s, %s%s LIMIT %d`, at, dir, id, dir, limit+1)
-	rows, err := s.R.QueryContext(ctx, s.q(q), args...)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -543,7 +543,7 @@ func (s *Store) inboxPage(ctx context.Context, q string, args []any, at, id stri
 // ApprovalTasksOfProcess lists the tasks of a process's instances created
 // in [from, to), for statistics.
 func (s *Store) ApprovalTasksOfProcess(ctx context.Context, processID string, from, to time.Time) ([]*ApprovalTask, error) {
-	return queryAll(ctx, s.R, s.q(`SELECT `+taskCols+` FROM approval_tasks t JOIN approval_instances i ON i.id = t.instance_id
+	return queryAll(ctx, s.rd(ctx), s.q(`SELECT `+taskCols+` FROM approval_tasks t JOIN approval_instances i ON i.id = t.instance_id
 		WHERE i.process_id = ? AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id`),
 		[]any{processID, TimeArg(s.D, from), TimeArg(s.D, to)}, func(r scanner) (*ApprovalTask, error) { return scanTask(r) })
 }
@@ -560,7 +560,7 @@ func (s *Store) AdminIDs(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
-	return queryAll(ctx, s.R, s.q(q), args, func(r scanner) (string, error) {
+	return queryAll(ctx, s.rd(ctx), s.q(q), args, func(r scanner) (string, error) {
 		var id string
 		err := r.Scan(&id)
 		return id, err

@@ -119,7 +119,7 @@ func (s *Store) AuditEntries(ctx context.Context, q AuditQuery) (*AuditPage, err
 		t := TimeArg(s.D, at)
 		w.add("at < ? OR (at = ? AND id < ?)", t, t, id)
 	}
-	rows, err := s.R.QueryContext(ctx, fmt.Sprintf(`SELECT id, at, actor, via, kind, action, app, module, record_id, diff, detail
+	rows, err := s.rd(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT id, at, actor, via, kind, action, app, module, record_id, diff, detail
 		FROM audit_log WHERE %s ORDER BY at DESC, id DESC LIMIT %d`, w.sql(), limit+1), w.args...)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *Store) RecordHistory(ctx context.Context, m *meta.Module, id string, li
 		return nil, err
 	}
 	if len(page.Entries) == 0 && cursor == "" {
-		if _, err := s.getRecord(ctx, s.R, m, id, true, nil); err != nil {
+		if _, err := s.getRecord(ctx, s.rd(ctx), m, id, true, nil); err != nil {
 			return nil, err
 		}
 	}

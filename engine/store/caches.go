@@ -52,7 +52,7 @@ func (s *Store) BumpCache(ctx context.Context, kinds ...string) error {
 // CacheVersions reads every kind's version (kinds never bumped are
 // missing: version 0).
 func (s *Store) CacheVersions(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT kind, version FROM cache_versions`)
+	rows, err := s.rd(ctx).QueryContext(ctx, `SELECT kind, version FROM cache_versions`)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func (s *Store) Calendar(ctx context.Context, key string) (*CalendarRow, error) 
 	var doc string
 	var at any
 	var by sql.NullString
-	err := s.R.QueryRowContext(ctx, s.q(`SELECT key, doc, version, updated_at, updated_by FROM calendars WHERE key = ?`), key).
+	err := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT key, doc, version, updated_at, updated_by FROM calendars WHERE key = ?`), key).
 		Scan(&r.Key, &doc, &r.Version, &at, &by)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.calendar_not_found", "key", key)

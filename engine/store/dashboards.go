@@ -92,13 +92,15 @@ func (s *Store) UpdateDashboard(ctx context.Context, d *DashboardRow, version in
 
 // DeleteDashboard removes a dashboard.
 func (s *Store) DeleteDashboard(ctx context.Context, id string) error {
-	_, err := s.W.ExecContext(ctx, s.q(`DELETE FROM dashboards WHERE id = ?`), id)
-	return err
+	return s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM dashboards WHERE id = ?`), id)
+		return err
+	})
 }
 
 // Dashboards lists an app's dashboards visible by ownership to user: the
 // shared ones and user's private ones, by key (private first on a tie).
 func (s *Store) Dashboards(ctx context.Context, app, user string) ([]*DashboardRow, error) {
-	return queryAll(ctx, s.R, s.q(`SELECT `+dashboardCols+` FROM dashboards d JOIN apps a ON a.id = d.app_id
+	return queryAll(ctx, s.rd(ctx), s.q(`SELECT `+dashboardCols+` FROM dashboards d JOIN apps a ON a.id = d.app_id
 		WHERE a.key = ? AND d.owner IN ('', ?) ORDER BY d.key, d.owner DESC`), []any{app, user}, scanDashboard)
 }

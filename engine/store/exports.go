@@ -57,7 +57,7 @@ func (s *Store) Export(ctx context.Context, id string) (*ExportRow, error) {
 	}
 	var e ExportRow
 	var expires, created, updated any
-	err := s.R.QueryRowContext(ctx, s.q(`SELECT id, app, module, created_by, format, request, status, done_rows, total_rows,
+	err := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT id, app, module, created_by, format, request, status, done_rows, total_rows,
 		filename, size, error, token, expires_at, created_at, updated_at FROM exports WHERE id = ?`), id).
 		Scan(&e.ID, &e.App, &e.Module, &e.CreatedBy, &e.Format, &e.Request, &e.Status, &e.Done, &e.Total,
 			&e.Filename, &e.Size, &e.Error, &e.Token, &expires, &created, &updated)
@@ -130,7 +130,7 @@ func (s *Store) FailExport(ctx context.Context, id, msg string) error {
 func (s *Store) ExportChunks(ctx context.Context, id string, fn func([]byte) error) error {
 	for seq := 0; ; seq++ {
 		var data []byte
-		err := s.R.QueryRowContext(ctx, s.q(`SELECT data FROM export_chunks WHERE export_id = ? AND seq = ?`), id, seq).Scan(&data)
+		err := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT data FROM export_chunks WHERE export_id = ? AND seq = ?`), id, seq).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

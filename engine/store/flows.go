@@ -77,7 +77,7 @@ func (s *Store) DeleteFlow(ctx context.Context, tx *Tx, id string) error {
 
 // Flow returns one pipeline of an app.
 func (s *Store) Flow(ctx context.Context, app, key string) (*FlowRow, error) {
-	rows, err := s.flows(ctx, s.R, `a.key = ? AND f.key = ?`, app, key)
+	rows, err := s.flows(ctx, s.rd(ctx), `a.key = ? AND f.key = ?`, app, key)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Store) Flows(ctx context.Context, app string) ([]*FlowRow, error) {
 // transaction sees and takes no second connection while the transaction
 // holds one.
 func (s *Store) FlowsIn(ctx context.Context, tx *Tx, app string) ([]*FlowRow, error) {
-	var q queryer = s.R
+	var q queryer = s.rd(ctx)
 	if tx != nil {
 		q = tx
 	}
@@ -180,7 +180,7 @@ func (s *Store) RecordStages(ctx context.Context, app, module, id string) ([]*St
 	if !validID(id) {
 		return []*StageEntry{}, nil
 	}
-	return s.stageEntries(ctx, s.R, `record_id = ? AND app = ? AND module = ? ORDER BY at, id`, id, app, module)
+	return s.stageEntries(ctx, s.rd(ctx), `record_id = ? AND app = ? AND module = ? ORDER BY at, id`, id, app, module)
 }
 
 // FlowStages lists the history rows of a pipeline at or after since (and,
@@ -198,7 +198,7 @@ func (s *Store) FlowStages(ctx context.Context, m *meta.Module, flow string, sin
 	} else if scope != "" {
 		w.parts = append(w.parts, `record_id IN (SELECT "id" FROM `+tableRef(m)+` WHERE `+scope+`)`)
 	}
-	return s.stageEntries(ctx, s.R, w.sql()+` ORDER BY at, id`, w.args...)
+	return s.stageEntries(ctx, s.rd(ctx), w.sql()+` ORDER BY at, id`, w.args...)
 }
 
 func (s *Store) stageEntries(ctx context.Context, q queryer, where string, args ...any) ([]*StageEntry, error) {
@@ -277,7 +277,7 @@ func (s *Store) GroupRecords(ctx context.Context, m *meta.Module, gq GroupQuery)
 	}
 	col := Quote(by.Key)
 	q := fmt.Sprintf(`SELECT %s, count(*), %s FROM %s WHERE %s GROUP BY %s`, col, sum, tableRef(m), w.sql(), col)
-	rows, err := s.R.QueryContext(ctx, q, w.args...)
+	rows, err := s.rd(ctx).QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ func (s *Store) CountWhere(ctx context.Context, tx *Tx, m *meta.Module, key stri
 		w.add(Quote(key)+` IN (`+Marks(len(values))+`)`, args...)
 	}
 	var n int64
-	var q queryer = s.R
+	var q queryer = s.rd(ctx)
 	if tx != nil {
 		q = tx
 	}

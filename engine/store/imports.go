@@ -88,7 +88,7 @@ func (s *Store) CreateImport(ctx context.Context, r *ImportRow, file []byte, chu
 
 // Import returns one import (not found: errs.NotFound).
 func (s *Store) Import(ctx context.Context, id string) (*ImportRow, error) {
-	return s.importRow(ctx, s.R, id)
+	return s.importRow(ctx, s.rd(ctx), id)
 }
 
 // ImportInTx reads an import inside tx.
@@ -121,7 +121,7 @@ func (s *Store) importRow(ctx context.Context, q queryer, id string) (*ImportRow
 // ImportFile returns an import's file, its chunks put together (the
 // upload limit bounds it).
 func (s *Store) ImportFile(ctx context.Context, id string) ([]byte, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT data FROM import_chunks WHERE import_id = ? ORDER BY seq`), id)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT data FROM import_chunks WHERE import_id = ? ORDER BY seq`), id)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (s *Store) ResetImportErrors(ctx context.Context, tx *Tx, id string) error 
 func (s *Store) ImportErrors(ctx context.Context, id string, fn func(ImportError) error) error {
 	last := -1
 	for {
-		rows, err := s.R.QueryContext(ctx, s.q(`SELECT seq, row_num, cells, errors FROM import_errors WHERE import_id = ? AND seq > ? ORDER BY seq LIMIT 500`), id, last)
+		rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT seq, row_num, cells, errors FROM import_errors WHERE import_id = ? AND seq > ? ORDER BY seq LIMIT 500`), id, last)
 		if err != nil {
 			return err
 		}
@@ -295,7 +295,7 @@ func (s *Store) ActiveUserIDs(ctx context.Context, text string) ([]string, error
 	text = strings.TrimSpace(text)
 	for _, q := range []string{`SELECT id FROM users WHERE LOWER(email) = LOWER(?) AND disabled = ` + s.boolLit(false) + ` ORDER BY id LIMIT 2`,
 		`SELECT id FROM users WHERE name = ? AND disabled = ` + s.boolLit(false) + ` ORDER BY id LIMIT 2`} {
-		rows, err := s.R.QueryContext(ctx, s.q(q), text)
+		rows, err := s.rd(ctx).QueryContext(ctx, s.q(q), text)
 		if err != nil {
 			return nil, err
 		}

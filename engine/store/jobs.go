@@ -421,7 +421,7 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 	if f.KeyPrefix != "" {
 		w.add(`key LIKE ? ESCAPE '\'`, likePrefix(f.KeyPrefix))
 	}
-	rows, err := s.R.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM jobs WHERE %s ORDER BY created_at DESC, id DESC LIMIT %d`,
+	rows, err := s.rd(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM jobs WHERE %s ORDER BY created_at DESC, id DESC LIMIT %d`,
 		jobColumns, w.sql(), limit), w.args...)
 	if err != nil {
 		return nil, err
@@ -448,7 +448,7 @@ func (s *Store) GetJob(ctx context.Context, id string) (*Job, error) {
 	if s.D.Name() == "postgres" && !validID(id) {
 		return nil, errs.New(errs.NotFound, "store.job_not_found", "id", id)
 	}
-	j, err := scanJob(s.R.QueryRowContext(ctx, s.q(`SELECT `+jobColumns+` FROM jobs WHERE id = ?`), id))
+	j, err := scanJob(s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT `+jobColumns+` FROM jobs WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.job_not_found", "id", id)
 	}

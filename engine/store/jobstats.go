@@ -22,7 +22,7 @@ type JobQueueStat struct {
 // query over the partial indexes' rows (finished jobs are not read).
 func (s *Store) JobQueueStats(ctx context.Context, now time.Time) ([]JobQueueStat, error) {
 	t := TimeArg(s.D, now)
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT kind, state, COUNT(*), MIN(since) FROM (
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT kind, state, COUNT(*), MIN(since) FROM (
 			SELECT kind,
 				CASE WHEN status = 'running' THEN 'running' WHEN run_at <= ? THEN 'due' ELSE 'scheduled' END AS state,
 				CASE WHEN status = 'running' THEN COALESCE(started_at, run_at) ELSE run_at END AS since

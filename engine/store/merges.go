@@ -87,7 +87,7 @@ func (s *Store) DuplicateGroups(ctx context.Context, m *meta.Module, key string,
 	q := `SELECT value, record_id FROM match_keys WHERE ` + base + ` AND value IN (SELECT value FROM match_keys WHERE ` + base +
 		` AND value > ? GROUP BY value HAVING COUNT(*) > 1 ORDER BY value LIMIT ` + fmt.Sprint(limit) + `) ORDER BY value, record_id`
 	all := append(append(append([]any{}, baseArgs...), baseArgs...), after)
-	rows, err := s.R.QueryContext(ctx, s.q(q), all...)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(q), all...)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (s *Store) MergedInto(ctx context.Context, app, module, survivor string) ([
 	if !validID(survivor) {
 		return nil, nil
 	}
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT id, merged_id, survivor_id, actor, at, detail FROM record_merges
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT id, merged_id, survivor_id, actor, at, detail FROM record_merges
 		WHERE app = ? AND module = ? AND survivor_id = ? ORDER BY at, id`), app, module, survivor)
 	if err != nil {
 		return nil, err

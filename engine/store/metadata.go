@@ -35,7 +35,7 @@ func (s *Store) CreateApp(ctx context.Context, a *meta.App) error {
 
 // App returns the app with key.
 func (s *Store) App(ctx context.Context, key string) (*meta.App, error) {
-	row := s.R.QueryRowContext(ctx, s.q(`SELECT id, key, label, created_at, updated_at FROM apps WHERE key = ?`), key)
+	row := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT `+appCols+` WHERE a.key = ?`), key)
 	a, err := scanApp(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.app_not_found", "key", key)
@@ -43,9 +43,13 @@ func (s *Store) App(ctx context.Context, key string) (*meta.App, error) {
 	return a, err
 }
 
+// appCols reads an app with the template it was installed from, if any.
+const appCols = `a.id, a.key, a.label, a.created_at, a.updated_at, t.template_key, t.version
+	FROM apps a LEFT JOIN templates_installed t ON t.app_id = a.id`
+
 // Apps lists every app by key.
 func (s *Store) Apps(ctx context.Context) ([]*meta.App, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT id, key, label, created_at, updated_at FROM apps ORDER BY key`)
+	rows, err := s.rd(ctx).QueryContext(ctx, `SELECT `+appCols+` ORDER BY a.key`)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +114,7 @@ func (s *Store) DeleteApp(ctx context.Context, a *meta.App) error {
 		// references apps.
 		for _, q := range []string{`DELETE FROM rules WHERE app_id = ?`, `DELETE FROM flows WHERE app_id = ?`,
 			`DELETE FROM approval_processes WHERE app_id = ?`, `DELETE FROM dashboards WHERE app_id = ?`,
-			`DELETE FROM print_templates WHERE app_id = ?`} {
+			`DELETE FROM print_templates WHERE app_id = ?`, `DELETE FROM templates_installed WHERE app_id = ?`} {
 			if _, err := tx.ExecContext(ctx, s.q(q), a.ID); err != nil {
 				return err
 			}
@@ -229,7 +233,7 @@ const moduleCols = `m.id, m.app_id, a.key, m.key, m.label, m.schema, m.version, 
 
 // Module returns the current version of module key in app.
 func (s *Store) Module(ctx context.Context, app, key string) (*meta.Module, error) {
-	row := s.R.QueryRowContext(ctx, s.q(`SELECT `+moduleCols+` FROM modules m JOIN apps a ON a.id = m.app_id WHERE a.key = ? AND m.key = ?`), app, key)
+	row := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT `+moduleCols+` FROM modules m JOIN apps a ON a.id = m.app_id WHERE a.key = ? AND m.key = ?`), app, key)
 	m, err := scanModule(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.New(errs.NotFound, "store.module_not_found", "app", app, "key", key)
@@ -239,7 +243,7 @@ func (s *Store) Module(ctx context.Context, app, key string) (*meta.Module, erro
 
 // Modules lists an app's modules by key.
 func (s *Store) Modules(ctx context.Context, app string) ([]*meta.Module, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+moduleCols+` FROM modules m JOIN apps a ON a.id = m.app_id WHERE a.key = ? ORDER BY m.key`), app)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+moduleCols+` FROM modules m JOIN apps a ON a.id = m.app_id WHERE a.key = ? ORDER BY m.key`), app)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +261,7 @@ func (s *Store) Modules(ctx context.Context, app string) ([]*meta.Module, error)
 
 // ModuleVersions lists every stored version of a module, newest first.
 func (s *Store) ModuleVersions(ctx context.Context, moduleID string) ([]meta.ModuleVersion, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT version, label, schema, created_at, created_by FROM module_versions WHERE module_id = ? ORDER BY version DESC`), moduleID)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT version, label, schema, created_at, created_by FROM module_versions WHERE module_id = ? ORDER BY version DESC`), moduleID)
 	if err != nil {
 		return nil, err
 	}
@@ -286,10 +290,14 @@ func scanApp(r scanner) (*meta.App, error) {
 	var a meta.App
 	var label []byte
 	var c, u any
-	if err := r.Scan(&a.ID, &a.Key, &label, &c, &u); err != nil {
+	var tk, tv sql.NullString
+	if err := r.Scan(&a.ID, &a.Key, &label, &c, &u, &tk, &tv); err != nil {
 		return nil, err
 	}
 	json.Unmarshal(label, &a.Label)
+	if tk.Valid {
+		a.Template = &meta.AppTemplate{Key: tk.String, Version: tv.String}
+	}
 	a.CreatedAt, a.UpdatedAt = DecodeTime(c), DecodeTime(u)
 	return &a, nil
 }

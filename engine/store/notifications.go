@@ -59,7 +59,7 @@ func (s *Store) Notifications(ctx context.Context, userID string, unread bool, l
 	if unread {
 		cond = " AND read_at IS NULL"
 	}
-	rows, err := s.R.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT id, title, app, module, record_id, source, created_at, read_at, msg_key, msg_params FROM notifications
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(fmt.Sprintf(`SELECT id, title, app, module, record_id, source, created_at, read_at, msg_key, msg_params FROM notifications
 		WHERE user_id = ?%s ORDER BY created_at DESC, id DESC LIMIT %d`, cond, limit)), userID)
 	if err != nil {
 		return nil, err

@@ -105,7 +105,7 @@ func (s *Store) DeleteDepartment(ctx context.Context, id string) error {
 
 // Departments lists every department by key.
 func (s *Store) Departments(ctx context.Context) ([]*access.Department, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+deptCols+` FROM departments ORDER BY key`)
+	rows, err := s.rd(ctx).QueryContext(ctx, `SELECT `+deptCols+` FROM departments ORDER BY key`)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (s *Store) Departments(ctx context.Context) ([]*access.Department, error) {
 
 // DepartmentMembers lists the users of department id by email.
 func (s *Store) DepartmentMembers(ctx context.Context, id string) ([]*access.User, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+prefixed("u.", userCols)+` FROM users u
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+prefixed("u.", userCols)+` FROM users u
 		JOIN user_departments m ON m.user_id = u.id WHERE m.department_id = ? ORDER BY u.email`), id)
 	if err != nil {
 		return nil, err
@@ -221,7 +221,7 @@ func (s *Store) DeleteRole(ctx context.Context, id string, force bool) ([]*acces
 
 // Roles lists every role by key.
 func (s *Store) Roles(ctx context.Context) ([]*access.Role, error) {
-	rows, err := s.R.QueryContext(ctx, `SELECT `+roleCols+` FROM roles ORDER BY key`)
+	rows, err := s.rd(ctx).QueryContext(ctx, `SELECT `+roleCols+` FROM roles ORDER BY key`)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func (s *Store) setMemberships(ctx context.Context, tx *Tx, userID string, depar
 
 // Users lists people by email (not the system users rules write as).
 func (s *Store) Users(ctx context.Context, limit, offset int) ([]*access.User, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE kind = 'person' ORDER BY email LIMIT ? OFFSET ?`), limit, offset)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE kind = 'person' ORDER BY email LIMIT ? OFFSET ?`), limit, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +342,7 @@ func (s *Store) Memberships(ctx context.Context, userIDs []string) (map[string]*
 		return out, nil
 	}
 	in := "?" + strings.Repeat(", ?", len(ids)-1)
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT user_id, 'd', department_id FROM user_departments WHERE user_id IN (`+in+`)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT user_id, 'd', department_id FROM user_departments WHERE user_id IN (`+in+`)
 		UNION ALL SELECT user_id, 'r', role_id FROM user_roles WHERE user_id IN (`+in+`)`), append(ids, ids...)...)
 	if err != nil {
 		return nil, err
@@ -412,7 +412,7 @@ func (s *Store) People(ctx context.Context, q string, ids []string, limit int) (
 		where += ` AND (lower(name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\')`
 		args = append(args, like, like)
 	}
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY name, id LIMIT ?`), append(args, limit)...)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY name, id LIMIT ?`), append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func (s *Store) PrintTemplates(ctx context.Context, app string) ([]*PrintTemplat
 }
 
 func (s *Store) printTemplates(ctx context.Context, where string, args ...any) ([]*PrintTemplateRow, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+printTemplateCols+` FROM print_templates p JOIN apps a ON a.id = p.app_id
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+printTemplateCols+` FROM print_templates p JOIN apps a ON a.id = p.app_id
 		WHERE `+where+` ORDER BY p.key`), args...)
 	if err != nil {
 		return nil, err

@@ -182,7 +182,7 @@ func (s *Store) notUpdated(ctx context.Context, tx *Tx, m *meta.Module, id strin
 // scopes); one that does not exist, is deleted or is out of scope is not
 // found alike, so ids cannot be probed.
 func (s *Store) Record(ctx context.Context, m *meta.Module, id string, where ...Cond) (Record, error) {
-	return s.getRecord(ctx, s.R, m, id, false, where)
+	return s.getRecord(ctx, s.rd(ctx), m, id, false, where)
 }
 
 // RecordInTx reads one live record inside a write transaction.
@@ -329,7 +329,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string, 
 			return nil, err
 		}
 		q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, selectList(m), tableRef(m), w.sql())
-		rows, err := s.R.QueryContext(ctx, q, w.args...)
+		rows, err := s.rd(ctx).QueryContext(ctx, q, w.args...)
 		if err != nil {
 			return nil, err
 		}
@@ -361,7 +361,7 @@ func (s *Store) UserSummaries(ctx context.Context, ids []string) (map[string]Rec
 	if len(valid) == 0 {
 		return out, nil
 	}
-	rows, err := s.R.QueryContext(ctx, fmt.Sprintf(`SELECT id, name, email FROM users WHERE id IN (%s)`, s.placeholders(1, len(valid))), valid...)
+	rows, err := s.rd(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT id, name, email FROM users WHERE id IN (%s)`, s.placeholders(1, len(valid))), valid...)
 	if err != nil {
 		return nil, err
 	}

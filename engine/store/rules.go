@@ -103,7 +103,7 @@ func (s *Store) Rules(ctx context.Context, app string) ([]*RuleRow, error) {
 }
 
 func (s *Store) rules(ctx context.Context, where string, args ...any) ([]*RuleRow, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+ruleCols+` FROM rules r JOIN apps a ON a.id = r.app_id WHERE `+where+` ORDER BY a.key, r.key`), args...)
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+ruleCols+` FROM rules r JOIN apps a ON a.id = r.app_id WHERE `+where+` ORDER BY a.key, r.key`), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (s *Store) RuleRuns(ctx context.Context, q RuleRunQuery) ([]*RuleRun, error
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := s.R.QueryContext(ctx, fmt.Sprintf(`SELECT id, rule_id, app, rule_key, module, record_id, trigger, outcome, error, detail, duration_us, at
+	rows, err := s.rd(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT id, rule_id, app, rule_key, module, record_id, trigger, outcome, error, detail, duration_us, at
 		FROM rule_runs WHERE %s ORDER BY at DESC, id DESC LIMIT %d`, w.sql(), limit), w.args...)
 	if err != nil {
 		return nil, err

@@ -51,6 +51,10 @@ type cachedStmt struct {
 
 // query runs a read of m's records on R.
 func (s *Store) query(ctx context.Context, m *meta.Module, q string, args ...any) (*sql.Rows, error) {
+	if tx := ambient(ctx); tx != nil {
+		// Inside Atomic: the transaction's own view (see rd).
+		return tx.QueryContext(ctx, q, args...)
+	}
 	if s.D.Name() != "sqlite" {
 		return s.R.QueryContext(ctx, q, args...)
 	}

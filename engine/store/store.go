@@ -184,7 +184,11 @@ func (s *Store) commit(tx *Tx) error {
 }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
+// Inside Atomic it joins Atomic's transaction instead.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if tx := ambient(ctx); tx != nil {
+		return fn(tx)
+	}
 	sqlTx, err := s.W.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -203,6 +207,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 // inside a transaction, so it is set on the dedicated writer connection
 // around it and the keys are re-checked before commit.
 func (s *Store) inSchemaTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if tx := ambient(ctx); tx != nil {
+		return fn(tx)
+	}
 	if s.D.Name() != "sqlite" {
 		return s.InTx(ctx, fn)
 	}
@@ -234,6 +241,49 @@ func (s *Store) inSchemaTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("schema change would break %d foreign key references", n)
 	}
 	return s.commit(tx)
+}
+
+type ambientKey struct{}
+
+// Atomic runs fn so that everything it does through the store with the
+// context it is given — every InTx, every metadata change with its DDL
+// (both dialects have transactional DDL), every read — is one
+// transaction, committed when fn returns nil and rolled back otherwise.
+// Services that open their own transactions need no change to take part:
+// a template install creates an app, its modules, pipelines, rules and
+// sample records through the ordinary services, and a failure anywhere
+// leaves the database as it was. On SQLite the transaction is a schema
+// transaction (foreign keys off, checked before commit), as table
+// rebuilds need.
+//
+// The writer is held for the whole of fn (on SQLite, the only one), and
+// what fn's services cache while it runs may come from the uncommitted
+// state: the caller drops those caches when Atomic returns with an error.
+func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	if ambient(ctx) != nil {
+		return fn(ctx)
+	}
+	return s.inSchemaTx(ctx, func(tx *Tx) error {
+		return fn(context.WithValue(ctx, ambientKey{}, tx))
+	})
+}
+
+// InAtomic reports whether ctx runs inside Atomic.
+func InAtomic(ctx context.Context) bool { return ambient(ctx) != nil }
+
+func ambient(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(ambientKey{}).(*Tx)
+	return tx
+}
+
+// rd is where reads made with ctx go: Atomic's transaction inside it (the
+// read sees what the transaction wrote, and on SQLite the writer holds the
+// only write connection), else the read pool.
+func (s *Store) rd(ctx context.Context) queryer {
+	if tx := ambient(ctx); tx != nil {
+		return tx
+	}
+	return s.R
 }
 
 // queryer is what both *sql.DB and *Tx offer for reads.

@@ -96,7 +96,7 @@ func (s *Store) sortValues(ctx context.Context, m *meta.Module, keys []sortKey, 
 		}
 		var v any
 		q := fmt.Sprintf(`SELECT %s FROM %s WHERE "id" = ?`, k.sql, tableRef(m))
-		if err := s.R.QueryRowContext(ctx, Rebind(s.D, q), append(k.args, rec["id"])...).Scan(&v); err != nil {
+		if err := s.rd(ctx).QueryRowContext(ctx, Rebind(s.D, q), append(k.args, rec["id"])...).Scan(&v); err != nil {
 			return nil, err
 		}
 		out[k.key] = Decode(k.c, v)

@@ -21,7 +21,7 @@ func (s *Store) SessionByHash(ctx context.Context, tokenHash string) (*access.Se
 		WHERE s.token_hash = ?`
 	var sess access.Session
 	var t sessionTimes
-	u, err := scanUser(s.R.QueryRowContext(ctx, s.q(q), tokenHash), t.dest(&sess)...)
+	u, err := scanUser(s.rd(ctx).QueryRowContext(ctx, s.q(q), tokenHash), t.dest(&sess)...)
 	if err != nil {
 		// scanUser calls a missing row a missing user; here it is a
 		// missing session, which access turns into its own 401.
@@ -55,7 +55,7 @@ func (s *Store) UnrevokedSessions(ctx context.Context, userID, kind string) ([]*
 
 // sessions lists a user's unrevoked rows of kind that also meet cond.
 func (s *Store) sessions(ctx context.Context, cond, userID, kind string, args ...any) ([]*access.Session, error) {
-	rows, err := s.R.QueryContext(ctx, s.q(`SELECT `+sessionCols+` FROM sessions s
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT `+sessionCols+` FROM sessions s
 		WHERE s.user_id = ? AND s.kind = ? AND s.revoked_at IS NULL `+cond+`
 		ORDER BY s.created_at DESC, s.id DESC`), append([]any{userID, kind}, args...)...)
 	if err != nil {

@@ -31,13 +31,13 @@ func (s *Store) CreateUser(ctx context.Context, u *access.User, passwordHash str
 // UserByEmail returns the user and their password hash.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*access.User, string, error) {
 	var hash string
-	u, err := scanUser(s.R.QueryRowContext(ctx, s.q(`SELECT `+userCols+`, password_hash FROM users WHERE email = ?`), email), &hash)
+	u, err := scanUser(s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT `+userCols+`, password_hash FROM users WHERE email = ?`), email), &hash)
 	return u, hash, err
 }
 
 // UserByID returns one user.
 func (s *Store) UserByID(ctx context.Context, id string) (*access.User, error) {
-	return scanUser(s.R.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+	return scanUser(s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
 }
 
 // CreateSession stores a session or API token row; a zero ExpiresAt is
@@ -54,7 +54,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *access.Session) error {
 // CountUsers returns how many people exist (used to greet a fresh install).
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.R.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE kind = 'person'`).Scan(&n)
+	err := s.rd(ctx).QueryRowContext(ctx, `SELECT count(*) FROM users WHERE kind = 'person'`).Scan(&n)
 	return n, err
 }
 

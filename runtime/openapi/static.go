@@ -240,6 +240,7 @@ func (d *doc) addStatic() {
 	d.addPrints()
 	d.addRelated()
 	d.addActions()
+	d.addTemplates()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and
@@ -502,6 +503,8 @@ func (d *doc) addStaticComponents() {
 			"label":      ref("Label"),
 			"created_at": dateTimeSchema,
 			"updated_at": dateTimeSchema,
+			"template": obj{"type": "object", "description": "The template package the app was installed from (absent for apps built by hand).",
+				"properties": obj{"key": obj{"type": "string"}, "version": obj{"type": "string"}}},
 		},
 	}
 	s["AppList"] = obj{

@@ -38,6 +38,7 @@ import (
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/runtime/actionapi"
+	"github.com/tessera-app/tessera/engine/template"
 	"github.com/tessera-app/tessera/runtime/approvalapi"
 	"github.com/tessera-app/tessera/runtime/authapi"
 	"github.com/tessera-app/tessera/runtime/exportapi"
@@ -51,6 +52,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/recordapi"
 	"github.com/tessera-app/tessera/runtime/relatedapi"
 	"github.com/tessera-app/tessera/runtime/reportapi"
+	"github.com/tessera-app/tessera/runtime/templateapi"
 	"github.com/tessera-app/tessera/runtime/web"
 )
 
@@ -88,6 +90,8 @@ type Services struct {
 	Imports *importer.Service
 	// Prints keeps print templates and renders records to PDF with them.
 	Prints *printtpl.Service
+	// Templates installs, upgrades and exports template packages.
+	Templates *template.Service
 	// Cluster drops this process's caches when another process over the
 	// same database changed what they hold (metadata, rules, pipelines,
 	// calendars, the organisation, sessions). NewServices registers the
@@ -173,6 +177,11 @@ func NewServices(s *store.Store) *Services {
 	// An import job writes its rows in transactions of its own (batches,
 	// each with its progress), so it must not hold the job's one.
 	svc.Jobs.HandleExternal(importer.JobKind, svc.Imports.Run)
+	svc.Templates = &template.Service{Store: s, Records: svc.Records, Imports: svc.Imports,
+		Env: template.Env{Meta: svc.Meta, Flows: svc.Flows, Approvals: svc.Approvals, Rules: svc.Rules,
+			Dashboards: svc.Dashboards, Prints: svc.Prints, Access: svc.Access},
+		// A failed install or upgrade rolled back what these may have cached.
+		Invalidate: []func(){svc.Meta.Invalidate, svc.Rules.Invalidate, svc.Flows.Invalidate, svc.Access.InvalidateOrg}}
 	svc.Cluster = cluster.New(s, slog.Default())
 	svc.Cluster.On(store.CacheModules, svc.Meta.Invalidate)
 	svc.Cluster.On(store.CacheRules, svc.Rules.Invalidate)
@@ -270,6 +279,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	printapi.Bind(private, svc.Prints)
 	relatedapi.Bind(private, svc.Meta, svc.Related)
 	actionapi.Bind(private, svc.Meta, svc.Rules)
+	templateapi.Bind(private, svc.Templates)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
