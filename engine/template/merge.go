@@ -64,10 +64,13 @@ func plainOrNil(v any) any {
 }
 
 func (m *merger) merge(path []string, b, o, t any) any {
+	// Above a module's properties the merge always descends: a field
+	// theirs drops is archived even where only theirs changed.
+	descend := m.module && len(path) <= 2 && (len(path) == 0 || path[0] == "schema") && (len(path) < 2 || path[1] == "properties")
 	switch {
 	case Equal(o, t):
 		return o
-	case Equal(b, o):
+	case Equal(b, o) && !descend:
 		return t
 	case Equal(b, t):
 		return o

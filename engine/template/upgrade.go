@@ -256,7 +256,7 @@ func (s *Service) plan(plan *Plan, base, ours, theirs map[string]*Object, rename
 			if b != nil {
 				bv = b
 			}
-			v := m.merge(nil, bv, o, t).(*Object)
+			v := Clone(m.merge(nil, bv, o, t)).(*Object)
 			if k == Modules {
 				archivedWithoutRequired(v)
 				for to, from := range renames[key] {
