@@ -448,13 +448,23 @@ func (p *Package) translate(name string, b []byte, ps *problems) {
 		for _, ptr := range texts.Keys {
 			text, ok := texts.Vals[ptr].(string)
 			label, found := resolve(target.Value, ptr).(*Object)
-			if !ok || !found {
+			if !ok || !found || !isLabel(label) {
 				ps.add(name, pointer(file, ptr), "not_label", "template.translation_target", "file", file, "pointer", ptr)
 				continue
 			}
 			label.Set(locale, text)
 		}
 	}
+}
+
+// isLabel: an object of locale → text.
+func isLabel(o *Object) bool {
+	for _, v := range o.Vals {
+		if _, ok := v.(string); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // resolve returns what pointer names in v (nil when nothing).

@@ -64,7 +64,7 @@ func (d *doc) addTemplates() {
 				"stops it with the store's examples.",
 			"parameters": []any{
 				obj{"name": "apply", "in": "query", "schema": obj{"type": "boolean"}},
-				obj{"name": "choose", "in": "query", "description": "<conflict id>=ours|theirs, repeated.", "schema": obj{"type": "array", "items": obj{"type": "string"}}},
+				obj{"name": "choose", "in": "query", "description": "ID=ours or ID=theirs, with the conflict id from the plan; repeated.", "schema": obj{"type": "array", "items": obj{"type": "string"}}},
 				obj{"name": "prefer", "in": "query", "description": "Decides the conflicts without a choose.", "schema": obj{"type": "string", "enum": []any{"ours", "theirs"}}},
 			},
 			"requestBody": zipBody,
