@@ -66,13 +66,13 @@ func TestTemplateCLIAgainstRunningServer(t *testing.T) {
 				t.Fatalf("plan: %s", plan)
 			}
 			recs := "/api/apps/training_school/modules/course/records"
-			c.Do(t, "admin", "POST", recs, map[string]any{"name": "early", "fee": "1", "capacity": 9}).Want(t, 422)
+			c.Do(t, "admin", "POST", recs, map[string]any{"name": "early", "fee": 1, "capacity": 9}).Want(t, 422)
 			if out := runBinary(t, bin, env, "template", "upgrade", v11, "--yes"); !strings.Contains(out, "applied") {
 				t.Fatalf("upgrade: %s", out)
 			}
 			start := time.Now()
 			for {
-				r, err := c.Try("admin", "POST", recs, map[string]any{"name": "late", "fee": "1", "capacity": 9})
+				r, err := c.Try("admin", "POST", recs, map[string]any{"name": "late", "fee": 1, "capacity": 9})
 				if err == nil && r.Status == 201 {
 					t.Logf("server accepts the upgraded module after %v", time.Since(start).Round(time.Millisecond))
 					break
