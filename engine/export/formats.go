@@ -1,6 +1,7 @@
 package export
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/csv"
 	"io"
@@ -117,9 +118,24 @@ func (x *xlsxSheet) row(vals []any) error {
 	return x.sw.SetRow(cell, row)
 }
 
+// directCells bounds the cells of a workbook zipped straight to the
+// writer: past 4 GiB of sheet XML (some 50 million cells) excelize patches
+// the zip's local headers for zip64 afterwards, which needs the whole file
+// in memory.
+const directCells = 40_000_000
+
 func (x *xlsxSheet) close(w io.Writer) error {
 	defer x.f.Close()
 	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if x.n*len(x.styles) <= directCells {
+		// excelize's WriteTo builds the whole zip in a bytes.Buffer
+		// before copying it to w — memory as large as the file (about
+		// 50 MB per million rows, twice that while the buffer grows).
+		// Its zip writer, given w itself, leaves that buffer empty.
+		x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
+		_, err := x.f.WriteTo(io.Discard)
 		return err
 	}
 	_, err := x.f.WriteTo(w)
