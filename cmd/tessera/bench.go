@@ -56,7 +56,7 @@ type benchConfig struct {
 
 // benchSections are the parts of a bench run, in order; dashboard reads
 // the rows lists loads, so it brings lists along.
-var benchSections = []string{"creates", "rules", "flows", "expr", "lists", "dashboard", "scope", "inbox", "import", "export"}
+var benchSections = []string{"creates", "rules", "flows", "expr", "lists", "dashboard", "live", "scope", "inbox", "import", "export"}
 
 // runs reports whether section is part of this run.
 func (c benchConfig) runs(section string) bool {
@@ -282,6 +282,11 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 		progress("timing a %d-widget dashboard over the same rows", len(benchWidgets))
 		if err := benchDashboard(ctx, env, rep); err != nil {
 			return fmt.Errorf("dashboard: %w", err)
+		}
+	}
+	if cfg.runs("live") {
+		if err := benchLive(ctx, env, cfg, rep, progress); err != nil {
+			return fmt.Errorf("live aggregates: %w", err)
 		}
 	}
 	if cfg.runs("scope") {

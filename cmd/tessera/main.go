@@ -4,6 +4,7 @@
 //	tessera migrate [--data …] [--database …]
 //	tessera user create --email E --password P [--name N] [--admin]
 //	tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N]
+//	tessera summaries list|check|rebuild [--app A]
 //	tessera openapi
 package main
 
@@ -42,6 +43,8 @@ const usage = `usage:
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
   tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N] [--data DIR] [--database URL]
+  tessera summaries list|check|rebuild [--app A] [--data DIR] [--database URL]
+                                                   # live aggregates: status, drift from the GROUP BY, rebuild
   tessera backup  --out FILE [--data DIR] [--database URL]   # a consistent copy, while serving
   tessera restore FILE [--data DIR] [--database URL]         # servers on SQLite must be stopped
   tessera openapi                                  # the OpenAPI document of the fixed endpoints
@@ -75,6 +78,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, args[1:], stdout)
 	case "jobs":
 		return jobsCmd(ctx, args[1:], stdout)
+	case "summaries":
+		return summariesCmd(ctx, args[1:], stdout)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
 	case "loadtest":

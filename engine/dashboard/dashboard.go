@@ -108,6 +108,24 @@ type Service struct {
 	Log       *slog.Logger
 	// Parallel bounds the queries one data call runs at once (default 4).
 	Parallel int
+	// OnSave, when set, is told the widgets' queries of every dashboard
+	// saved (created or replaced), after the save: the live aggregates
+	// (engine/summary) answering them are planned and built from it.
+	OnSave func(ctx context.Context, app string, specs []*report.Spec)
+}
+
+// saved tells OnSave of d's widgets' queries.
+func (s *Service) saved(ctx context.Context, app string, d *Dashboard) {
+	if s.OnSave == nil {
+		return
+	}
+	var specs []*report.Spec
+	for _, w := range d.Widgets {
+		if w.Query != nil {
+			specs = append(specs, w.Query)
+		}
+	}
+	s.OnSave(ctx, app, specs)
 }
 
 // New returns the service and registers the pipeline-analytics and
@@ -213,6 +231,7 @@ func (s *Service) Create(ctx context.Context, u *access.User, app string, d *Das
 	if err := s.Store.CreateDashboard(ctx, row); err != nil {
 		return nil, err
 	}
+	s.saved(ctx, app, d)
 	return s.decode(row)
 }
 
@@ -240,6 +259,7 @@ func (s *Service) Replace(ctx context.Context, u *access.User, app, key string, 
 	if err := s.Store.UpdateDashboard(ctx, row, version); err != nil {
 		return nil, err
 	}
+	s.saved(ctx, app, d)
 	return s.decode(row)
 }
 

@@ -103,6 +103,28 @@ func scope(p *access.Principal, scopes []string) store.Cond {
 	return store.Cond{Any: alts}
 }
 
+// aggScope is the scope of scopes for live aggregates (Aggregates.Answer):
+// false when one of them is an expression, which only the GROUP BY can
+// evaluate.
+func aggScope(p *access.Principal, scopes []string) (AggScope, bool) {
+	var sc AggScope
+	for _, s := range scopes {
+		switch s {
+		case access.ScopeAll, "":
+			return AggScope{All: true}, true
+		case access.ScopeOwn:
+			sc.Owner = p.User.ID
+		case access.ScopeDepartment:
+			sc.Departments = append(sc.Departments, p.Departments...)
+		case access.ScopeDepartmentTree:
+			sc.Departments = append(sc.Departments, p.Tree...)
+		default:
+			return AggScope{}, false
+		}
+	}
+	return sc, true
+}
+
 // ownerIn admits records owned by members of the given departments.
 func ownerIn(depts []string) store.Cond {
 	if len(depts) == 0 {

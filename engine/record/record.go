@@ -103,6 +103,29 @@ type Service struct {
 	// rules count working days with (businessDaysBetween); nil: Monday to
 	// Friday.
 	Calendar expr.Workdays
+	// Aggregates, when set, are the live aggregates (engine/summary) kept
+	// in step by every write and asked first by Aggregate.
+	Aggregates Aggregates
+}
+
+// Aggregates are summary rows kept beside the records. Apply runs inside
+// every write's transaction (create, update, delete, restore — imports,
+// stage moves, batches and cascades included, as they all come through
+// write), after the in-transaction hooks; an error rolls the write back.
+// Answer answers an aggregate query as a reader whose record scope is sc;
+// ok false means the summaries cannot, and the GROUP BY runs.
+type Aggregates interface {
+	Apply(ctx context.Context, tx *store.Tx, ev *Event) error
+	Answer(ctx context.Context, m *meta.Module, q store.AggQuery, sc AggScope) (rows [][]any, ok bool, err error)
+}
+
+// AggScope is a reader's record scope when it is made only of the scopes
+// summaries keyed by owner can answer: everything, or the records owned by
+// Owner or by the members of Departments (either may be empty).
+type AggScope struct {
+	All         bool
+	Owner       string
+	Departments []string
 }
 
 // New returns a service over s with no hooks; set Principals and Modules
@@ -416,7 +439,13 @@ func (s *Service) before(ctx context.Context, tx *store.Tx, ev *Event, st steps)
 // written.
 func (s *Service) saved(ctx context.Context, tx *store.Tx, ev *Event, rec store.Record) error {
 	ev.New = rec
-	return s.run(ctx, tx, ev, s.Hooks.InTx)
+	if err := s.run(ctx, tx, ev, s.Hooks.InTx); err != nil {
+		return err
+	}
+	if s.Aggregates != nil {
+		return s.Aggregates.Apply(ctx, tx, ev)
+	}
+	return nil
 }
 
 // inReach reads a record the actor may see (else not found) and checks it

@@ -620,3 +620,21 @@ func (d dimPlan) cond(v any, loc *time.Location) (string, error) {
 	}
 	return "", bad
 }
+
+// Query is spec compiled to the store's aggregate query, before the
+// caller's scope is added, with its module: what live aggregates are
+// planned from (engine/summary).
+func (s *Service) Query(ctx context.Context, app string, spec Spec, o Options) (*meta.Module, store.AggQuery, error) {
+	if spec.Source != "" {
+		return nil, store.AggQuery{}, errs.New(errs.Invalid, "report.bad_source", "source", spec.Source)
+	}
+	m, err := s.Records.Modules.Module(ctx, app, spec.Module)
+	if err != nil {
+		return nil, store.AggQuery{}, err
+	}
+	p, err := s.compile(ctx, m, spec, o)
+	if err != nil {
+		return nil, store.AggQuery{}, err
+	}
+	return m, p.q, nil
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -316,55 +317,80 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 		}
 	}
 	stmt := fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, strings.Join(sel, ", "), tableRef(m), w.sql())
-	// Groups and orders by position: a bucket's expression carries bound
-	// args, which PostgreSQL would not match between SELECT and GROUP BY.
-	var groups, order []string
+	group, order, err := AggClauses(q)
+	if err != nil {
+		return nil, err
+	}
+	stmt += group + order
+	stmt += fmt.Sprintf(" LIMIT %d", limit)
+	rows, err := s.rd(ctx).QueryContext(ctx, stmt, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	out := [][]any{}
+	err = ScanRows(rows, len(cols), func(vals []any) error {
+		for i, c := range cols {
+			vals[i] = Decode(c, vals[i])
+		}
+		out = append(out, vals)
+		return nil
+	})
+	return out, err
+}
+
+// AggClauses are q's GROUP BY and ORDER BY clauses (each "" when empty,
+// else with a leading space), by position: dimensions first, then
+// measures, counting from 1. Positions, because a bucket's expression
+// carries bound args, which PostgreSQL would not match between SELECT and
+// GROUP BY. Groups follow q.Sort, then the other dimensions ascending;
+// empty values sort last either way.
+func AggClauses(q AggQuery) (group, order string, err error) {
+	var groups, orders []string
 	for i := range q.Dims {
 		groups = append(groups, fmt.Sprint(i+1))
 	}
 	sorted := map[int]bool{}
 	for _, o := range q.Sort {
 		if o.Col < 0 || o.Col >= len(q.Dims)+len(q.Measures) {
-			return nil, errs.New(errs.Invalid, "store.bad_sort", "name", fmt.Sprint(o.Col))
+			return "", "", errs.New(errs.Invalid, "store.bad_sort", "name", fmt.Sprint(o.Col))
 		}
 		dir := " ASC"
 		if o.Desc {
 			dir = " DESC"
 		}
-		order = append(order, fmt.Sprint(o.Col+1)+dir+" NULLS LAST")
+		orders = append(orders, fmt.Sprint(o.Col+1)+dir+" NULLS LAST")
 		sorted[o.Col] = true
 	}
 	for i := range q.Dims {
 		if !sorted[i] {
-			order = append(order, fmt.Sprint(i+1)+" ASC NULLS LAST")
+			orders = append(orders, fmt.Sprint(i+1)+" ASC NULLS LAST")
 		}
 	}
 	if len(groups) > 0 {
-		stmt += " GROUP BY " + strings.Join(groups, ", ")
+		group = " GROUP BY " + strings.Join(groups, ", ")
 	}
-	if len(order) > 0 {
-		stmt += " ORDER BY " + strings.Join(order, ", ")
+	if len(orders) > 0 {
+		order = " ORDER BY " + strings.Join(orders, ", ")
 	}
-	stmt += fmt.Sprintf(" LIMIT %d", limit)
-	rows, err := s.rd(ctx).QueryContext(ctx, stmt, w.args...)
-	if err != nil {
-		return nil, err
-	}
+	return group, order, nil
+}
+
+// ScanRows reads every row of rows (width columns, as the driver gives
+// them) into each, then closes rows.
+func ScanRows(rows *sql.Rows, width int, each func(vals []any) error) error {
 	defer rows.Close()
-	out := [][]any{}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
+		vals := make([]any, width)
+		ptrs := make([]any, width)
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return err
 		}
-		for i, c := range cols {
-			vals[i] = Decode(c, vals[i])
+		if err := each(vals); err != nil {
+			return err
 		}
-		out = append(out, vals)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }

@@ -235,6 +235,7 @@ func (d *doc) addStatic() {
 	d.addFlows()
 	d.addReports()
 	d.addDashboards()
+	d.addSummaries()
 	d.addExports()
 	d.addImports()
 	d.addPrints()

@@ -11,6 +11,7 @@ import (
 	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/report"
+	"github.com/tessera-app/tessera/engine/summary"
 	"github.com/tessera-app/tessera/runtime/httpx"
 )
 
@@ -18,6 +19,7 @@ import (
 type Services struct {
 	Reports    *report.Service
 	Dashboards *dashboard.Service
+	Summaries  *summary.Service
 }
 
 // binders are the route sets of this package's files (each file appends

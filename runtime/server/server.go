@@ -37,6 +37,7 @@ import (
 	"github.com/tessera-app/tessera/engine/report"
 	"github.com/tessera-app/tessera/engine/rule"
 	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/engine/summary"
 	"github.com/tessera-app/tessera/engine/template"
 	"github.com/tessera-app/tessera/runtime/actionapi"
 	"github.com/tessera-app/tessera/runtime/approvalapi"
@@ -81,6 +82,9 @@ type Services struct {
 	// the pipeline-analytics sources with Reports.
 	Reports    *report.Service
 	Dashboards *dashboard.Service
+	// Summaries are the live aggregates: kept by every record write,
+	// asked first by aggregate queries, planned when a dashboard is saved.
+	Summaries *summary.Service
 	// Metrics are the Prometheus collectors of this server (GET /metrics
 	// for administrators, and the debug listener of cmd/tessera serve).
 	Metrics *metrics.Metrics
@@ -147,6 +151,18 @@ func NewServices(s *store.Store) *Services {
 	svc.Reports = report.New(svc.Records)
 	svc.Related = &related.Service{Meta: svc.Meta, Records: svc.Records, Audit: svc.Audit, Flows: svc.Flows, Approvals: svc.Approvals}
 	svc.Dashboards = dashboard.New(s, svc.Meta, svc.Records, svc.Access, svc.Reports, svc.Flows, svc.Approvals, slog.Default())
+	svc.Summaries = summary.New(s, svc.Meta)
+	svc.Summaries.Reports = svc.Reports
+	svc.Summaries.Enqueue = func(ctx context.Context, tx *store.Tx, kind, key string, payload []byte) error {
+		return jobs.Enqueue(ctx, tx, jobs.Job{Kind: kind, Key: key, Payload: payload})
+	}
+	svc.Records.Aggregates = svc.Summaries
+	svc.Jobs.Handle(summary.KindBuild, svc.Summaries.BuildJob)
+	svc.Dashboards.OnSave = func(ctx context.Context, app string, specs []*report.Spec) {
+		if _, err := svc.Summaries.Saved(ctx, app, specs); err != nil {
+			slog.Default().Error("live aggregates not planned", "app", app, "err", err)
+		}
+	}
 	svc.Prints = printtpl.New(s, svc.Meta, svc.Records)
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
 	svc.Metrics = metrics.New(s)
@@ -196,6 +212,9 @@ func NewServices(s *store.Store) *Services {
 		}
 		if err := svc.Records.ModuleChanged(ctx, c); err != nil {
 			slog.Default().Error("formula recompute not enqueued", "app", c.App, "err", err)
+		}
+		if err := svc.Summaries.ModuleChanged(ctx, c); err != nil {
+			slog.Default().Error("live aggregates not updated for a module change", "app", c.App, "err", err)
 		}
 	}
 	return svc
@@ -275,7 +294,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	approvalapi.Bind(private, svc.Approvals)
 	exportapi.Bind(private, svc.Exports)
 	importapi.Bind(private, svc.Imports)
-	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards})
+	reportapi.Bind(private, reportapi.Services{Reports: svc.Reports, Dashboards: svc.Dashboards, Summaries: svc.Summaries})
 	printapi.Bind(private, svc.Prints)
 	relatedapi.Bind(private, svc.Meta, svc.Related)
 	actionapi.Bind(private, svc.Meta, svc.Rules)
