@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/tessera-app/tessera/engine/dashboard"
+	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/store"
 	"golang.org/x/sync/errgroup"
 )
@@ -58,24 +59,9 @@ func benchDashboard(ctx context.Context, env *benchEnv, rep *report) error {
 	if err != nil {
 		return err
 	}
-	var widgets []any
-	var hand []string
-	for i, w := range benchWidgets {
-		q := map[string]any{"module": m.Key}
-		for k, v := range w.query {
-			q[k] = v
-		}
-		widgets = append(widgets, map[string]any{"key": w.key, "type": w.typ, "title": map[string]string{"en": w.key},
-			"x": (i % 2) * 6, "y": (i / 2) * 4, "w": 6, "h": 4, "query": q})
-		sql := w.sqlite
-		if env.s.D.Name() == "postgres" && w.postgr != "" {
-			sql = w.postgr
-		}
-		hand = append(hand, fmt.Sprintf(sql, store.Quote(m.Table)))
-	}
-	body, _ := json.Marshal(map[string]any{"key": "sales", "label": map[string]string{"en": "Sales"}, "widgets": widgets})
-	if err := env.do(ctx, http.MethodPost, "/api/apps/"+benchApp+"/dashboards", body, http.StatusCreated, nil); err != nil {
-		return fmt.Errorf("create dashboard: %w", err)
+	hand, err := saveBenchDashboard(ctx, env, m, "sales", "Sales", benchWidgets)
+	if err != nil {
+		return err
 	}
 	path := "/api/apps/" + benchApp + "/dashboards/sales/data"
 	if err := checkDashboard(ctx, env, path); err != nil {
@@ -99,6 +85,31 @@ func benchDashboard(ctx context.Context, env *benchEnv, rep *report) error {
 		ratio: ratio(a.p50, s.p50), target: dashboardTarget})
 	rep.add(reportRow{name: "", metric: "p95", api: fmtDur(a.p95), engine: fmtDur(e.p95), sql: fmtDur(s.p95), ratio: ratio(a.p95, s.p95)})
 	return nil
+}
+
+// saveBenchDashboard saves widgets over m as dashboard key (a 2-column
+// grid) and returns their hand-written queries for this dialect.
+func saveBenchDashboard(ctx context.Context, env *benchEnv, m *meta.Module, key, label string, list []benchWidget) ([]string, error) {
+	var widgets []any
+	var hand []string
+	for i, w := range list {
+		q := map[string]any{"module": m.Key}
+		for k, v := range w.query {
+			q[k] = v
+		}
+		widgets = append(widgets, map[string]any{"key": w.key, "type": w.typ, "title": map[string]string{"en": w.key},
+			"x": (i % 2) * 6, "y": (i / 2) * 4, "w": 6, "h": 4, "query": q})
+		sql := w.sqlite
+		if env.s.D.Name() == "postgres" && w.postgr != "" {
+			sql = w.postgr
+		}
+		hand = append(hand, fmt.Sprintf(sql, store.Quote(m.Table)))
+	}
+	body, _ := json.Marshal(map[string]any{"key": key, "label": map[string]string{"en": label}, "widgets": widgets})
+	if err := env.do(ctx, http.MethodPost, "/api/apps/"+benchApp+"/dashboards", body, http.StatusCreated, nil); err != nil {
+		return nil, fmt.Errorf("create dashboard: %w", err)
+	}
+	return hand, nil
 }
 
 // checkDashboard makes sure every widget answered (no per-widget error)

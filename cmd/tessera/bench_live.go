@@ -10,7 +10,6 @@ import (
 
 	"github.com/tessera-app/tessera/engine/dashboard"
 	"github.com/tessera-app/tessera/engine/meta"
-	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/summary"
 )
 
@@ -37,19 +36,8 @@ const (
 // the weighted forecast by month of the open stages.
 func liveWidgets() []benchWidget {
 	won := `stage == "won"`
-	return []benchWidget{
-		{"by_stage", "bar", map[string]any{"dimensions": []any{map[string]any{"field": "stage"}},
-			"measures": []any{map[string]any{"op": "count"}, map[string]any{"op": "sum", "field": "amount"}}},
-			`SELECT "stage", count(*), sum("amount") FROM %s WHERE "deleted_at" IS NULL GROUP BY "stage"`, ""},
-		{"won_by_month", "line", map[string]any{"filter": won,
-			"dimensions": []any{map[string]any{"field": "close_date", "bucket": "month"}},
-			"measures":   []any{map[string]any{"op": "sum", "field": "amount"}}},
-			`SELECT substr("close_date", 1, 7) AS m, sum("amount") FROM %s WHERE "deleted_at" IS NULL AND "stage" = 'won' GROUP BY m ORDER BY m`,
-			`SELECT date_trunc('month', "close_date") AS m, sum("amount") FROM %s WHERE "deleted_at" IS NULL AND "stage" = 'won' GROUP BY m ORDER BY m`},
-		{"top_owners", "leaderboard", map[string]any{"dimensions": []any{map[string]any{"field": "owner"}},
-			"measures": []any{map[string]any{"op": "sum", "field": "amount"}},
-			"sort":     []any{map[string]any{"key": "sum_amount", "desc": true}}, "limit": 10},
-			`SELECT "owner_id", sum("amount") AS s FROM %s WHERE "deleted_at" IS NULL GROUP BY "owner_id" ORDER BY s DESC LIMIT 10`, ""},
+	// The first three are the list dashboard's (bench_dashboard.go).
+	return append(slices.Clone(benchWidgets[:3]), []benchWidget{
 		{"by_source", "bar", map[string]any{"dimensions": []any{map[string]any{"field": "region"}},
 			"measures": []any{map[string]any{"op": "count"}, map[string]any{"op": "sum", "field": "amount"}}},
 			`SELECT "region", count(*), sum("amount") FROM %s WHERE "deleted_at" IS NULL GROUP BY "region"`, ""},
@@ -69,7 +57,7 @@ func liveWidgets() []benchWidget {
 				FROM %s WHERE "deleted_at" IS NULL AND "stage" IN ('new', 'qualified', 'negotiation') GROUP BY m ORDER BY m`,
 			`SELECT date_trunc('month', "close_date") AS m, sum("amount" * CASE "stage" WHEN 'new' THEN 0.1 WHEN 'qualified' THEN 0.3 ELSE 0.6 END)
 				FROM %s WHERE "deleted_at" IS NULL AND "stage" IN ('new', 'qualified', 'negotiation') GROUP BY m ORDER BY m`},
-	}
+	}...)
 }
 
 // benchLive loads the rows (owned by liveOwners users), saves the
@@ -101,24 +89,9 @@ func benchLive(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report,
 	rep.note(fmt.Sprintf("live aggregates: %s rows loaded", groupDigits(int64(rows))), "time", fmtDur(time.Since(t0)))
 
 	widgets := liveWidgets()
-	var list []any
-	var hand []string
-	for i, w := range widgets {
-		q := map[string]any{"module": m.Key}
-		for k, v := range w.query {
-			q[k] = v
-		}
-		list = append(list, map[string]any{"key": w.key, "type": w.typ, "title": map[string]string{"en": w.key},
-			"x": (i % 2) * 6, "y": (i / 2) * 4, "w": 6, "h": 4, "query": q})
-		sql := w.sqlite
-		if env.s.D.Name() == "postgres" && w.postgr != "" {
-			sql = w.postgr
-		}
-		hand = append(hand, fmt.Sprintf(sql, store.Quote(m.Table)))
-	}
-	body, _ := json.Marshal(map[string]any{"key": "live", "label": map[string]string{"en": "Live sales"}, "widgets": list})
-	if err := env.do(ctx, http.MethodPost, "/api/apps/"+benchApp+"/dashboards", body, http.StatusCreated, nil); err != nil {
-		return fmt.Errorf("create dashboard: %w", err)
+	hand, err := saveBenchDashboard(ctx, env, m, "live", "Live sales", widgets)
+	if err != nil {
+		return err
 	}
 	progress("live aggregates: building the summaries (jobs)")
 	t0 = time.Now()
