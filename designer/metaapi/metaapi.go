@@ -281,7 +281,7 @@ func hiddenFor(c echo.Context, svc *meta.Service, principals Principals, m *meta
 	}
 	hide := map[string]bool{}
 	for _, f := range m.Fields {
-		if r.Hidden(f.Key) {
+		if r.Hidden(f.Key) || f.Archived {
 			hide[f.Key] = true
 		}
 	}

@@ -123,6 +123,11 @@ func TestAfterSalesWalkThrough(t *testing.T) {
 		if !strings.Contains(string(d.Body), "open_tickets") {
 			t.Fatalf("dashboard: %s", d.Body)
 		}
+		// The role came from a YAML file.
+		role := e.Do(t, "admin", "GET", "/api/roles/service_agent", nil).Want(t, 200)
+		if !strings.Contains(string(role.Body), `"after_sales"`) || !strings.Contains(string(role.Body), "客服专员") {
+			t.Fatalf("role: %s", role.Body)
+		}
 		// The Japanese labels came from translations/ja.json.
 		m := e.Do(t, "admin", "GET", "/api/apps/after_sales/modules/ticket", nil).Want(t, 200)
 		if !strings.Contains(string(m.Body), "チケット") {

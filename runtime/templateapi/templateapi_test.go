@@ -122,6 +122,20 @@ func TestInstallExportRoundTrip(t *testing.T) {
 		if n := len(list2.List("templates")); n != 2 {
 			t.Fatalf("installed: %s", list2.Body)
 		}
+		// A zip of the package's folder installs too, and an app built by
+		// hand exports with a template.json of its own.
+		folder := map[string][]byte{}
+		for name, b := range first {
+			folder["school/"+name] = b
+		}
+		if code, body := post(t, e, "admin", "/api/templates?app=school_c", zipOf(t, folder), ""); code != 201 {
+			t.Fatalf("install a zipped folder: %d %s", code, body)
+		}
+		e.Do(t, "admin", "POST", "/api/apps", map[string]any{"key": "handmade", "label": apitest.Label("Handmade")}).Want(t, 201)
+		hand := export(t, e, "handmade")
+		if !strings.Contains(string(hand["template.json"]), `"version": "0.1.0"`) || len(hand) != 1 {
+			t.Fatalf("export of a hand-built app: %v", hand)
+		}
 		// Uninstall keeps the app and its data; purge removes them.
 		e.Do(t, "admin", "DELETE", "/api/templates/school_b", nil).Want(t, 204)
 		e.Do(t, "admin", "GET", "/api/apps/school_b/modules/course", nil).Want(t, 200)
@@ -187,6 +201,8 @@ func TestBadPackages(t *testing.T) {
 			{"absolute path", rawZip(t, map[string]string{"template.json": manifest, "/etc/cron.d/x": "{}"}),
 				400, []string{`\"/etc/cron.d/x\" points outside`}, "指向模板包之外"},
 			{"zip bomb", bomb(t, manifest), 413, []string{"unpacks to more than", "zip bomb"}, "压缩炸弹"},
+			{"depends unmet", zipOf(t, with(good, "template.json", []byte(strings.Replace(manifest, `"requires"`, `"depends": {"crm-base": "^1.2"}, "requires"`, 1)))),
+				422, []string{"template.json#/depends/crm-base", `needs template \"crm-base\" ^1.2 installed first`}, "需要先安装模板"},
 			{"unknown file", zipOf(t, with(good, "scripts/run.sh", []byte("rm -rf /"))), 422, []string{"scripts/run.sh", "not part of the package format"}, "不属于模板包格式"},
 			{"service check", zipOf(t, with(good, "modules/lesson.json", []byte(strings.Replace(string(good["modules/lesson.json"]), `"type": "datetime"`, `"type": "when"`, 1)))),
 				422, []string{"modules/lesson.json#/schema/properties/starts_at"}, "modules/lesson.json"},

@@ -169,6 +169,17 @@ func TestUpgradeMergesKeepsDataAndLocalChanges(t *testing.T) {
 		if a := e.Do(t, "admin", "GET", "/api/apps/"+app, nil).Want(t, 200); a.Str("template.version") != "1.1.0" {
 			t.Fatalf("version: %s", a.Body)
 		}
+		// A registrar (the package's role) reads the schedule: the archived
+		// field is not in the module they are shown either.
+		e.Do(t, "admin", "POST", "/api/users", map[string]any{"email": "reg@example.com", "password": apitest.Password,
+			"name": "reg", "roles": []string{"registrar"}}).Want(t, 201)
+		e.Tokens["reg"] = e.Do(t, "", "POST", "/api/auth/login", map[string]string{"email": "reg@example.com", "password": apitest.Password}).Want(t, 200).Str("token")
+		if mv := e.Do(t, "reg", "GET", "/api/apps/"+app+"/modules/lesson", nil).Want(t, 200); strings.Contains(string(mv.Body), "teacher") || !strings.Contains(string(mv.Body), "room") {
+			t.Fatalf("registrar's lesson module: %s", mv.Body)
+		}
+		if rs := e.Do(t, "reg", "GET", "/api/apps/"+app+"/modules/lesson/records", nil).Want(t, 200); strings.Contains(string(rs.Body), "陈老师") || len(rs.List("records")) != 3 {
+			t.Fatalf("registrar's lessons: %s", rs.Body)
+		}
 
 		// 1.2 renames phone to mobile without renamedFrom: the plan says
 		// archive + add and flags the likely rename.
