@@ -120,7 +120,9 @@ func (m *merger) mergeObject(path []string, b, o, t *Object) *Object {
 	prev := ""
 	for _, k := range t.Keys {
 		if _, ok := out.Vals[k]; !ok {
-			if _, wasBase := b.Vals[k]; !wasBase {
+			// New in theirs, or changed by theirs where ours deleted it (a
+			// conflict, decided below).
+			if bv, wasBase := b.Vals[k]; !wasBase || !Equal(bv, t.Vals[k]) {
 				out.SetAfter(prev, k, nil)
 			}
 		}

@@ -56,6 +56,17 @@ func TestMerge(t *testing.T) {
 	if got = m.merge(nil, parse(t, `{"a": 1}`), parse(t, `{"a": 2}`), parse(t, `{"a": 3}`)); !Equal(got, parse(t, `{"a": 3}`)) {
 		t.Fatalf("choice: %s", Compact(got))
 	}
+	// Ours deleted what theirs changed: a conflict; deleted unless theirs
+	// is chosen.
+	m = &merger{file: "rules/r.json", used: map[string]bool{}}
+	got = m.merge(nil, parse(t, `{"a": 1, "b": 1}`), parse(t, `{"b": 1}`), parse(t, `{"a": 2, "b": 1}`))
+	if len(m.conflicts) != 1 || m.conflicts[0].Ours != nil || !Equal(got, parse(t, `{"b": 1}`)) {
+		t.Fatalf("deleted here: %s %+v", Compact(got), m.conflicts)
+	}
+	m = &merger{file: "rules/r.json", used: map[string]bool{}, choices: map[string]string{"rules/r.json#/a": "theirs"}}
+	if got = m.merge(nil, parse(t, `{"a": 1, "b": 1}`), parse(t, `{"b": 1}`), parse(t, `{"a": 2, "b": 1}`)); !Equal(got, parse(t, `{"a": 2, "b": 1}`)) {
+		t.Fatalf("deleted here, theirs chosen: %s", Compact(got))
+	}
 	// A module field the new version drops is archived, even where only
 	// the new version changed the module.
 	m = &merger{file: "modules/m.json", module: true, used: map[string]bool{}}
