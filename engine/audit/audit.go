@@ -141,6 +141,11 @@ func RecordEntry(ev *record.Event) (*store.AuditEntry, error) {
 	if c, ok := ev.Facts["cause"]; ok {
 		detail["cause"] = c
 	}
+	// An owner change a pool made (engine/pool: claim, assign, reclaim)
+	// names the pool and the act.
+	if p, ok := ev.Facts["pool"]; ok {
+		detail["pool"] = p
+	}
 	if len(detail) > 0 {
 		e.Detail, _ = encode(detail)
 	}
@@ -337,6 +342,9 @@ type HistoryEntry struct {
 	// module, id and lookup field of that record (id and field left out
 	// when the field is hidden from the reader).
 	Cause map[string]any `json:"cause,omitempty"`
+	// Pool names the pool and its act (claim, assign, reclaim) for an
+	// owner change a pool made.
+	Pool map[string]string `json:"pool,omitempty"`
 }
 
 // HistoryPage is a page of a record's history, newest first.
@@ -394,9 +402,13 @@ func (l *Log) Render(ctx context.Context, stored []store.AuditEntry, hide func(s
 		}
 		if len(e.Detail) > 0 {
 			var d struct {
-				Cause map[string]any `json:"cause"`
+				Cause map[string]any    `json:"cause"`
+				Pool  map[string]string `json:"pool"`
 			}
-			if json.Unmarshal(e.Detail, &d) == nil && d.Cause != nil {
+			if json.Unmarshal(e.Detail, &d) == nil {
+				h.Pool = d.Pool
+			}
+			if d.Cause != nil {
 				if f, _ := d.Cause["field"].(string); f != "" && hide(f) {
 					delete(d.Cause, "field")
 					delete(d.Cause, "id")

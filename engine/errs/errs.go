@@ -115,3 +115,18 @@ func init() {
 		"errs.internal":   {i18n.EN: "Something went wrong on the server.", i18n.ZhCN: "服务器内部错误。"},
 	})
 }
+
+// Replacing refuses the replace of a keyed definition (a print template,
+// a pool) that does not send the version its editor read, or that would
+// change its key: messages "<kind>.version_required" and "<kind>.key_fixed",
+// which the kind registers. sent is the key in the new definition ("" for
+// none).
+func Replacing(kind, key, sent string, version int) error {
+	if version == 0 {
+		return Fields(Field("version", "required", kind+".version_required"))
+	}
+	if sent != "" && sent != key {
+		return Fields(Field("key", "fixed", kind+".key_fixed"))
+	}
+	return nil
+}

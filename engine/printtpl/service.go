@@ -132,11 +132,8 @@ func (s *Service) Replace(ctx context.Context, app, key string, t *Template, ver
 	if err != nil {
 		return nil, err
 	}
-	if version == 0 {
-		return nil, errs.Fields(errs.Field("version", "required", "printtpl.version_required"))
-	}
-	if t.Key != "" && t.Key != key {
-		return nil, errs.Fields(errs.Field("key", "fixed", "printtpl.key_fixed"))
+	if err := errs.Replacing("printtpl", key, t.Key, version); err != nil {
+		return nil, err
 	}
 	t.App, t.Key, t.ID = app, key, cur.ID
 	if err := s.valid(ctx, t); err != nil {

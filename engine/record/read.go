@@ -53,7 +53,19 @@ func (s *Service) GetRow(ctx context.Context, a Actor, m *meta.Module, id string
 
 // List returns a page of live records within the actor's read scope.
 func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.Page, error) {
-	r, q, err := s.listQuery(ctx, &a, m, q, expand)
+	return s.list(ctx, a, m, q, expand, nil)
+}
+
+// ListWithin is List over the records meeting within instead of the
+// actor's read scope: for a caller that grants reach of its own (a pool
+// lets its viewers see its records, owned by nobody). The actor still
+// needs the read permission, and their field levels apply.
+func (s *Service) ListWithin(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, within store.Cond) (*store.Page, error) {
+	return s.list(ctx, a, m, q, nil, &within)
+}
+
+func (s *Service) list(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string, within *store.Cond) (*store.Page, error) {
+	r, q, err := s.listQuery(ctx, &a, m, q, expand, within)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +86,7 @@ func (s *Service) List(ctx context.Context, a Actor, m *meta.Module, q store.Lis
 // deleted from maps (the record API's fast path). The caller releases
 // page.Rows.
 func (s *Service) ListRows(ctx context.Context, a Actor, m *meta.Module, q store.ListQuery, expand []string) (*store.RowPage, error) {
-	r, q, err := s.listQuery(ctx, &a, m, q, expand)
+	r, q, err := s.listQuery(ctx, &a, m, q, expand, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +106,16 @@ func (s *Service) ListRows(ctx context.Context, a Actor, m *meta.Module, q store
 // listQuery checks the actor's rights for a list and narrows q to them:
 // their read scope, the fields hidden from them, the lookups they may
 // read through.
-func (s *Service) listQuery(ctx context.Context, a *Actor, m *meta.Module, q store.ListQuery, expand []string) (*access.ModuleRights, store.ListQuery, error) {
+func (s *Service) listQuery(ctx context.Context, a *Actor, m *meta.Module, q store.ListQuery, expand []string, within *store.Cond) (*access.ModuleRights, store.ListQuery, error) {
 	r, err := s.readRights(ctx, a, m, expand)
 	if err != nil {
 		return nil, q, err
 	}
-	q.Where = append(q.Where, scope(a.Principal, r.Read))
+	if within != nil {
+		q.Where = append(q.Where, *within) // the caller's reach (ListWithin)
+	} else {
+		q.Where = append(q.Where, scope(a.Principal, r.Read))
+	}
 	q.Hidden = hidden(r, m)
 	q.Consts = consts(a.Principal)
 	if err := checkFields(q.Fields, m, q.Hidden); err != nil {

@@ -269,23 +269,7 @@ func (s *Service) Claim(ctx context.Context, a Actor, m *meta.Module, id string)
 	if err := require(r, m, access.ActClaim); err != nil {
 		return nil, err
 	}
-	ev := &Event{Op: OpUpdate, Module: m, Actor: a}
-	return s.write(ctx, r, ev, steps{
-		prepare: func(tx *store.Tx) error {
-			old, err := s.Store.RecordInTx(ctx, tx, m, id, scope(a.Principal, r.Read))
-			if err != nil {
-				return err
-			}
-			if old["owner"] != nil {
-				return errs.New(errs.Conflict, "record.claimed")
-			}
-			ev.Old, ev.Changes = old, map[string]any{"owner": a.userID()}
-			return nil
-		},
-		row: func(tx *store.Tx) (store.Record, error) {
-			return s.Store.UpdateRecord(ctx, tx, m, id, ev.Old["version"].(int64), ev.Changes, a.userID())
-		},
-	})
+	return s.setOwner(ctx, a, r, m, id, OwnerChange{Within: []store.Cond{scope(a.Principal, r.Read)}, Free: true, Owner: a.userID()})
 }
 
 // Delete soft-deletes a record.

@@ -109,12 +109,13 @@ func (s *Store) DeleteApp(ctx context.Context, a *meta.App) error {
 			return err
 		}
 		// The app's rules, pipelines, approval processes, dashboards and
-		// print templates (logs, history and approval instances stay),
+		// print templates and app documents (logs, history and approval instances stay),
 		// spelled out for SQLite as above: every table whose app_id
 		// references apps.
 		for _, q := range []string{`DELETE FROM rules WHERE app_id = ?`, `DELETE FROM flows WHERE app_id = ?`,
 			`DELETE FROM approval_processes WHERE app_id = ?`, `DELETE FROM dashboards WHERE app_id = ?`,
-			`DELETE FROM print_templates WHERE app_id = ?`, `DELETE FROM templates_installed WHERE app_id = ?`} {
+			`DELETE FROM print_templates WHERE app_id = ?`, `DELETE FROM templates_installed WHERE app_id = ?`,
+			`DELETE FROM app_documents WHERE app_id = ?`} {
 			if _, err := tx.ExecContext(ctx, s.q(q), a.ID); err != nil {
 				return err
 			}

@@ -242,6 +242,7 @@ func (d *doc) addStatic() {
 	d.addRelated()
 	d.addActions()
 	d.addTemplates()
+	d.addPools()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and

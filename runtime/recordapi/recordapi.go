@@ -68,10 +68,26 @@ func (h handler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	q, err := ListQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.records.ListRows(c.Request().Context(), actor(c), m, q, expandParam(c))
+	if err != nil {
+		return err
+	}
+	defer page.Rows.Release()
+	return writeJSON(c, page.AppendJSON)
+}
+
+// ListQuery reads a list's query parameters (filter, sort, cursor, limit,
+// total, fields), for every endpoint that lists records.
+func ListQuery(c echo.Context) (store.ListQuery, error) {
+	var err error
 	q := store.ListQuery{Filter: c.QueryParam("filter"), Sort: c.QueryParam("sort"), Cursor: c.QueryParam("cursor")}
 	if s := c.QueryParam("limit"); s != "" {
 		if q.Limit, err = strconv.Atoi(s); err != nil || q.Limit < 1 {
-			return errs.New(errs.Invalid, "http.bad_param", "name", "limit")
+			return q, errs.New(errs.Invalid, "http.bad_param", "name", "limit")
 		}
 	}
 	// total=true counts up to TotalCap (cheap on any table size; the
@@ -82,17 +98,12 @@ func (h handler) list(c echo.Context) error {
 		q.Total = true
 	default:
 		if q.Total, err = strconv.ParseBool(s); err != nil {
-			return errs.New(errs.Invalid, "http.bad_param", "name", "total")
+			return q, errs.New(errs.Invalid, "http.bad_param", "name", "total")
 		}
 		q.TotalCap = TotalCap
 	}
 	q.Fields = listParam(c, "fields")
-	page, err := h.records.ListRows(c.Request().Context(), actor(c), m, q, expandParam(c))
-	if err != nil {
-		return err
-	}
-	defer page.Rows.Release()
-	return writeJSON(c, page.AppendJSON)
+	return q, nil
 }
 
 func (h handler) get(c echo.Context) error {

@@ -31,6 +31,7 @@ import (
 	"github.com/tessera-app/tessera/engine/importer"
 	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/pool"
 	"github.com/tessera-app/tessera/engine/printtpl"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/related"
@@ -49,6 +50,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/metrics"
 	"github.com/tessera-app/tessera/runtime/notifyapi"
 	"github.com/tessera-app/tessera/runtime/openapi"
+	"github.com/tessera-app/tessera/runtime/poolapi"
 	"github.com/tessera-app/tessera/runtime/printapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
 	"github.com/tessera-app/tessera/runtime/relatedapi"
@@ -96,6 +98,9 @@ type Services struct {
 	Prints *printtpl.Service
 	// Templates installs, upgrades and exports template packages.
 	Templates *template.Service
+	// Pools are the named pools (公海) of modules: claims, assignments and
+	// the daily reclaim job.
+	Pools *pool.Service
 	// Cluster drops this process's caches when another process over the
 	// same database changed what they hold (metadata, rules, pipelines,
 	// calendars, the organisation, sessions). NewServices registers the
@@ -165,6 +170,10 @@ func NewServices(s *store.Store) *Services {
 	}
 	svc.Prints = printtpl.New(s, svc.Meta, svc.Records)
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
+	svc.Pools = pool.New(s, svc.Meta, svc.Records, svc.Access)
+	svc.Jobs.Handle(pool.JobKind, svc.Pools.Job)
+	// Claim-limit and rate-limit counters of past periods.
+	svc.Jobs.OnPurge("counters", s.PurgeCounters)
 	svc.Metrics = metrics.New(s)
 	svc.Rules.OnRun = svc.Metrics.RuleRun
 	onLogin := svc.Access.OnLogin
@@ -299,6 +308,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	relatedapi.Bind(private, svc.Meta, svc.Related)
 	actionapi.Bind(private, svc.Meta, svc.Rules)
 	templateapi.Bind(private, svc.Templates)
+	poolapi.Bind(private, svc.Pools)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
