@@ -226,6 +226,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// After-commit work (durable jobs) runs once the server is up; it is
 	// stopped before the store closes.
 	svc.Jobs.Start(ctx)
+	// Formulas reading today() are recomputed every night; plan the jobs of
+	// modules saved before they existed (engine/record/daily.go).
+	if err := svc.Records.PlanDaily(ctx); err != nil {
+		log.Error("daily formula recompute not planned", "err", err)
+	}
 	go keepStatistics(ctx, s, log)
 	select {
 	case err := <-errc:

@@ -170,6 +170,7 @@ func NewServices(s *store.Store) *Services {
 	}
 	svc.Prints = printtpl.New(s, svc.Meta, svc.Records)
 	svc.Jobs.Handle(record.RecomputeKind, svc.Records.Recompute)
+	svc.Jobs.Handle(record.DailyKind, svc.Records.Daily) // formulas reading today(), every night
 	svc.Pools = pool.New(s, svc.Meta, svc.Records, svc.Access)
 	svc.Jobs.Handle(pool.JobKind, svc.Pools.Job)
 	// Claim-limit and rate-limit counters of past periods.
@@ -224,6 +225,9 @@ func NewServices(s *store.Store) *Services {
 		}
 		if err := svc.Summaries.ModuleChanged(ctx, c); err != nil {
 			slog.Default().Error("live aggregates not updated for a module change", "app", c.App, "err", err)
+		}
+		if err := svc.Records.DailyChanged(ctx, c); err != nil {
+			slog.Default().Error("daily formula recompute not planned", "app", c.App, "err", err)
 		}
 	}
 	return svc
