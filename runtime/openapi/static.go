@@ -243,6 +243,7 @@ func (d *doc) addStatic() {
 	d.addActions()
 	d.addTemplates()
 	d.addPools()
+	d.addPublications()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and

@@ -66,8 +66,10 @@ func apiRoutes(t *testing.T, e *env) []string {
 		if r.Name == server.WrongMethodRoute {
 			continue // a 405, before any sign-in, as for any wrong method
 		}
-		// Public by design: sign-in, and inbound webhooks (the URL is the secret).
-		if !strings.HasPrefix(r.Path, "/api/") || strings.HasSuffix(r.Path, "*") || r.Path == "/api/auth/login" || r.Path == "/api/hooks/:token" {
+		// Public by design: sign-in, inbound webhooks and public forms and
+		// views (the URL is the secret).
+		if !strings.HasPrefix(r.Path, "/api/") || strings.HasSuffix(r.Path, "*") || r.Path == "/api/auth/login" || r.Path == "/api/hooks/:token" ||
+			strings.HasPrefix(r.Path, "/api/public/") {
 			continue
 		}
 		out = append(out, r.Method+" "+repl.Replace(r.Path))

@@ -33,6 +33,7 @@ import (
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/pool"
 	"github.com/tessera-app/tessera/engine/printtpl"
+	"github.com/tessera-app/tessera/engine/publish"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/related"
 	"github.com/tessera-app/tessera/engine/report"
@@ -52,6 +53,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/openapi"
 	"github.com/tessera-app/tessera/runtime/poolapi"
 	"github.com/tessera-app/tessera/runtime/printapi"
+	"github.com/tessera-app/tessera/runtime/publicapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
 	"github.com/tessera-app/tessera/runtime/relatedapi"
 	"github.com/tessera-app/tessera/runtime/reportapi"
@@ -101,6 +103,9 @@ type Services struct {
 	// Pools are the named pools (公海) of modules: claims, assignments and
 	// the daily reclaim job.
 	Pools *pool.Service
+	// Publications are public forms (a record per submission) and views
+	// reached by a token, without signing in.
+	Publications *publish.Service
 	// Cluster drops this process's caches when another process over the
 	// same database changed what they hold (metadata, rules, pipelines,
 	// calendars, the organisation, sessions). NewServices registers the
@@ -173,6 +178,7 @@ func NewServices(s *store.Store) *Services {
 	svc.Jobs.Handle(record.DailyKind, svc.Records.Daily) // formulas reading today(), every night
 	svc.Pools = pool.New(s, svc.Meta, svc.Records, svc.Access)
 	svc.Jobs.Handle(pool.JobKind, svc.Pools.Job)
+	svc.Publications = publish.New(s, svc.Meta, svc.Records)
 	// Claim-limit and rate-limit counters of past periods.
 	svc.Jobs.OnPurge("counters", s.PurgeCounters)
 	svc.Metrics = metrics.New(s)
@@ -293,6 +299,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	api := e.Group("/api")
 	authapi.BindPublic(api, svc.Access)
 	ruleapi.BindPublic(api, svc.Rules)
+	publicapi.BindPublic(api, svc.Publications)
 	private := api.Group("", httpx.RequireUser(svc.Access))
 	authapi.Bind(private, svc.Access)
 	metaapi.Bind(private, svc.Meta, svc.Access)
@@ -313,6 +320,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	actionapi.Bind(private, svc.Meta, svc.Rules)
 	templateapi.Bind(private, svc.Templates)
 	poolapi.Bind(private, svc.Pools)
+	publicapi.Bind(private, svc.Publications)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
