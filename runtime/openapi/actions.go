@@ -58,7 +58,7 @@ func (d *doc) addActions() {
 		typ := props["type"].(obj)
 		typ["enum"] = append(typ["enum"].([]any), "manual")
 		props["inputs"] = obj{"type": "object", "description": "manual: what the button asks for first, a module-like document " +
-			"({\"properties\": {…}, \"required\": […]}); the condition and actions read the values as input.<key>."}
+			"({\"properties\": {…}, \"required\": […]}); the condition and actions read the values as input.{key}."}
 	}
 	if act, ok := s["RuleAction"].(obj); ok {
 		props := act["properties"].(obj)

@@ -87,7 +87,7 @@ func (d *doc) addPools() {
 			"tags": tag, "operationId": "pools.reclaim", "summary": "Run the pool's reclaim now (administrators)",
 			"description": "What the daily job does at midnight in the pool's time zone: owned records of the pool's filter in " +
 				"a named status whose last follow-up is older than their tier's days go back to the pool, written by the " +
-				"system user pool:<key>. At most 500 per run. A pool without thresholds is a 409.",
+				"system user pool:{key}. At most 500 per run. A pool without thresholds is a 409.",
 			"responses": responses(obj{"200": ok("How many went back.", obj{"type": "object", "properties": obj{
 				"reclaimed": obj{"type": "integer"}}})}, 401, 403, 404, 409),
 		},

@@ -56,7 +56,7 @@ func (d *doc) addPublications() {
 					"options": arrayOf(obj{"type": "object", "properties": obj{"value": obj{"type": "string"}, "label": obj{"type": "string"}}})}}),
 			}})}, 404, 429)},
 		"post": obj{"tags": tag, "operationId": "public.submit", "summary": "Submit a public form (no sign-in)", "security": []any{},
-			"description": "Creates a record through the write path as the form's system user (form:<key>, channel public_form): " +
+			"description": "Creates a record through the write path as the form's system user (form:{key}, channel public_form): " +
 				"the module's validation, formulas and rules apply, and the form's fixed values are added. Only the form's fields " +
 				"may be sent (another is a 422 naming it). The answer never includes the record." + limited,
 			"requestBody": body(obj{"type": "object", "additionalProperties": true}, "Field key → value."),
