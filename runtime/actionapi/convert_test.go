@@ -25,7 +25,7 @@ func sales(t *testing.T, e *apitest.Env) {
 		"account": xf("lookup", "module", "account"), "contact": xf("lookup", "module", "contact")}, "required": []string{"amount"}})
 	opts := []any{map[string]any{"value": "new"}, map[string]any{"value": "converted"}}
 	mod("lead", map[string]any{"properties": map[string]any{"name": xf("text"), "company": xf("text"), "budget": xf("number"),
-		"status": xf("select", "options", opts, "default", "new"),
+		"status":  xf("select", "options", opts, "default", "new"),
 		"account": xf("lookup", "module", "account"), "opportunity": xf("lookup", "module", "opportunity")}})
 	e.Do(t, "admin", "POST", "/api/apps/sales/rules", map[string]any{"key": "convert_lead", "label": map[string]string{"en": "Convert", "zh-CN": "转换"},
 		"module": "lead", "condition": `status != "converted"`, "trigger": map[string]any{"type": "manual"},
