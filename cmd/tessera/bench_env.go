@@ -128,8 +128,13 @@ func dbVersion(ctx context.Context, s *store.Store) (string, error) {
 // createModule creates a bench module through the API and returns it as
 // the store sees it (table name, parsed fields).
 func (e *benchEnv) createModule(ctx context.Context, key string) (*meta.Module, error) {
+	return e.createModuleWith(ctx, key, json.RawMessage(benchSchema))
+}
+
+// createModuleWith is createModule with another schema.
+func (e *benchEnv) createModuleWith(ctx context.Context, key string, schema json.RawMessage) (*meta.Module, error) {
 	body, _ := json.Marshal(map[string]any{
-		"key": key, "label": map[string]string{"en": key}, "schema": json.RawMessage(benchSchema),
+		"key": key, "label": map[string]string{"en": key}, "schema": schema,
 	})
 	if err := e.do(ctx, http.MethodPost, "/api/apps/"+benchApp+"/modules", body, http.StatusCreated, nil); err != nil {
 		return nil, fmt.Errorf("create module %s: %w", key, err)

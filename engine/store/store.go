@@ -44,6 +44,10 @@ type Store struct {
 	url string // the PostgreSQL URL ("" on SQLite), for Listen
 
 	stmts stmtCache // prepared record reads (stmts.go)
+
+	// group shares write transactions on SQLite (group.go); nil on
+	// PostgreSQL, where every transaction has a connection of its own.
+	group *committer
 }
 
 // Open connects to PostgreSQL when url is set (postgres://…), otherwise to
@@ -89,6 +93,7 @@ func Open(ctx context.Context, dataDir, url string) (*Store, error) {
 			return nil, err
 		}
 		s.R.SetMaxOpenConns(8)
+		s.group = &committer{s: s}
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -170,6 +175,58 @@ type Tx struct {
 	enqueued bool
 	// buf, when set, holds append-only rows until Flush (bulk.go).
 	buf *bulk
+	// grouped marks a member of a shared transaction (group.go): its
+	// statements run to the end even when its request is cancelled, since
+	// SQLite answers an interrupted write by rolling back the whole
+	// transaction — every other member's changes too.
+	grouped  bool
+	prepared *writeStmts // the writer's prepared statements (group.go); nil: none
+}
+
+// stmtCtx is the context a statement of tx runs with.
+func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
+	if tx.grouped {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// stmt returns query prepared for tx, or nil.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.prepared == nil {
+		return nil
+	}
+	if st := tx.prepared.get(query); st != nil {
+		return tx.Tx.StmtContext(ctx, st) // the connection's statement, not a new one
+	}
+	return nil
+}
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = tx.stmtCtx(ctx)
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = tx.stmtCtx(ctx)
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query expected to return at most one row.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = tx.stmtCtx(ctx)
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // commit commits tx and tells s.JobsCommitted when it enqueued jobs.
@@ -184,10 +241,16 @@ func (s *Store) commit(tx *Tx) error {
 }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
-// Inside Atomic it joins Atomic's transaction instead.
+// Inside Atomic it joins Atomic's transaction instead. On SQLite the
+// transaction may be shared with other callers' (group.go): fn's changes
+// are its own all the same (a savepoint), and InTx returns only after the
+// commit that holds them.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx := ambient(ctx); tx != nil {
 		return fn(tx)
+	}
+	if s.group != nil && !s.group.off.Load() {
+		return s.group.run(ctx, fn)
 	}
 	sqlTx, err := s.W.BeginTx(ctx, nil)
 	if err != nil {
