@@ -53,6 +53,9 @@ type benchConfig struct {
 	importRows, importRounds, exportRows int
 	database, only                       string
 	cpuProfile                           string
+	// grouping is group commit on SQLite (off: every write commits alone,
+	// for before/after figures).
+	grouping bool
 	// sections, when set, runs only these parts (see benchSections).
 	sections map[string]bool
 }
@@ -105,6 +108,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&cfg.database, "database", os.Getenv(benchEnvURL),
 		"PostgreSQL URL; a throwaway schema is created in it and dropped ($"+benchEnvURL+")")
 	fs.StringVar(&cfg.only, "only", "", "run only sqlite or postgres")
+	fs.BoolVar(&cfg.grouping, "group-commit", true, "SQLite: concurrent write transactions share commits (false: each commits alone)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and server) to this file")
 	only := fs.String("sections", "", "run only these comma-separated parts: "+strings.Join(benchSections, ","))
 	if err := fs.Parse(args); err != nil {
@@ -242,6 +246,7 @@ func runTarget(ctx context.Context, cfg benchConfig, t benchTarget, stdout, stde
 		return err
 	}
 	defer cleanup()
+	s.SetGrouping(cfg.grouping)
 	env, err := newBenchEnv(ctx, s)
 	if err != nil {
 		return err

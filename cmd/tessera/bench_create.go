@@ -49,9 +49,9 @@ func benchCreates(ctx context.Context, env *benchEnv, cfg benchConfig, rep *repo
 		if works[k], err = p.work(ctx, env, m, rows); err != nil {
 			return err
 		}
-		env.s.SetGrouping(k != solo)
+		env.s.SetGrouping(cfg.grouping && k != solo)
 		_, err = runPool(ctx, cfg.clients, 0, createWarmup, works[k])
-		env.s.SetGrouping(true)
+		env.s.SetGrouping(cfg.grouping)
 		if err != nil {
 			return fmt.Errorf("creates into %s: %w", p.module, err)
 		}
@@ -68,9 +68,9 @@ func benchCreates(ctx context.Context, env *benchEnv, cfg benchConfig, rep *repo
 			if r%2 == 1 {
 				k = len(paths) - 1 - j
 			}
-			env.s.SetGrouping(k != solo)
+			env.s.SetGrouping(cfg.grouping && k != solo)
 			d, err := runPool(ctx, cfg.clients, from, to, works[k])
-			env.s.SetGrouping(true)
+			env.s.SetGrouping(cfg.grouping)
 			if err != nil {
 				return fmt.Errorf("creates into %s: %w", paths[k].module, err)
 			}

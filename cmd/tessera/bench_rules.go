@@ -96,12 +96,16 @@ func benchRules(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report
 	if jobs == jobs0 {
 		return errors.New("no rule action ran: the bench would measure nothing")
 	}
-	var failed int
-	if err := env.s.R.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE kind = 'rule.run' AND last_error IS NOT NULL`).Scan(&failed); err != nil {
+	// A job retried (two actions updating one record at once, on
+	// PostgreSQL's several workers: a version conflict) counts in the
+	// time; one that gave up would mean actions that never ran.
+	var dead, retried int
+	if err := env.s.R.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE status = 'dead'), count(*) FILTER (WHERE attempts > 1)
+		FROM jobs WHERE kind = 'rule.run'`).Scan(&dead, &retried); err != nil {
 		return err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d rule jobs failed", failed)
+	if dead > 0 {
+		return fmt.Errorf("%d rule jobs failed for good", dead)
 	}
 	rate := func(d time.Duration) float64 { return float64(cfg.creates) / d.Seconds() }
 	med, lo, hi := roundRatios(per[1], per[0])
@@ -111,8 +115,8 @@ func benchRules(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report
 		metric: "rows/s", api: fmtRate(rate(totals[1])), sql: fmtRate(rate(totals[0])),
 		ratio: med, target: ruleTarget,
 	})
-	rep.add(reportRow{name: fmt.Sprintf("  (until every action ran; %s actions; median of %d rounds, range %.2f–%.2f×)",
-		groupDigits(jobs-jobs0), rounds, lo, hi)})
+	rep.add(reportRow{name: fmt.Sprintf("  (until every action ran; %s actions, %d retried; median of %d rounds, range %.2f–%.2f×)",
+		groupDigits(jobs-jobs0), retried, rounds, lo, hi)})
 	return nil
 }
 
