@@ -169,7 +169,7 @@ func importRound(ctx context.Context, env *benchEnv, key string, file []byte, ro
 	if err := env.s.R.QueryRowContext(ctx, store.Rebind(env.s.D, `SELECT COUNT(*) FROM audit_log WHERE module = ? AND via = 'import'`), key).Scan(&audited); err != nil {
 		return 0, memPeak{}, err
 	}
-	if err := env.s.R.QueryRowContext(ctx, store.Rebind(env.s.D, `SELECT COUNT(*) FROM jobs WHERE kind = 'rule.run' AND CAST(payload AS TEXT) LIKE ?`), `%"module":"`+key+`"%`).Scan(&ruled); err != nil {
+	if err := env.s.R.QueryRowContext(ctx, store.Rebind(env.s.D, `SELECT COUNT(*) FROM jobs WHERE kind = 'rule.run' AND CAST(payload AS TEXT) LIKE ?`), `%"`+key+`"%`).Scan(&ruled); err != nil {
 		return 0, memPeak{}, err
 	}
 	if audited != rows || ruled == 0 || ruled >= rows {

@@ -102,16 +102,15 @@ func TestImportChunksAsRowByRow(t *testing.T) {
 			if err := s.R.QueryRowContext(ctx, store.Rebind(s.D, `SELECT COUNT(*) FROM audit_log WHERE module = ? AND via = 'import'`), mod).Scan(&audit); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.R.QueryRowContext(ctx, store.Rebind(s.D, `SELECT COUNT(*) FROM jobs WHERE kind = 'rule.run' AND CAST(payload AS TEXT) LIKE ?`), `%"module":"`+mod+`"%`).Scan(&jobs); err != nil {
+			if err := s.R.QueryRowContext(ctx, store.Rebind(s.D, `SELECT COUNT(*) FROM jobs WHERE kind = 'rule.run' AND CAST(payload AS TEXT) LIKE ?`), `%"`+mod+`"%`).Scan(&jobs); err != nil {
 				t.Fatal(err)
 			}
 			fmt.Fprintf(&b, " audit=%d jobs=%d", audit, jobs)
 			return b.String()
 		}
 		one1, seven1 := state("lead1"), state("lead7")
-		if one1 != seven1 || !strings.Contains(one1, "audit=") || strings.Contains(one1, "audit=0 ") {
+		if one1 != seven1 || strings.Contains(one1, "audit=0 ") || strings.HasSuffix(one1, " jobs=0") {
 			t.Errorf("stored state: row by row vs chunks:\n%s\nvs\n%s", one1, seven1)
 		}
-		t.Logf("%s", one1)
 	})
 }
