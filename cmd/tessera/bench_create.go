@@ -103,7 +103,7 @@ func benchCreates(ctx context.Context, env *benchEnv, cfg benchConfig, rep *repo
 	})
 	rep.add(reportRow{name: fmt.Sprintf("  (median of %d rounds, range %.2f–%.2f×)", rounds, lo, hi),
 		metric: "wall/row", sql: perRow(sqlAudit)})
-	if env.s.D.Name() == "sqlite" {
+	if env.s.D.Name() == "sqlite" && cfg.grouping {
 		// Columns: API with group commit | — | API without; ratio without/with.
 		gain, lo, hi := roundRatios(perRound[solo], perRound[0])
 		rep.add(reportRow{
