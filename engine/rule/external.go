@@ -28,6 +28,9 @@ type ActionCall struct {
 	Module *meta.Module
 	Record map[string]any
 	Action Action
+	// Actor is who the rule writes as (its system user, or the clicking
+	// user of a button).
+	Actor record.Actor
 }
 
 // AddAction adds an action type to this engine: check validates it in a
@@ -52,7 +55,7 @@ func (e *Engine) AddAction(name string, check func(a Action, m *meta.Module) []e
 				rc.effects = append(rc.effects, "would run "+name)
 				return nil
 			}
-			effect, err := run(ctx, ActionCall{Tx: rc.tx, Rule: rc.rule, Module: rc.module, Record: rc.record, Action: a})
+			effect, err := run(ctx, ActionCall{Tx: rc.tx, Rule: rc.rule, Module: rc.module, Record: rc.record, Action: a, Actor: rc.actor})
 			if effect != "" {
 				rc.effects = append(rc.effects, effect)
 			}

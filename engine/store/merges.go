@@ -188,3 +188,10 @@ func scanStrings(rows *sql.Rows) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// DropMatchKeys removes every match-key row of m (before a backfill with
+// changed keys).
+func (s *Store) DropMatchKeys(ctx context.Context, tx *Tx, m *meta.Module) error {
+	_, err := tx.ExecContext(ctx, s.q(`DELETE FROM match_keys WHERE app = ? AND module = ?`), m.AppKey, m.Key)
+	return err
+}

@@ -244,6 +244,7 @@ func (d *doc) addStatic() {
 	d.addTemplates()
 	d.addPools()
 	d.addPublications()
+	d.addDuplicates()
 }
 
 // addRecordPaths adds the record endpoints of any module, by app and

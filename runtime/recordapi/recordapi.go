@@ -53,9 +53,9 @@ func (h handler) create(c echo.Context) error {
 	if err := httpx.Decode(c, &in, false); err != nil {
 		return err
 	}
-	rec, err := h.records.Create(c.Request().Context(), actor(c), m, in)
+	rec, err := h.records.Create(duplicatesConfirmed(c, in), actor(c), m, in)
 	if err != nil {
-		return err
+		return duplicateProblem(c, err)
 	}
 	return c.JSON(http.StatusCreated, rec)
 }
@@ -133,9 +133,9 @@ func (h handler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := h.records.Update(c.Request().Context(), actor(c), m, recordID(c), version, in)
+	rec, err := h.records.Update(duplicatesConfirmed(c, in), actor(c), m, recordID(c), version, in)
 	if err != nil {
-		return err
+		return duplicateProblem(c, err)
 	}
 	return c.JSON(http.StatusOK, rec)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/tessera-app/tessera/engine/calendar"
 	"github.com/tessera-app/tessera/engine/cluster"
 	"github.com/tessera-app/tessera/engine/dashboard"
+	"github.com/tessera-app/tessera/engine/dedupe"
 	"github.com/tessera-app/tessera/engine/export"
 	"github.com/tessera-app/tessera/engine/flow"
 	"github.com/tessera-app/tessera/engine/importer"
@@ -44,6 +45,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/actionapi"
 	"github.com/tessera-app/tessera/runtime/approvalapi"
 	"github.com/tessera-app/tessera/runtime/authapi"
+	"github.com/tessera-app/tessera/runtime/dedupeapi"
 	"github.com/tessera-app/tessera/runtime/exportapi"
 	"github.com/tessera-app/tessera/runtime/flowapi"
 	"github.com/tessera-app/tessera/runtime/httpx"
@@ -111,6 +113,9 @@ type Services struct {
 	// calendars, the organisation, sessions). NewServices registers the
 	// caches without starting it: cmd/tessera serve starts and stops it.
 	Cluster *cluster.Watcher
+	// Dedupe keeps match keys on the write path (the duplicate check),
+	// lists duplicates and merges records.
+	Dedupe *dedupe.Service
 	// Related reads a record's related records and timeline (the 360° view).
 	Related *related.Service
 	// Web is the web app served at /app/; nil: the one embedded in the
@@ -159,6 +164,10 @@ func NewServices(s *store.Store) *Services {
 	svc.Flows.Approvals = svc.Approvals
 	svc.Approvals.Transitions = svc.Flows
 	svc.Reports = report.New(svc.Records)
+	// The duplicate check is an in-transaction hook after the others: it
+	// sees the row as formulas and rules left it. Rules get the merge action.
+	svc.Dedupe = dedupe.New(s, svc.Meta, svc.Records, svc.Jobs)
+	svc.Dedupe.MergeAction(svc.Rules)
 	svc.Related = &related.Service{Meta: svc.Meta, Records: svc.Records, Audit: svc.Audit, Flows: svc.Flows, Approvals: svc.Approvals}
 	svc.Dashboards = dashboard.New(s, svc.Meta, svc.Records, svc.Access, svc.Reports, svc.Flows, svc.Approvals, slog.Default())
 	svc.Summaries = summary.New(s, svc.Meta)
@@ -234,6 +243,9 @@ func NewServices(s *store.Store) *Services {
 		}
 		if err := svc.Records.DailyChanged(ctx, c); err != nil {
 			slog.Default().Error("daily formula recompute not planned", "app", c.App, "err", err)
+		}
+		if err := svc.Dedupe.ModuleChanged(ctx, c); err != nil {
+			slog.Default().Error("match-key backfill not enqueued", "app", c.App, "err", err)
 		}
 	}
 	return svc
@@ -321,6 +333,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	templateapi.Bind(private, svc.Templates)
 	poolapi.Bind(private, svc.Pools)
 	publicapi.Bind(private, svc.Publications)
+	dedupeapi.Bind(private, svc.Meta, svc.Dedupe)
 	if svc.Audit != nil {
 		if svc.Audit.Logger == nil {
 			svc.Audit.Logger = log
