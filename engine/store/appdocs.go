@@ -69,7 +69,7 @@ func (s *Store) DeleteAppDoc(ctx context.Context, tx *Tx, id string) error {
 
 // AppDoc returns one document of an app by kind and key.
 func (s *Store) AppDoc(ctx context.Context, app, kind, key string) (*AppDocRow, error) {
-	return s.oneAppDoc(ctx, s.R, kind, key, `a.key = ? AND d.kind = ? AND d.key = ?`, app, kind, key)
+	return s.oneAppDoc(ctx, s.rd(ctx), kind, key, `a.key = ? AND d.kind = ? AND d.key = ?`, app, kind, key)
 }
 
 // AppDocInTx reads a document by id inside a write transaction (a job
@@ -80,19 +80,15 @@ func (s *Store) AppDocInTx(ctx context.Context, tx *Tx, kind, id string) (*AppDo
 
 // AppDocByToken returns the document of kind whose token hashes to hash.
 func (s *Store) AppDocByToken(ctx context.Context, kind, hash string) (*AppDocRow, error) {
-	return s.oneAppDoc(ctx, s.R, kind, "", `d.kind = ? AND d.token_hash = ?`, kind, hash)
+	return s.oneAppDoc(ctx, s.rd(ctx), kind, "", `d.kind = ? AND d.token_hash = ?`, kind, hash)
 }
 
 // AppDocs lists an app's documents of kind by key.
 func (s *Store) AppDocs(ctx context.Context, app, kind string) ([]*AppDocRow, error) {
-	return s.appDocs(ctx, s.R, `a.key = ? AND d.kind = ?`, app, kind)
+	return s.appDocs(ctx, s.rd(ctx), `a.key = ? AND d.kind = ?`, app, kind)
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func (s *Store) oneAppDoc(ctx context.Context, q querier, kind, key, where string, args ...any) (*AppDocRow, error) {
+func (s *Store) oneAppDoc(ctx context.Context, q queryer, kind, key, where string, args ...any) (*AppDocRow, error) {
 	rows, err := s.appDocs(ctx, q, where, args...)
 	if err != nil {
 		return nil, err
@@ -103,7 +99,7 @@ func (s *Store) oneAppDoc(ctx context.Context, q querier, kind, key, where strin
 	return rows[0], nil
 }
 
-func (s *Store) appDocs(ctx context.Context, q querier, where string, args ...any) ([]*AppDocRow, error) {
+func (s *Store) appDocs(ctx context.Context, q queryer, where string, args ...any) ([]*AppDocRow, error) {
 	rows, err := q.QueryContext(ctx, s.q(`SELECT `+appDocCols+` FROM app_documents d JOIN apps a ON a.id = d.app_id
 		WHERE `+where+` ORDER BY d.key`), args...)
 	if err != nil {
@@ -164,7 +160,7 @@ func (s *Store) RaiseCounter(ctx context.Context, tx *Tx, scope, subject, period
 // Counter returns the counter of (scope, subject, period), 0 when none.
 func (s *Store) Counter(ctx context.Context, scope, subject, period string) (int, error) {
 	var n int
-	err := s.R.QueryRowContext(ctx, s.q(`SELECT n FROM capped_counters WHERE scope = ? AND subject = ? AND period = ?`),
+	err := s.rd(ctx).QueryRowContext(ctx, s.q(`SELECT n FROM capped_counters WHERE scope = ? AND subject = ? AND period = ?`),
 		scope, subject, period).Scan(&n)
 	if err == sql.ErrNoRows {
 		return 0, nil

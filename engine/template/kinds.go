@@ -12,7 +12,9 @@ import (
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/flow"
 	"github.com/tessera-app/tessera/engine/meta"
+	"github.com/tessera-app/tessera/engine/pool"
 	"github.com/tessera-app/tessera/engine/printtpl"
+	"github.com/tessera-app/tessera/engine/publish"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/rule"
 )
@@ -54,7 +56,10 @@ type Env struct {
 	Dashboards *dashboard.Service
 	Prints     *printtpl.Service
 	Access     *access.Service
-	Actor      record.Actor
+	// Pools and Publications (public forms and views): kinds_pools.go.
+	Pools        *pool.Service
+	Publications *publish.Service
+	Actor        record.Actor
 }
 
 var kinds []*Kind

@@ -220,7 +220,7 @@ func NewServices(s *store.Store) *Services {
 	svc.Jobs.HandleExternal(importer.JobKind, svc.Imports.Run)
 	svc.Templates = &template.Service{Store: s, Records: svc.Records, Imports: svc.Imports,
 		Env: template.Env{Meta: svc.Meta, Flows: svc.Flows, Approvals: svc.Approvals, Rules: svc.Rules,
-			Dashboards: svc.Dashboards, Prints: svc.Prints, Access: svc.Access},
+			Dashboards: svc.Dashboards, Prints: svc.Prints, Access: svc.Access, Pools: svc.Pools, Publications: svc.Publications},
 		// A failed install or upgrade rolled back what these may have cached.
 		Invalidate: []func(){svc.Meta.Invalidate, svc.Rules.Invalidate, svc.Flows.Invalidate, svc.Access.InvalidateOrg}}
 	svc.Cluster = cluster.New(s, slog.Default())
