@@ -36,6 +36,8 @@ func crm(t *testing.T, e *apitest.Env) {
 	mod("secret", map[string]any{"properties": map[string]any{"text": field("text"), "account": field("lookup", "module", "account")}})
 	mod("activity", map[string]any{"x-timeline": map[string]any{"date_field": "at"}, "properties": map[string]any{
 		"subject": field("text"), "at": field("datetime"), "account": field("lookup", "module", "account")}})
+	mod("memo", map[string]any{"x-timeline": map[string]any{"date_field": "on"}, "properties": map[string]any{
+		"subject": field("text"), "on": field("date"), "account": field("lookup", "module", "account")}})
 	all := []string{"create", "read", "update"}
 	perms := []any{
 		map[string]any{"app": "crm", "module": "account", "actions": all},
@@ -43,6 +45,7 @@ func crm(t *testing.T, e *apitest.Env) {
 		map[string]any{"app": "crm", "module": "deal", "actions": all, "fields": map[string]string{"amount": "hidden"}},
 		map[string]any{"app": "crm", "module": "note", "actions": all, "fields": map[string]string{"account": "hidden"}},
 		map[string]any{"app": "crm", "module": "activity", "actions": all},
+		map[string]any{"app": "crm", "module": "memo", "actions": all},
 	}
 	e.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "rep", "label": lbl("Rep"), "permissions": perms}).Want(t, 201)
 	e.User(t, "rep", access.NewUser{})
@@ -78,7 +81,7 @@ func TestRelated(t *testing.T) {
 			return out
 		}
 		admin := byModule(e.Do(t, "admin", "GET", path, nil).Want(t, 200))
-		for mod, n := range map[string]string{"contact": "2", "deal": "7", "note": "1", "secret": "1", "activity": "0"} {
+		for mod, n := range map[string]string{"contact": "2", "deal": "7", "note": "1", "secret": "1", "activity": "0", "memo": "0"} {
 			if got := fmt.Sprint(admin[mod]["count"]); got != n {
 				t.Errorf("admin: %s count %s, want %s", mod, got, n)
 			}
@@ -143,6 +146,10 @@ func TestTimeline(t *testing.T) {
 		e.Advance(time.Minute)
 		e.Do(t, "admin", "PATCH", "/api/apps/crm/modules/account/records/"+acme, map[string]any{"version": 2, "name": "Acme Inc"}).Want(t, 200)
 		act("follow-up", start.Add(3*time.Minute))
+		// Dated memos: a date is its midnight UTC.
+		for _, m := range []struct{ subject, on string }{{"memo today", "2026-03-02"}, {"memo yesterday", "2026-03-01"}, {"memo today 2", "2026-03-02"}} {
+			e.Do(t, "admin", "POST", "/api/apps/crm/modules/memo/records", map[string]any{"subject": m.subject, "on": m.on, "account": acme}).Want(t, 201)
+		}
 
 		path := "/api/apps/crm/modules/account/records/" + acme + "/timeline"
 		full := e.Do(t, "rep", "GET", path, nil).Want(t, 200)
@@ -159,28 +166,32 @@ func TestTimeline(t *testing.T) {
 			}
 		}
 		want := []string{"activity:follow-up", "history:update", "activity:meeting", "history:update", "history:create",
-			"activity:call before creation", "activity:undated"}
+			"activity:call before creation", "activity:memo today 2", "activity:memo today", "activity:memo yesterday", "activity:undated"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("timeline = %v\nwant       %v", got, want)
-		}
-		// Paged by two: the same entries, in the same order, none twice.
-		var paged []string
-		cursor := ""
-		for range 10 {
-			p := e.Do(t, "rep", "GET", path+"?limit=2&cursor="+cursor, nil).Want(t, 200)
-			for _, x := range p.List("entries") {
-				paged = append(paged, x.(map[string]any)["id"].(string))
-			}
-			if cursor = p.Str("next_cursor"); cursor == "" {
-				break
-			}
 		}
 		var ids []string
 		for _, x := range full.List("entries") {
 			ids = append(ids, x.(map[string]any)["id"].(string))
 		}
-		if fmt.Sprint(paged) != fmt.Sprint(ids) {
-			t.Errorf("paged timeline = %v\nwant %v", paged, ids)
+		// Paged by one, two and three (cursors on a memo's midnight, between
+		// two memos of one day, on history entries): the same entries, in
+		// the same order, none twice.
+		for _, limit := range []int{1, 2, 3} {
+			var paged []string
+			cursor := ""
+			for range 20 {
+				p := e.Do(t, "rep", "GET", fmt.Sprintf("%s?limit=%d&cursor=%s", path, limit, cursor), nil).Want(t, 200)
+				for _, x := range p.List("entries") {
+					paged = append(paged, x.(map[string]any)["id"].(string))
+				}
+				if cursor = p.Str("next_cursor"); cursor == "" {
+					break
+				}
+			}
+			if fmt.Sprint(paged) != fmt.Sprint(ids) {
+				t.Errorf("timeline paged by %d = %v\nwant %v", limit, paged, ids)
+			}
 		}
 		e.Do(t, "rep", "GET", path+"?cursor=nonsense", nil).Want(t, 400)
 		e.Do(t, "rep", "GET", path+"?limit=1000", nil).Want(t, 400)
