@@ -5,6 +5,7 @@ package relatedapi_test
 
 import (
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -195,5 +196,49 @@ func TestTimeline(t *testing.T) {
 		}
 		e.Do(t, "rep", "GET", path+"?cursor=nonsense", nil).Want(t, 400)
 		e.Do(t, "rep", "GET", path+"?limit=1000", nil).Want(t, 400)
+	})
+}
+
+// Stage moves are on the timeline, except to whom the stage field is
+// hidden.
+func TestTimelineStages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := apitest.New(t, s, start)
+		lbl := apitest.Label
+		e.Do(t, "admin", "POST", "/api/apps", map[string]any{"key": "crm", "label": lbl("CRM")}).Want(t, 201)
+		opts := []any{map[string]any{"value": "open"}, map[string]any{"value": "won"}}
+		e.Do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "deal", "label": lbl("Deal"), "schema": map[string]any{
+			"properties": map[string]any{"name": field("text"), "stage": field("select", "options", opts)}}}).Want(t, 201)
+		e.Do(t, "admin", "POST", "/api/apps/crm/flows", map[string]any{"key": "pipe", "label": lbl("Pipe"), "module": "deal", "field": "stage",
+			"states":      []any{map[string]any{"key": "open", "label": lbl("Open"), "kind": "open"}, map[string]any{"key": "won", "label": lbl("Won"), "kind": "won"}},
+			"transitions": []any{map[string]any{"key": "win", "label": lbl("Win"), "from": []string{"open"}, "to": "won"}}}).Want(t, 201)
+		e.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "blind", "label": lbl("Blind"), "permissions": []any{
+			map[string]any{"app": "crm", "module": "deal", "actions": []string{"read"}, "fields": map[string]string{"stage": "hidden"}}}}).Want(t, 201)
+		e.User(t, "blind", access.NewUser{})
+		e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs["blind"], map[string]any{"roles": []string{"blind"}}).Want(t, 200)
+
+		id := e.Do(t, "admin", "POST", "/api/apps/crm/modules/deal/records", map[string]any{"name": "D"}).Want(t, 201).Str("id")
+		e.Advance(time.Minute)
+		e.Do(t, "admin", "POST", "/api/apps/crm/modules/deal/records/"+id+"/transitions/win", map[string]any{"version": 1}).Want(t, 200)
+		kinds := func(who string) string {
+			var out []string
+			for _, x := range e.Do(t, who, "GET", "/api/apps/crm/modules/deal/records/"+id+"/timeline", nil).Want(t, 200).List("entries") {
+				en := x.(map[string]any)
+				k := en["kind"].(string)
+				if to, ok := apitest.Lookup(en, "stage.to").(string); ok {
+					k += ":" + to
+				}
+				out = append(out, k)
+			}
+			sort.Strings(out) // entries of one write share its instant
+			return fmt.Sprint(out)
+		}
+		if got := kinds("admin"); got != "[history history stage:open stage:won]" {
+			t.Errorf("admin's timeline kinds = %s", got)
+		}
+		if got := kinds("blind"); got != "[history history]" {
+			t.Errorf("timeline of a reader without the stage field = %s", got)
+		}
 	})
 }
