@@ -211,7 +211,7 @@ func (s *Service) apply(ctx context.Context, e *Env, app string, p *Package, exi
 			second = append(second, d)
 		}
 	}
-	for _, d := range second {
+	for _, d := range childrenFirst(second) {
 		if err := Modules.Put(ctx, e, app, d.Key, Compact(withoutRenames(d, exists[d.Path])), true); err != nil {
 			return atFile(d, err)
 		}
@@ -268,6 +268,40 @@ func moduleOrder(p *Package) []*Doc {
 		out = append(out, d)
 	}
 	for _, d := range mods {
+		visit(d)
+	}
+	return out
+}
+
+// childrenFirst orders the second pass so that a module comes after the
+// modules its rollups read: a rollup over a child's formula (a quote's
+// subtotal over its lines' amount = quantity × price) needs that formula
+// back in the child, which the first pass left out. A cycle falls back to
+// the given order.
+func childrenFirst(docs []*Doc) []*Doc {
+	byKey := map[string]*Doc{}
+	for _, d := range docs {
+		byKey[d.Key] = d
+	}
+	var out []*Doc
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(d *Doc)
+	visit = func(d *Doc) {
+		if state[d.Key] != 0 {
+			return
+		}
+		state[d.Key] = 1
+		props := schemaProps(d.Value.Vals["schema"])
+		for _, k := range propKeys(props) {
+			xf := props.Obj(k).Obj("x-field")
+			if c := byKey[xf.Str("module")]; xf.Str("type") == "rollup" && c != nil && c != d {
+				visit(c)
+			}
+		}
+		state[d.Key] = 2
+		out = append(out, d)
+	}
+	for _, d := range docs {
 		visit(d)
 	}
 	return out
