@@ -58,8 +58,10 @@ const (
 )
 
 // Slots is the number of rows per key a PostgreSQL write spreads its
-// deltas over (SQLite has one writer: one row).
-const Slots = 8
+// deltas over (SQLite has one writer: one row): with 8 writers on one key,
+// two of them meet on a row (and the second waits for the first's commit)
+// about one time in five rather than three in five with 8 slots.
+const Slots = 32
 
 // Summary is one summary as stored.
 type Summary struct {
