@@ -49,7 +49,7 @@ const usage = `usage:
   tessera restore FILE [--data DIR] [--database URL]         # servers on SQLite must be stopped
   tessera openapi                                  # the OpenAPI document of the fixed endpoints
   tessera template lint|install|upgrade|uninstall|export|list …   # template packages (tessera template for more)
-  tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres] [--sections lists,dashboard]
+  tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres] [--sections lists,dashboard,live]
   tessera loadtest [--url http://127.0.0.1:8080] [--users 20] [--duration 1m] [--requests N] [--think 1s] [--email E --password P]
                                                    # a mixed CRM workload against a server on this machine only
 
