@@ -48,3 +48,14 @@ func MatchForTest(old, next *meta.Module) ([]string, error) {
 	}
 	return out, nil
 }
+
+// CachedStmtsForTest reports the module version whose prepared reads are
+// kept for moduleID, and how many there are.
+func CachedStmtsForTest(s *Store, moduleID string) (version, n int) {
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	if ms := s.stmts.mods[moduleID]; ms != nil {
+		return ms.version, len(ms.byText)
+	}
+	return 0, 0
+}

@@ -30,21 +30,9 @@ var (
 	}
 )
 
-// selectList is the column list of a module's records, system columns first.
-func selectList(m *meta.Module) string {
-	var b strings.Builder
-	for i, s := range systemSelect {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(Quote(s.col))
-	}
-	for _, f := range m.Fields {
-		b.WriteString(", ")
-		b.WriteString(Quote(f.Key))
-	}
-	return b.String()
-}
+// selectList is the column list of a module's records, system columns
+// first (built once per module version, rowShape).
+func selectList(m *meta.Module) string { return shapeOf(m).selectList }
 
 // scanRecord reads one row selected with selectList.
 func scanRecord(r scanner, m *meta.Module) (Record, error) {

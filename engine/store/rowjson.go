@@ -138,8 +138,10 @@ func appendValue(b []byte, c meta.Column, v any) ([]byte, error) {
 		case time.Time:
 			return appendASCII(b, x.UTC(), time.RFC3339Nano), nil
 		case string:
-			if t, ok := storedInstant(x); ok {
-				return appendString(b, t), nil
+			if n, ok := storedInstant(x); ok {
+				b = append(b, '"')
+				b = append(b, x[:n]...)
+				return append(b, 'Z', '"'), nil
 			}
 		}
 	case meta.ColRef:
@@ -173,28 +175,29 @@ func appendASCII(b []byte, t time.Time, layout string) []byte {
 	return append(b, '"')
 }
 
-// storedInstant turns SQLite's fixed-width UTC instant
-// (2006-01-02T15:04:05.000000Z, see TimeArg) into Decode's RFC 3339 form
-// without parsing it: the fraction's trailing zeros go, and the point
-// with them when nothing is left. Anything else (other widths, a day past
-// 28, which only parsing can check against its month) is not handled.
-func storedInstant(s string) (string, bool) {
+// storedInstant reads SQLite's fixed-width UTC instant
+// (2006-01-02T15:04:05.000000Z, see TimeArg) for Decode's RFC 3339 form
+// without parsing it: that form is s[:n] + "Z" — the fraction's trailing
+// zeros go, and the point with them when nothing is left. Anything else
+// (other widths, a day past 28, which only parsing can check against its
+// month) is not handled.
+func storedInstant(s string) (n int, ok bool) {
 	const layout = "0000-00-00T00:00:00.000000Z"
 	if len(s) != len(layout) {
-		return "", false
+		return 0, false
 	}
 	for i := 0; i < len(layout); i++ {
 		if layout[i] == '0' {
 			if s[i] < '0' || s[i] > '9' {
-				return "", false
+				return 0, false
 			}
 		} else if s[i] != layout[i] {
-			return "", false
+			return 0, false
 		}
 	}
 	two := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
 	if mo, d := two(5), two(8); mo < 1 || mo > 12 || d < 1 || d > 28 || two(11) > 23 || two(14) > 59 || two(17) > 59 {
-		return "", false
+		return 0, false
 	}
 	end := len(s) - 1 // the Z
 	for end > 20 && s[end-1] == '0' {
@@ -203,7 +206,7 @@ func storedInstant(s string) (string, bool) {
 	if end == 20 { // only the point is left
 		end = 19
 	}
-	return s[:end] + "Z", true
+	return end, true
 }
 
 // plainNumber reports whether n is a JSON number as encoding/json checks a

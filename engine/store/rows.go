@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/tessera-app/tessera/engine/meta"
@@ -32,6 +33,8 @@ type rowShape struct {
 	version int // the module's, to tell a stale shape
 	cols    []rowCol
 	index   map[string]int
+	// selectList is the quoted column list (selectList).
+	selectList string
 }
 
 type rowCol struct {
@@ -70,6 +73,18 @@ func shapeOf(m *meta.Module) *rowShape {
 	for _, f := range m.Fields {
 		add(f.Key, f.Column())
 	}
+	var b strings.Builder
+	for i, s := range systemSelect {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(Quote(s.col))
+	}
+	for _, f := range m.Fields {
+		b.WriteString(", ")
+		b.WriteString(Quote(f.Key))
+	}
+	sh.selectList = b.String()
 	shapes.Store(m.ID, sh)
 	return sh
 }

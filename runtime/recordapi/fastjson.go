@@ -2,6 +2,7 @@ package recordapi
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -26,6 +27,9 @@ func writeJSON(c echo.Context, appendTo func([]byte) ([]byte, error)) error {
 		return err
 	}
 	b = append(b, '\n')
+	// With its length known, net/http writes the body as is instead of
+	// in chunks.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
 	err = c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
 	if cap(b) <= maxPooled {
 		*bp = b[:0]
