@@ -50,7 +50,7 @@ func benchLists(ctx context.Context, env *benchEnv, cfg benchConfig, rep *report
 		groupDigits(int64(cfg.rows)), loadPerStmt, loadPerTx), "rows/s",
 		fmtRate(float64(cfg.rows)/load.Seconds())+" ("+load.Round(100*time.Millisecond).String()+")")
 
-	progress("timing list pages (%d requests per case)", listReps)
+	progress("timing list pages (%d rounds of %d requests per case, then %d clients at once)", roundCount, roundRequests, listClients)
 	if err := benchBaseline(ctx, env, rep); err != nil {
 		return err
 	}
