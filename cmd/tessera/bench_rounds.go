@@ -10,13 +10,13 @@ import (
 
 // Issue 10 item 9: every list figure is the median of several rounds, with
 // the spread of the rounds beside it; in each round every step (API,
-// engine, hand SQL) runs a batch of requests, and the order of the steps
-// is reversed every other round, so that neither side always runs first
-// on warmer caches. The machine is shared with other work, which is why
+// engine, hand SQL) runs a batch of requests, one request of each step in
+// turn, and the order of the steps is reversed every other round, so that
+// neither side always runs first on warmer caches. The machine is shared with other work, which is why
 // a single long run means little and the rounds' spread is shown.
 const (
 	roundCount     = 7  // rounds per case
-	roundRequests  = 30 // requests per step per round (one client)
+	roundRequests  = 40 // requests per step per round (one client)
 	slowRequests   = 4  // the same for cases that count (total=…)
 	roundWarmup    = 10 // untimed requests per step before the first round
 	concRequests   = 400
@@ -52,17 +52,21 @@ func roundsOf(steps []func() error, slow bool) (*roundTimes, error) {
 		if round%2 == 1 {
 			slices.Reverse(order)
 		}
-		for _, j := range order {
-			times := make([]time.Duration, 0, per)
-			for i := 0; i < per; i++ {
+		// Request by request in turn within the round, so that every step
+		// sees the same moment's load on a shared machine.
+		times := make([][]time.Duration, len(steps))
+		for i := 0; i < per; i++ {
+			for _, j := range order {
 				t0 := time.Now()
 				if err := steps[j](); err != nil {
 					return nil, err
 				}
-				times = append(times, time.Since(t0))
+				times[j] = append(times[j], time.Since(t0))
 			}
-			rt.all[j] = append(rt.all[j], times...)
-			rt.p50[j] = append(rt.p50[j], median(times))
+		}
+		for j := range steps {
+			rt.all[j] = append(rt.all[j], times[j]...)
+			rt.p50[j] = append(rt.p50[j], median(times[j]))
 		}
 	}
 	return rt, nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -112,8 +113,8 @@ func appendValue(b []byte, c meta.Column, v any) ([]byte, error) {
 				return append(b, n...), nil
 			}
 		case float64:
-			if n := formatFloat(x); plainNumber(n) {
-				return append(b, n...), nil
+			if !math.IsNaN(x) && !math.IsInf(x, 0) { // those are no JSON numbers: the error below
+				return appendFloat(b, x), nil
 			}
 		}
 	case meta.ColBool:
@@ -249,6 +250,15 @@ func plainNumber(n string) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes written as they are: ASCII but control
+// characters, the quote, the backslash and <, > and &.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string escaped as encoding/json does
 // by default: quotes, backslashes, control characters, <, > and &,
 // U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
@@ -256,11 +266,11 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if plainASCII[s[i]] {
+			i++
+			continue
+		}
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

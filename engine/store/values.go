@@ -273,8 +273,14 @@ func significantDigits(n string) int {
 // magnitudes, exponent notation for very large or small ones (1e+300, not
 // three hundred zeros).
 func formatFloat(x float64) string {
+	var buf [32]byte
+	return string(appendFloat(buf[:0], x))
+}
+
+// appendFloat appends formatFloat's text of x.
+func appendFloat(b []byte, x float64) []byte {
 	if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return strconv.AppendFloat(b, x, 'g', -1, 64)
 	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
+	return strconv.AppendFloat(b, x, 'f', -1, 64)
 }
