@@ -266,6 +266,13 @@ func (c listCase) measure(ctx context.Context, env *benchEnv, m *meta.Module, re
 	rp := res.ratios(0, 3)
 	rep.add(reportRow{name: "  hand SQL prepared once instead", metric: "p50, median of rounds",
 		sql: fmtDur(res.medians(3)), ratio: rp.median, spread: rp.spread(), target: listTarget})
+	cpu := func(step int) string { return fmtDur(res.cpuPerRequest(step)) }
+	what := "CPU of this process per request"
+	if env.s.D.Name() == "postgres" {
+		what += " (not the database server's)"
+	}
+	rep.add(reportRow{name: "  " + what, metric: "mean", api: cpu(0), engine: cpu(1), sql: cpu(2),
+		ratio: ratio(res.cpuPerRequest(0), res.cpuPerRequest(2))})
 	all := [3]stats{summarize(res.all[0]), summarize(res.all[1]), summarize(res.all[2])}
 	rep.add(reportRow{name: fmt.Sprintf("  (%s matching rows; %d requests each)", groupDigits(matches), len(res.all[0])), metric: "mean / p95 of all",
 		api: fmtDur(all[0].mean) + " / " + fmtDur(all[0].p95), engine: fmtDur(all[1].mean) + " / " + fmtDur(all[1].p95),

@@ -27,6 +27,11 @@ const (
 type roundTimes struct {
 	p50 [][]time.Duration // [step][round]: each round's median
 	all [][]time.Duration // [step]: every request
+	// cpu is the process's CPU time (user + system) spent during each
+	// step's requests, [step]. Other processes' load stretches wall
+	// times, not this; on SQLite it is all of a request's work, on
+	// PostgreSQL all but the database server's.
+	cpu []time.Duration
 }
 
 // roundsOf runs steps in roundCount rounds of roundRequests requests each
@@ -43,7 +48,7 @@ func roundsOf(steps []func() error, slow bool) (*roundTimes, error) {
 			}
 		}
 	}
-	rt := &roundTimes{p50: make([][]time.Duration, len(steps)), all: make([][]time.Duration, len(steps))}
+	rt := &roundTimes{p50: make([][]time.Duration, len(steps)), all: make([][]time.Duration, len(steps)), cpu: make([]time.Duration, len(steps))}
 	for round := 0; round < roundCount; round++ {
 		order := make([]int, len(steps))
 		for i := range order {
@@ -57,11 +62,12 @@ func roundsOf(steps []func() error, slow bool) (*roundTimes, error) {
 		times := make([][]time.Duration, len(steps))
 		for i := 0; i < per; i++ {
 			for _, j := range order {
-				t0 := time.Now()
+				c0, t0 := processCPU(), time.Now()
 				if err := steps[j](); err != nil {
 					return nil, err
 				}
 				times[j] = append(times[j], time.Since(t0))
+				rt.cpu[j] += processCPU() - c0
 			}
 		}
 		for j := range steps {
@@ -70,6 +76,11 @@ func roundsOf(steps []func() error, slow bool) (*roundTimes, error) {
 		}
 	}
 	return rt, nil
+}
+
+// cpuPerRequest is step's mean CPU time per request.
+func (rt *roundTimes) cpuPerRequest(step int) time.Duration {
+	return rt.cpu[step] / time.Duration(len(rt.all[step]))
 }
 
 // medians is the median of step's round medians.
