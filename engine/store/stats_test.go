@@ -53,15 +53,7 @@ func TestSchemaChangeAnalyzes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		a := &meta.App{Key: app, Label: meta.Label{"en": "CRM"}}
-		if err := s.CreateApp(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		v1 := module(t, "deal", `"n": {"x-field": {"type": "integer"}}`)
-		v1.AppID = a.ID
-		if err := s.CreateModule(ctx, v1, ""); err != nil {
-			t.Fatal(err)
-		}
+		v1 := registered(t, s, module(t, "deal", `"n": {"x-field": {"type": "integer"}}`))
 		for i := range 20 {
 			insert(t, s, v1, map[string]any{"n": i % 3})
 		}

@@ -18,15 +18,7 @@ func TestPreparedReadsFollowSchemaChanges(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		a := &meta.App{Key: app, Label: meta.Label{"en": "CRM"}}
-		if err := s.CreateApp(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		v1 := module(t, "deal", `"n": {"x-field": {"type": "integer"}}`)
-		v1.AppID = a.ID
-		if err := s.CreateModule(ctx, v1, ""); err != nil {
-			t.Fatal(err)
-		}
+		v1 := registered(t, s, module(t, "deal", `"n": {"x-field": {"type": "integer"}}`))
 		id := insert(t, s, v1, map[string]any{"n": 7})
 		page := func(m *meta.Module) string {
 			t.Helper()
@@ -79,4 +71,20 @@ func TestPreparedReadsFollowSchemaChanges(t *testing.T) {
 			t.Errorf("%d statements kept for a deleted module", n)
 		}
 	})
+}
+
+// registered stores m (with its table) in a new app, as the metadata
+// service would.
+func registered(t *testing.T, s *store.Store, m *meta.Module) *meta.Module {
+	t.Helper()
+	ctx := context.Background()
+	a := &meta.App{Key: app, Label: meta.Label{"en": "CRM"}}
+	if err := s.CreateApp(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	m.AppID = a.ID
+	if err := s.CreateModule(ctx, m, ""); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
