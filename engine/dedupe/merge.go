@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/tessera-app/tessera/engine/access"
@@ -61,7 +61,7 @@ func checkRequest(m *meta.Module, req *MergeRequest) error {
 			fes = append(fes, errs.Field(fmt.Sprintf("others.%d", i), "repeated", "dedupe.merge_repeated"))
 		}
 	}
-	for _, field := range sortedKeys(req.Values) {
+	for _, field := range slices.Sorted(maps.Keys(req.Values)) {
 		from := strings.ToLower(req.Values[field])
 		req.Values[field] = from
 		switch {
@@ -75,15 +75,6 @@ func checkRequest(m *meta.Module, req *MergeRequest) error {
 		return errs.Fields(fes...)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // merge does the merge inside tx (ctx joins it).

@@ -3,7 +3,8 @@ package rule
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,7 +89,7 @@ func (e *Engine) checkConvert(ctx context.Context, prefix, app string, a Action,
 // target.
 func checkLinks(prefix string, links map[string]string, m *meta.Module, made map[string]*meta.Module) []errs.FieldError {
 	var fes []errs.FieldError
-	for _, field := range sortedKeys(links) {
+	for _, field := range slices.Sorted(maps.Keys(links)) {
 		as := links[field]
 		f := m.Field(field)
 		to := made[as]
@@ -102,15 +103,6 @@ func checkLinks(prefix string, links map[string]string, m *meta.Module, made map
 		}
 	}
 	return fes
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func convert(ctx context.Context, rc *runContext, a Action) error {
