@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ func main() {
 
 const usage = `usage:
   tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…] [--trusted-proxies CIDRs]
+                  [--database-replica postgres://…] [--database-replica-max-lag 10s]
   tessera migrate [--data DIR] [--database URL]
   tessera user create --email E --password P [--name N] [--admin] [--data DIR] [--database URL]
   tessera jobs list [--kind K] [--status S] [--key-prefix P] [--limit N] [--data DIR] [--database URL]
@@ -54,7 +56,7 @@ const usage = `usage:
                                                    # a mixed CRM workload against a server on this machine only
 
 Every flag can also come from the environment: TESSERA_ADDR, TESSERA_DATA,
-TESSERA_DATABASE_URL, TESSERA_TRUSTED_PROXIES. Without a database URL, Tessera uses the embedded
+TESSERA_DATABASE_URL, TESSERA_DATABASE_REPLICA_URL, TESSERA_TRUSTED_PROXIES. Without a database URL, Tessera uses the embedded
 SQLite database in the data directory. The job runner of serve is tuned
 with TESSERA_JOBS_WORKERS, TESSERA_JOBS_LEASE (5m) and TESSERA_JOBS_POLL (1s).`
 
@@ -117,6 +119,11 @@ type Config struct {
 	Addr     string
 	Data     string
 	Database string
+	// DatabaseReplica is a streaming replica of Database that serves
+	// reports, dashboards and exports (serve only; PostgreSQL only).
+	DatabaseReplica string
+	// ReplicaMaxLag is how far behind the replica may be and still serve.
+	ReplicaMaxLag string
 	// TrustedProxies lists the reverse proxies (CIDRs) whose
 	// X-Forwarded-For / X-Real-IP headers are believed; see httpx.Proxies.
 	TrustedProxies string
@@ -133,6 +140,8 @@ var options = []struct {
 	{"addr", "TESSERA_ADDR", "127.0.0.1:8080", "listen address", func(c *Config) *string { return &c.Addr }},
 	{"data", "TESSERA_DATA", "./tessera-data", "data directory (SQLite database, files)", func(c *Config) *string { return &c.Data }},
 	{"database", "TESSERA_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty = embedded SQLite", func(c *Config) *string { return &c.Database }},
+	{"database-replica", "TESSERA_DATABASE_REPLICA_URL", "", "serve: PostgreSQL URL of a streaming read replica of --database for reports, dashboards and exports; empty = none", func(c *Config) *string { return &c.DatabaseReplica }},
+	{"database-replica-max-lag", "TESSERA_DATABASE_REPLICA_MAX_LAG", "10s", "serve: how far behind the replica may be and still serve reads", func(c *Config) *string { return &c.ReplicaMaxLag }},
 	{"trusted-proxies", "TESSERA_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty = none", func(c *Config) *string { return &c.TrustedProxies }},
 	{"debug-addr", "TESSERA_DEBUG_ADDR", "", "serve: operators' listener for /metrics and /debug/pprof/ (no sign-in; e.g. 127.0.0.1:6060); empty = off", func(c *Config) *string { return &c.DebugAddr }},
 }
@@ -186,6 +195,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	if err := attachReplica(ctx, s, cfg, log); err != nil {
+		return err
+	}
 	svc := server.NewServices(s)
 	svc.Jobs.Log = log
 	svc.Rules.Log = log
@@ -248,6 +260,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("jobs still running at shutdown were interrupted; they will run again", "err", jerr)
 	}
 	return err
+}
+
+// attachReplica attaches --database-replica when set. A replica that
+// does not answer yet is only a warning: reads use the primary until it
+// does (and tessera_replica_up says so).
+func attachReplica(ctx context.Context, s *store.Store, cfg Config, log *slog.Logger) error {
+	if cfg.DatabaseReplica == "" {
+		return nil
+	}
+	if cfg.Database == "" {
+		return errors.New("--database-replica needs PostgreSQL: set --database postgres://… too (SQLite has no replicas)")
+	}
+	maxLag, err := time.ParseDuration(cfg.ReplicaMaxLag)
+	if err != nil || maxLag <= 0 {
+		return fmt.Errorf("--database-replica-max-lag: want a positive duration like 10s, got %q", cfg.ReplicaMaxLag)
+	}
+	if err := s.AttachReplica(ctx, cfg.DatabaseReplica, store.ReplicaOptions{MaxLag: maxLag}); err != nil {
+		return fmt.Errorf("--database-replica: %w", err)
+	}
+	if st := s.ReplicaStats(); st.Up {
+		log.Info("read replica attached", "lag", st.Lag.Round(time.Millisecond), "max_lag", maxLag)
+	} else {
+		log.Warn("read replica attached but not answering: reports read from the primary until it does", "err", st.LastError)
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer) error {

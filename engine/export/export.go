@@ -310,9 +310,13 @@ func (s *Service) titles(ctx context.Context, p *Plan, recs []store.Record) (map
 	return out, nil
 }
 
-// jobPayload is an export job's payload.
+// jobPayload is an export job's payload. After is the primary's WAL
+// position when its creator had just written something the read replica
+// had not replayed yet: the job, on whichever node runs it, reads from
+// the replica only once it has (store.ReadFromReplica).
 type jobPayload struct {
-	ID string `json:"id"`
+	ID    string `json:"id"`
+	After string `json:"after_lsn,omitempty"`
 }
 
 // stored is an export's request as kept with it, with the options it was
@@ -340,11 +344,15 @@ func (s *Service) Start(ctx context.Context, p *Plan) (string, error) {
 	}
 	row := &store.ExportRow{App: p.Module.AppKey, Module: p.Module.Key, CreatedBy: p.actor.User.ID,
 		Format: p.Format, Request: string(req), Total: p.Total, Token: newToken()}
+	after, err := s.Store.PendingWriteLSN(ctx, p.actor.User.ID)
+	if err != nil {
+		return "", err
+	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.CreateExport(ctx, tx, row); err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(jobPayload{ID: row.ID})
+		payload, _ := json.Marshal(jobPayload{ID: row.ID, After: after})
 		return s.Enqueue(ctx, tx, JobKind, payload)
 	})
 	return row.ID, err
@@ -408,6 +416,10 @@ func (s *Service) run(ctx context.Context, job *store.Job) error {
 	if err != nil {
 		return err
 	}
+	// The records are read from the replica when there is one (and it
+	// holds what the user wrote before asking); the export's own rows are
+	// written to the primary as always.
+	ctx = store.ReadFromReplica(ctx, user.ID, pl.After)
 	p, err := s.Prepare(ctx, record.Actor{User: user, Via: "export"}, row.App, row.Module, st.Request, st.Options)
 	if err != nil {
 		return s.refused(ctx, row.ID, err)

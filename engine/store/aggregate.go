@@ -323,7 +323,7 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 	}
 	stmt += group + order
 	stmt += fmt.Sprintf(" LIMIT %d", limit)
-	rows, err := s.rd(ctx).QueryContext(ctx, stmt, w.args...)
+	rows, err := s.readQuery(ctx, stmt, w.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -105,7 +105,7 @@ func (q *stmt) history(h string, m *meta.Module, flow string) {
 }
 
 func (s *Store) rows(ctx context.Context, q *stmt, n int) ([][]any, error) {
-	rows, err := s.rd(ctx).QueryContext(ctx, q.b.String(), q.args...)
+	rows, err := s.readQuery(ctx, q.b.String(), q.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -567,7 +567,7 @@ func (s *Store) count(ctx context.Context, page *Page, m *meta.Module, w *whereB
 	if limit > 0 {
 		q = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) capped`, tableRef(m), w.sql(), limit+1)
 	}
-	if err := s.rd(ctx).QueryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
+	if err := s.readRow(ctx, q, w.args, &n); err != nil {
 		return err
 	}
 	exact := limit <= 0 || n <= int64(limit)
@@ -589,7 +589,7 @@ func (s *Store) estimate(ctx context.Context, m *meta.Module, w *whereBuilder) (
 	}
 	var plan string
 	q := fmt.Sprintf(`EXPLAIN (FORMAT JSON) SELECT 1 FROM %s WHERE %s`, tableRef(m), w.sql())
-	if err := s.rd(ctx).QueryRowContext(ctx, q, w.args...).Scan(&plan); err != nil {
+	if err := s.readRow(ctx, q, w.args, &plan); err != nil {
 		return 0, false
 	}
 	var out []struct {

@@ -317,7 +317,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string, 
 			return nil, err
 		}
 		q := fmt.Sprintf(`SELECT %s FROM %s WHERE %s`, selectList(m), tableRef(m), w.sql())
-		rows, err := s.rd(ctx).QueryContext(ctx, q, w.args...)
+		rows, err := s.readQuery(ctx, q, w.args...)
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +349,7 @@ func (s *Store) UserSummaries(ctx context.Context, ids []string) (map[string]Rec
 	if len(valid) == 0 {
 		return out, nil
 	}
-	rows, err := s.rd(ctx).QueryContext(ctx, fmt.Sprintf(`SELECT id, name, email FROM users WHERE id IN (%s)`, s.placeholders(1, len(valid))), valid...)
+	rows, err := s.readQuery(ctx, fmt.Sprintf(`SELECT id, name, email FROM users WHERE id IN (%s)`, s.placeholders(1, len(valid))), valid...)
 	if err != nil {
 		return nil, err
 	}

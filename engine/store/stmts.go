@@ -49,14 +49,15 @@ type cachedStmt struct {
 	dead  bool
 }
 
-// query runs a read of m's records on R.
+// query runs a read of m's records on R (or on the read replica, when
+// ctx allows it: PostgreSQL only, see replica.go).
 func (s *Store) query(ctx context.Context, m *meta.Module, q string, args ...any) (*sql.Rows, error) {
 	if tx := ambient(ctx); tx != nil {
 		// Inside Atomic: the transaction's own view (see rd).
 		return tx.QueryContext(ctx, q, args...)
 	}
 	if s.D.Name() != "sqlite" {
-		return s.R.QueryContext(ctx, q, args...)
+		return s.readQuery(ctx, q, args...)
 	}
 	cs, err := s.stmts.acquire(ctx, s.R, m, q)
 	if err != nil {

@@ -48,6 +48,9 @@ type Store struct {
 	// group shares write transactions on SQLite (group.go); nil on
 	// PostgreSQL, where every transaction has a connection of its own.
 	group *committer
+
+	// rep is the read replica, when attached (replica.go).
+	rep *replica
 }
 
 // Open connects to PostgreSQL when url is set (postgres://…), otherwise to
@@ -136,6 +139,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.rep != nil {
+		s.rep.close()
+		s.rep = nil
+	}
 	s.stmts.closeAll()
 	if s.R != nil && s.R != s.W {
 		s.R.Close()
@@ -229,11 +236,14 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
-// commit commits tx and tells s.JobsCommitted when it enqueued jobs.
-func (s *Store) commit(tx *Tx) error {
+// commit commits tx, notes the commit for read-your-writes (ctx's
+// writer, when a replica is attached) and tells s.JobsCommitted when it
+// enqueued jobs.
+func (s *Store) commit(ctx context.Context, tx *Tx) error {
 	if err := tx.Tx.Commit(); err != nil {
 		return err
 	}
+	s.noteCommit(ctx)
 	if tx.enqueued && s.JobsCommitted != nil {
 		s.JobsCommitted()
 	}
@@ -261,7 +271,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
-	return s.commit(tx)
+	return s.commit(ctx, tx)
 }
 
 // inSchemaTx runs a metadata change plus its DDL in one transaction. On
@@ -303,7 +313,7 @@ func (s *Store) inSchemaTx(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return fmt.Errorf("schema change would break %d foreign key references", n)
 	}
-	return s.commit(tx)
+	return s.commit(ctx, tx)
 }
 
 type ambientKey struct{}

@@ -49,7 +49,7 @@ func (h handler) create(c echo.Context) error {
 	if err := httpx.Decode(c, &req, true); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx := httpx.ReplicaContext(c)
 	p, err := h.exports.Prepare(ctx, record.Actor{User: httpx.User(c), Via: "api"}, c.Param("app"), c.Param("module"), req, options(c))
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func (h handler) create(c echo.Context) error {
 
 // answer writes the file of p, or starts its job when it is large.
 func (h handler) answer(c echo.Context, p *export.Plan) error {
-	ctx := c.Request().Context()
+	ctx := httpx.ReplicaContext(c)
 	if h.exports.Async(p) {
 		id, err := h.exports.Start(ctx, p)
 		if err != nil {
@@ -85,7 +85,7 @@ func (h handler) widget(c echo.Context) error {
 			p[k] = v[0]
 		}
 	}
-	ctx := c.Request().Context()
+	ctx := httpx.ReplicaContext(c)
 	plan, err := h.exports.PrepareWidget(ctx, httpx.User(c), c.Param("app"), c.Param("key"), c.Param("widget"), c.QueryParam("format"), p, options(c))
 	if err != nil {
 		return err

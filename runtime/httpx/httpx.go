@@ -6,6 +6,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/i18n"
+	"github.com/tessera-app/tessera/engine/store"
 )
 
 // Context keys.
@@ -97,9 +99,25 @@ func RequireUser(svc *access.Service) echo.MiddlewareFunc {
 			c.Set(userKey, u)
 			c.Set(tokenKey, token)
 			c.Set(sessKey, sess)
+			if !safeMethod(c.Request().Method) {
+				// The store notes this user's commits, so that their
+				// reports read what they wrote (see ReplicaContext).
+				c.SetRequest(c.Request().WithContext(store.WithWriter(c.Request().Context(), u.ID)))
+			}
 			return next(c)
 		}
 	}
+}
+
+// ReplicaContext is the request's context for the reads of a report,
+// dashboard or export: the store may answer them from the read replica,
+// unless the user wrote something it has not replayed yet.
+func ReplicaContext(c echo.Context) context.Context {
+	ctx := c.Request().Context()
+	if u := User(c); u != nil {
+		return store.ReadFromReplica(ctx, u.ID, "")
+	}
+	return ctx
 }
 
 // CSRFHeader and CSRFCookie carry the CSRF token of a cookie session.

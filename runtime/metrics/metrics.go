@@ -1,6 +1,6 @@
 // Package metrics exposes Tessera's Prometheus metrics: HTTP requests by
 // route and status, the database pools, the job queue, rule runs and
-// refused sign-ins. Each server has its own registry (no global state), so
+// refused sign-ins, the read replica. Each server has its own registry (no global state), so
 // several servers in one test process do not share counters.
 //
 // The access log and the request metrics are fed by the same middleware
@@ -57,9 +57,13 @@ func New(s *store.Store) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(s.W, "write"),
 		&jobQueue{s: s},
+		replicaStats{s: s},
 	)
 	if s.R != nil && s.R != s.W {
 		m.Registry.MustRegister(collectors.NewDBStatsCollector(s.R, "read"))
+	}
+	if db := s.ReplicaDB(); db != nil { // attached before the server is built (serve)
+		m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "replica"))
 	}
 	return m
 }
@@ -127,5 +131,46 @@ func (q *jobQueue) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(jobDepth, prometheus.GaugeValue, float64(st.Count), st.Kind, st.State)
 		ch <- prometheus.MustNewConstMetric(jobAge, prometheus.GaugeValue, age, st.Kind, st.State)
+	}
+}
+
+// replicaStats reports the read replica (engine/store replica.go) when one
+// is attached: whether it serves, its lag, the queries it answered and the
+// replica-eligible ones the primary answered instead, by reason.
+type replicaStats struct{ s *store.Store }
+
+var (
+	replicaUp   = prometheus.NewDesc("tessera_replica_up", "1 when the read replica answers as a standby, 0 when reads fall back to the primary for it.", nil, nil)
+	replicaLag  = prometheus.NewDesc("tessera_replica_lag_seconds", "How old the primary state the read replica shows is (measured by WAL position every interval).", nil, nil)
+	replicaLagB = prometheus.NewDesc("tessera_replica_lag_bytes", "WAL the read replica had not replayed at the last check.", nil, nil)
+	replicaRead = prometheus.NewDesc("tessera_replica_reads_total", "Report, dashboard and export queries the read replica answered.", nil, nil)
+	replicaFall = prometheus.NewDesc("tessera_replica_fallbacks_total",
+		"Report, dashboard and export queries the primary answered instead of the replica, by reason: recent_write (the user's own write not replayed yet), lag (behind the bound), down, error (failed on the replica, run again on the primary).",
+		[]string{"reason"}, nil)
+)
+
+func (r replicaStats) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{replicaUp, replicaLag, replicaLagB, replicaRead, replicaFall} {
+		ch <- d
+	}
+}
+
+func (r replicaStats) Collect(ch chan<- prometheus.Metric) {
+	if !r.s.HasReplica() {
+		return
+	}
+	st := r.s.ReplicaStats()
+	up := 0.0
+	if st.Up {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(replicaUp, prometheus.GaugeValue, up)
+	if st.Lag >= 0 {
+		ch <- prometheus.MustNewConstMetric(replicaLag, prometheus.GaugeValue, st.Lag.Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(replicaLagB, prometheus.GaugeValue, float64(st.LagBytes))
+	ch <- prometheus.MustNewConstMetric(replicaRead, prometheus.CounterValue, float64(st.Reads))
+	for reason, n := range st.Fallbacks {
+		ch <- prometheus.MustNewConstMetric(replicaFall, prometheus.CounterValue, float64(n), reason)
 	}
 }

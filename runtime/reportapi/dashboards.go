@@ -89,7 +89,7 @@ func (h dashboardHandler) data(c echo.Context) error {
 		}
 	}
 	o := options(c)
-	out, err := h.dash.Data(c.Request().Context(), dashboard.View{User: httpx.User(c), Locale: o.Locale, TimeZone: o.TimeZone},
+	out, err := h.dash.Data(httpx.ReplicaContext(c), dashboard.View{User: httpx.User(c), Locale: o.Locale, TimeZone: o.TimeZone},
 		c.Param("app"), c.Param("key"), p)
 	if err != nil {
 		return err

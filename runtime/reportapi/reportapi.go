@@ -56,7 +56,7 @@ func (h queryHandler) query(c echo.Context) error {
 	if err := httpx.Decode(c, &spec, true); err != nil {
 		return err
 	}
-	res, err := h.reports.Run(c.Request().Context(), actor(c), c.Param("app"), spec, options(c))
+	res, err := h.reports.Run(httpx.ReplicaContext(c), actor(c), c.Param("app"), spec, options(c))
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (h queryHandler) drill(c echo.Context) error {
 	if err := httpx.Decode(c, &in, true); err != nil {
 		return err
 	}
-	filter, page, err := h.reports.Drill(c.Request().Context(), actor(c), c.Param("app"), in.Spec, in.Cell, options(c))
+	filter, page, err := h.reports.Drill(httpx.ReplicaContext(c), actor(c), c.Param("app"), in.Spec, in.Cell, options(c))
 	if err != nil {
 		return err
 	}
