@@ -220,8 +220,8 @@ func TestTwoNodesWithReplica(t *testing.T) {
 		if metric(reads) > before {
 			break
 		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("node B's report did not read the replica within 10 s (%s %v)", reads, metric(reads))
+		if time.Since(start) > time.Minute { // the replica can trail a bulk load elsewhere by seconds
+			t.Fatalf("node B's report did not read the replica within a minute (%s %v)", reads, metric(reads))
 		}
 	}
 	if deals != 3 {
@@ -248,8 +248,8 @@ func TestTwoNodesWithReplica(t *testing.T) {
 	}
 	resume()
 	for start := time.Now(); report("rep") != deals+1; time.Sleep(50 * time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("rep's report on B still without the new deal 10 s after replay resumed")
+		if time.Since(start) > time.Minute {
+			t.Fatalf("rep's report on B still without the new deal a minute after replay resumed")
 		}
 	}
 

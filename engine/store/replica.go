@@ -194,19 +194,20 @@ func (r *replica) close() {
 	r.db.Close()
 }
 
+// monitor checks every interval until ctx ends; a check's queries time
+// out after four intervals (at least a second), so an unreachable replica
+// delays the next check rather than hanging the monitor.
 func (r *replica) monitor(ctx context.Context, primary *sql.DB) {
 	defer close(r.done)
-	t := time.NewTicker(r.interval)
-	defer t.Stop()
-	for {
+	timeout := max(time.Second, 4*r.interval)
+	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			return
-		case <-t.C:
+		case <-time.After(r.interval):
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			r.check(cctx, primary)
+			cancel()
 		}
-		cctx, cancel := context.WithTimeout(ctx, max(time.Second, 4*r.interval))
-		r.check(cctx, primary)
-		cancel()
 	}
 }
 
