@@ -269,11 +269,16 @@ func (r *replica) upLocked() bool {
 	return r.up && time.Since(r.checked) < 4*r.interval+2*time.Second
 }
 
+// lagLocked is now − visibleAt; before the replica has replayed any
+// sample, at least the age of the oldest one (-1 before any check).
 func (r *replica) lagLocked() time.Duration {
-	if r.visibleAt.IsZero() {
-		return -1
+	switch {
+	case !r.visibleAt.IsZero():
+		return time.Since(r.visibleAt)
+	case len(r.samples) > 0:
+		return time.Since(r.samples[0].at)
 	}
-	return time.Since(r.visibleAt)
+	return -1
 }
 
 // route says whether a replica-eligible read of user (after the primary's
@@ -284,7 +289,7 @@ func (r *replica) route(user string, min uint64) (bool, string) {
 	switch {
 	case !r.upLocked():
 		return false, FallbackDown
-	case r.visibleAt.IsZero() || time.Since(r.visibleAt) > r.maxLag:
+	case r.visibleAt.IsZero() || r.lagLocked() > r.maxLag:
 		return false, FallbackLag
 	case min > r.replay:
 		return false, FallbackRecentWrite

@@ -223,8 +223,8 @@ func CaughtUp(t testing.TB, primaryURL, replicaURL string) {
 		if ok {
 			return
 		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("the replica has not replayed %s after 30 s", lsn)
+		if time.Since(start) > 2*time.Minute { // it may trail a bulk load elsewhere on the cluster
+			t.Fatalf("the replica has not replayed %s after 2 minutes", lsn)
 		}
 	}
 }
