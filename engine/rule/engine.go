@@ -96,6 +96,7 @@ func New(s *store.Store, m *meta.Service, recs *record.Service, runner *jobs.Run
 	runner.HandleExternal(jobEmail, e.emailJob)
 	runner.Handle(jobDate, e.dateJob)
 	runner.Handle(jobSchedule, e.scheduleJob)
+	runner.Handle(jobFestival, e.festivalJob)
 	runner.Handle(jobPlan, e.planJob)
 	return e
 }

@@ -43,8 +43,14 @@ type Trigger struct {
 	Field string `json:"field,omitempty"`
 	From  any    `json:"from,omitempty"`
 	To    any    `json:"to,omitempty"`
-	// date_relative: when, relative to Field's date: "-60d", "2h", "-30m".
+	// date_relative: when, relative to Field's date: "-60d", "2h", "-30m";
+	// festival: relative to the festival's day.
 	Offset string `json:"offset,omitempty"`
+	// date_relative: "yearly" fires on every anniversary of the date
+	// (trigger_yearly.go).
+	Repeat string `json:"repeat,omitempty"`
+	// festival: the festival's key (spring_festival, mid_autumn, …).
+	Festival string `json:"festival,omitempty"`
 	// schedule: a standard five-field cron expression ("0 9 * * 1-5", UTC).
 	Cron string `json:"cron,omitempty"`
 	// stage_changed (engine/flow): the pipeline (optional when the module

@@ -60,7 +60,7 @@ func checkDateRelative(t Trigger, m *meta.Module) []errs.FieldError {
 	if _, ok := parseOffset(t.Offset); !ok {
 		fes = append(fes, errs.Field("trigger.offset", "bad_offset", "rule.bad_offset", "offset", t.Offset))
 	}
-	return fes
+	return append(fes, checkRepeat(t)...)
 }
 
 func checkSchedule(t Trigger, _ *meta.Module) []errs.FieldError {
@@ -74,9 +74,22 @@ func checkSchedule(t Trigger, _ *meta.Module) []errs.FieldError {
 	return nil
 }
 
-// dueAt is when a date-relative rule fires for a record (ok false: never,
-// the date is empty).
-func dueAt(t Trigger, rec map[string]any) (time.Time, bool) {
+// dueAt is when a date-relative rule fires for a record next after now
+// (ok false: never, the date is empty).
+func dueAt(t Trigger, rec map[string]any, now time.Time) (time.Time, bool) {
+	base, ok := fieldDate(t, rec)
+	if !ok {
+		return time.Time{}, false
+	}
+	off, _ := parseOffset(t.Offset)
+	if t.Repeat == RepeatYearly {
+		return nextYearly(base, off, now), true
+	}
+	return base.Add(off).UTC(), true
+}
+
+// fieldDate is the trigger field's date or instant (ok false: empty).
+func fieldDate(t Trigger, rec map[string]any) (time.Time, bool) {
 	s, _ := rec[t.Field].(string)
 	if s == "" {
 		return time.Time{}, false
@@ -87,8 +100,7 @@ func dueAt(t Trigger, rec map[string]any) (time.Time, bool) {
 			return time.Time{}, false
 		}
 	}
-	off, _ := parseOffset(t.Offset)
-	return at.Add(off).UTC(), true
+	return at.UTC(), true
 }
 
 func dateKey(ruleID, recordID string) string { return "rule.date:" + ruleID + ":" + recordID }
@@ -98,7 +110,7 @@ func dateKey(ruleID, recordID string) string { return "rule.date:" + ruleID + ":
 // already past, replaced when the date moved.
 func (e *Engine) planDate(ctx context.Context, tx *store.Tx, r *Rule, m *meta.Module, id string, rec map[string]any, deleted bool) error {
 	key := dateKey(r.ID, id)
-	at, ok := dueAt(r.Trigger, rec)
+	at, ok := dueAt(r.Trigger, rec, e.Now())
 	if deleted || !ok || at.Before(e.Now()) {
 		return jobs.Cancel(ctx, tx, key)
 	}
@@ -136,8 +148,13 @@ func (e *Engine) dateJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error
 	if err != nil || r == nil || rec == nil {
 		return err
 	}
-	if at, ok := dueAt(r.Trigger, rec); !ok || at.Format(time.RFC3339Nano) != p.At {
+	if !stillDue(r.Trigger, rec, p.At) {
 		return nil // re-planned or emptied since
+	}
+	if r.Trigger.Repeat == RepeatYearly { // next year's, in this transaction
+		if err := e.planDate(ctx, tx, r, m, p.Record, rec, false); err != nil {
+			return err
+		}
 	}
 	if r.Condition != "" {
 		prog, err := expr.Compile(r.Condition, m, "bool")
@@ -220,7 +237,7 @@ func (e *Engine) planJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error
 // whose condition holds), a page of 500 at a time.
 func (e *Engine) eachRecord(ctx context.Context, tx *store.Tx, r *Rule, m *meta.Module, fn func(id string) error) (int, error) {
 	var cond *expr.Program
-	if r.Condition != "" && r.Trigger.Type == "schedule" {
+	if r.Condition != "" && (r.Trigger.Type == "schedule" || r.Trigger.Type == "festival") {
 		var err error
 		if cond, err = expr.Compile(r.Condition, m, "bool"); err != nil {
 			return 0, err
@@ -258,6 +275,9 @@ func (e *Engine) eachRecord(ctx context.Context, tx *store.Tx, r *Rule, m *meta.
 func (e *Engine) afterRuleChange(ctx context.Context, r *Rule) error {
 	return e.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.armSchedule(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := e.armFestival(ctx, tx, r); err != nil {
 			return err
 		}
 		if r.Trigger.Type == "date_relative" && r.Enabled {

@@ -15,7 +15,9 @@ import (
 // administrator issues it (POST …/public-forms/{key}/token) to get the link.
 func init() {
 	Register(jsonKind("pool", "pools", 75,
-		func(ctx context.Context, e *Env, app string) ([]*pool.Pool, error) { return e.Pools.List(ctx, e.Actor, app) },
+		func(ctx context.Context, e *Env, app string) ([]*pool.Pool, error) {
+			return e.Pools.List(ctx, e.Actor, app)
+		},
 		func(p *pool.Pool) string { return p.Key },
 		func(ctx context.Context, e *Env, app string, p *pool.Pool) error {
 			_, err := e.Pools.Create(ctx, app, p)
@@ -51,6 +53,8 @@ func init() {
 				_, err = e.Publications.Replace(ctx, app, k.typ, key, p, cur.Version)
 				return err
 			},
-			func(ctx context.Context, e *Env, app, key string) error { return e.Publications.Delete(ctx, app, k.typ, key) }))
+			func(ctx context.Context, e *Env, app, key string) error {
+				return e.Publications.Delete(ctx, app, k.typ, key)
+			}))
 	}
 }

@@ -142,14 +142,17 @@ func (d *doc) addRuleComponents() {
 	s["RuleTrigger"] = obj{
 		"type": "object", "required": []any{"type"},
 		"properties": obj{
-			"type":   obj{"type": "string", "enum": []any{"created", "updated", "saved", "deleted", "field_changed", "date_relative", "schedule", "webhook", "stage_changed"}},
+			"type":   obj{"type": "string", "enum": []any{"created", "updated", "saved", "deleted", "field_changed", "date_relative", "schedule", "festival", "webhook", "stage_changed"}},
 			"field":  obj{"type": "string", "description": "field_changed, date_relative: the field."},
 			"from":   obj{"description": "field_changed: only when it changed from this value."},
 			"to":     obj{"description": "field_changed: only when it changed to this value."},
 			"flow":   obj{"type": "string", "description": "stage_changed: the pipeline (optional when the module has one); from and to are its states."},
-			"offset": obj{"type": "string", "pattern": "^[+-]?[0-9]{1,5}[mhd]$", "description": "date_relative: e.g. -60d, 2h."},
-			"cron":   obj{"type": "string", "description": "schedule: five-field cron, UTC.", "examples": []any{"0 9 * * 1-5"}},
-			"token":  obj{"type": "string", "readOnly": true, "description": "webhook: the secret of POST /api/hooks/{token}."},
+			"offset": obj{"type": "string", "pattern": "^[+-]?[0-9]{1,5}[mhd]$", "description": "date_relative, festival: e.g. -60d, 2h."},
+			"repeat": obj{"type": "string", "enum": []any{"yearly"}, "description": "date_relative: fire on every anniversary of the date (29 February: on 28 February in common years)."},
+			"festival": obj{"type": "string", "enum": []any{"dragon_boat", "labour_day", "lantern", "mid_autumn", "national_day", "new_year", "spring_festival", "womens_day"},
+				"description": "festival: fires every year at 00:00 UTC of the festival's day plus offset, over the records whose condition holds; lunar dates 2024–2035."},
+			"cron":  obj{"type": "string", "description": "schedule: five-field cron, UTC.", "examples": []any{"0 9 * * 1-5"}},
+			"token": obj{"type": "string", "readOnly": true, "description": "webhook: the secret of POST /api/hooks/{token}."},
 		},
 	}
 	s["RuleAction"] = obj{
