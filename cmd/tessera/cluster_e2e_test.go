@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -245,6 +246,19 @@ func TestTwoNodesWithReplica(t *testing.T) {
 	}
 	if got := metric(reads); got <= replicaReads {
 		t.Errorf("%s did not move (%v) for rep's report", reads, got)
+	}
+	// A list export reads the replica the same way: rep's CSV lacks the
+	// deal, the admin's has it (a header line, then a line per deal).
+	csvLines := func(who string) int {
+		t.Helper()
+		body := b.Do(t, who, "POST", "/api/apps/crm/modules/deal/exports", map[string]any{"format": "csv", "fields": []string{"name"}}).Want(t, 200).Body
+		return strings.Count(strings.TrimSpace(string(body)), "\n")
+	}
+	if got := csvLines("rep"); got != deals {
+		t.Errorf("rep's export on B with replay paused: %d deals, want the replica's %d", got, deals)
+	}
+	if got := csvLines("admin"); got != deals+1 {
+		t.Errorf("the admin's export on B right after their write: %d deals, want %d", got, deals+1)
 	}
 	resume()
 	for start := time.Now(); report("rep") != deals+1; time.Sleep(50 * time.Millisecond) {
