@@ -38,9 +38,11 @@ e2e: web
 	$(GO) build -o $(BIN) ./cmd/tessera
 	node runtime/web/e2e/run.mjs --binary $(BIN)
 
-## run: build and start Tessera on the embedded SQLite database in $(DATA)
+## run: build and start Tessera on the embedded SQLite database in $(DATA),
+## with the CRM template installed the first time (app crm)
 run: web build
 	@$(BIN) user create --if-missing --admin --email $(ADMIN_EMAIL) --password $(ADMIN_PASSWORD) --name Admin --data $(DATA) >/dev/null
+	@$(BIN) template install templates/crm --if-missing --data $(DATA)
 	@echo "Sign in as $(ADMIN_EMAIL) / $(ADMIN_PASSWORD)"
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
 

@@ -17,7 +17,7 @@ import (
 
 const templateUsage = `usage:
   tessera template lint DIR|ZIP [--sample-data]          # offline: checks every file as install would
-  tessera template install DIR|ZIP [--app KEY] [--sample-data]
+  tessera template install DIR|ZIP [--app KEY] [--sample-data] [--if-missing]
   tessera template upgrade DIR|ZIP [--app KEY] [--yes] [--prefer ours|theirs] [--choose ID=ours|theirs]...
   tessera template uninstall APP [--purge]               # keeps the app and its data unless --purge
   tessera template export APP DIR
@@ -69,7 +69,7 @@ func templateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var cfg Config
 	var app, prefer string
-	var sample, yes, purge bool
+	var sample, yes, purge, ifMissing bool
 	picks := choices{}
 	fs := flag.NewFlagSet("template "+args[0], flag.ContinueOnError)
 	bindConfig(fs, &cfg)
@@ -79,6 +79,7 @@ func templateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&prefer, "prefer", "", "upgrade: decide conflicts without a --choose: ours or theirs")
 	fs.Var(picks, "choose", "upgrade: ID=ours|theirs for the conflict ID of the plan (repeatable)")
 	fs.BoolVar(&purge, "purge", false, "uninstall: delete the app and its data too")
+	fs.BoolVar(&ifMissing, "if-missing", false, "install: do nothing when the app exists (make run on a used data directory)")
 	pos, err := parseMixed(fs, args[1:])
 	if err != nil {
 		return err
@@ -115,6 +116,16 @@ func templateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			return fail(err)
 		}
 		if args[0] == "install" {
+			if ifMissing {
+				key := app
+				if p, err := template.Parse(files); err == nil && key == "" {
+					key = template.AppKey(p.Manifest.Key)
+				}
+				if _, err := s.App(ctx, key); err == nil {
+					fmt.Fprintf(stdout, "app %s exists; nothing installed\n", key)
+					return nil
+				}
+			}
 			in, err := svc.Install(ctx, actor, files, template.InstallOptions{App: app, SampleData: sample})
 			if err != nil {
 				return fail(err)
