@@ -2,6 +2,7 @@ package templateapi_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -115,17 +116,24 @@ func TestCRMLeadToCash(t *testing.T) {
 			t.Fatalf("after both approvals: %s", st)
 		}
 
-		// Now 方案报价 and 商务谈判; 合同签署 needs a contract.
+		// Now 方案报价 and 商务谈判; 合同签署 needs a contract, which the
+		// customer's acceptance of the quote drafts.
 		fire("rep", "opportunity", oid, "propose", nil).Want(t, 200)
 		if w := num(t, get("rep", "opportunity", oid).Get("weighted_amount")); w != 200000 {
 			t.Fatalf("weighted at 40%%: %v", w)
 		}
 		fire("rep", "opportunity", oid, "negotiate", nil).Want(t, 200)
 		fire("rep", "opportunity", oid, "sign", nil).Want(t, 422)
-		ct := create("rep", "contract", map[string]any{"name": "数控机床改造合同", "account": acc, "opportunity": oid, "quote": qid,
-			"amount": 500000, "starts_on": "2027-04-01", "ends_on": "2028-03-31", "status": "draft"})
-		if !strings.HasPrefix(ct.Str("number"), "HT-2027-") {
-			t.Fatalf("contract number: %s", ct.Body)
+		fire("rep", "quote", qid, "accept", nil).Want(t, 200)
+		e.RunJobs(t)
+		cts := e.Do(t, "rep", "GET", crmBase+"contract/records?filter="+url.QueryEscape(`quote == "`+qid+`"`), nil).Want(t, 200)
+		if len(cts.List("records")) != 1 {
+			t.Fatalf("draft contract: %s", cts.Body)
+		}
+		ct := cts.List("records")[0].(map[string]any)
+		if !strings.HasPrefix(ct["number"].(string), "HT-2027-") || ct["status"] != "draft" || num(t, ct["amount"]) != 187500 ||
+			ct["account"] != acc || ct["opportunity"] != oid {
+			t.Fatalf("draft contract: %v", ct)
 		}
 		fire("rep", "opportunity", oid, "sign", nil).Want(t, 200)
 
@@ -144,10 +152,11 @@ func TestCRMLeadToCash(t *testing.T) {
 		}
 
 		// A payment received; a visit updates the account's last follow-up.
-		create("admin", "payment", map[string]any{"contract": ct.Str("id"), "kind": "receipt", "amount": 200000, "received_on": "2027-04-10", "method": "bank"})
-		create("admin", "payment", map[string]any{"contract": ct.Str("id"), "kind": "plan", "amount": 300000, "due_on": "2027-06-30"})
-		c := get("rep", "contract", ct.Str("id"))
-		if num(t, c.Get("received")) != 200000 || num(t, c.Get("outstanding")) != 300000 {
+		ctID := ct["id"].(string)
+		create("admin", "payment", map[string]any{"contract": ctID, "kind": "receipt", "amount": 100000, "received_on": "2027-04-10", "method": "bank"})
+		create("admin", "payment", map[string]any{"contract": ctID, "kind": "plan", "amount": 87500, "due_on": "2027-06-30"})
+		c := get("rep", "contract", ctID)
+		if num(t, c.Get("received")) != 100000 || num(t, c.Get("outstanding")) != 87500 {
 			t.Fatalf("contract payments: %s", c.Body)
 		}
 		create("rep", "activity", map[string]any{"subject": "签约拜访", "type": "visit", "at": "2027-03-01T10:00:00Z", "account": acc, "contact": con})
@@ -156,13 +165,44 @@ func TestCRMLeadToCash(t *testing.T) {
 			t.Fatalf("last follow-up: %q", lf)
 		}
 
-		// The sales overview counts the win, for the director and the rep.
+		// The sales overview counts the win, for the director and the rep;
+		// no widget answers an error.
 		for _, who := range []string{"dir", "rep"} {
 			d := e.Do(t, who, "GET", "/api/apps/crm/dashboards/sales_overview/data", nil).Want(t, 200)
-			if d.Get("widgets.won_total.error") != nil || d.Get("widgets.funnel.error") != nil || d.Get("widgets.top_reps.error") != nil ||
-				!strings.Contains(string(d.Body), "500000") {
+			for key, w := range d.Obj("widgets") {
+				if apitest.Lookup(w, "error") != nil {
+					t.Fatalf("%s's dashboard, widget %s: %v", who, key, w)
+				}
+			}
+			if len(d.Obj("widgets")) != 12 || !strings.Contains(string(d.Body), "500000") {
 				t.Fatalf("%s's dashboard: %s", who, d.Body)
 			}
 		}
+
+		// A lead, contacted, converted by its button into an account, a
+		// contact and an opportunity in 初步接洽 — all the rep's.
+		lead := create("rep", "lead", map[string]any{"name": "李娜", "company": "杭州云帆科技有限公司", "phone": "13712345678",
+			"source": "website", "industry": "it", "province": "浙江", "budget": 80000, "product_interest": "MES 软件"})
+		lid := lead.Str("id")
+		if lead.Str("status") != "new" {
+			t.Fatalf("new lead: %s", lead.Body)
+		}
+		e.Do(t, "rep", "POST", crmBase+"lead/records", map[string]any{"name": "x", "phone": "1234"}).Want(t, 422)
+		e.Do(t, "rep", "POST", crmBase+"lead/records/"+lid+"/actions/convert_lead", map[string]any{}).Want(t, 409)
+		fire("rep", "lead", lid, "contact", nil).Want(t, 200)
+		e.Do(t, "rep", "POST", crmBase+"lead/records/"+lid+"/actions/convert_lead", map[string]any{}).Want(t, 200)
+		l := get("rep", "lead", lid)
+		if l.Str("status") != "converted" || l.Str("account") == "" || l.Str("opportunity") == "" {
+			t.Fatalf("converted lead: %s", l.Body)
+		}
+		na := get("rep", "account", l.Str("account"))
+		no := get("rep", "opportunity", l.Str("opportunity"))
+		if na.Str("name") != "杭州云帆科技有限公司" || no.Str("stage") != "qualify" || num(t, no.Get("amount")) != 80000 ||
+			no.Str("account") != na.Str("id") || no.Str("contact") == "" || no.Str("name") != "杭州云帆科技有限公司 - MES 软件" {
+			t.Fatalf("converted into: %s\n%s", na.Body, no.Body)
+		}
+		// The buying committee of the deal.
+		create("rep", "opportunity_contact", map[string]any{"opportunity": no.Str("id"), "contact": no.Str("contact"),
+			"role": "decision_maker", "influence": "high", "attitude": "champion"})
 	})
 }
