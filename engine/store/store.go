@@ -188,6 +188,29 @@ type Tx struct {
 	// transaction — every other member's changes too.
 	grouped  bool
 	prepared *writeStmts // the writer's prepared statements (group.go); nil: none
+	memo     map[any]any // values read once per transaction (Memo)
+}
+
+// Memo returns the value kept under key in tx, reading it with read the
+// first time tx asks. It is for facts a transaction may take as fixed once
+// it has written to the table they are about — for example which live
+// summaries of a module are ready: a summary build locks the module's table
+// (PostgreSQL) or holds the one writer (SQLite), so after the first write
+// the answer cannot change before this transaction ends. An error is not
+// kept.
+func Memo[T any](tx *Tx, key any, read func() (T, error)) (T, error) {
+	if v, ok := tx.memo[key]; ok {
+		return v.(T), nil
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	if tx.memo == nil {
+		tx.memo = map[any]any{}
+	}
+	tx.memo[key] = v
+	return v, nil
 }
 
 // stmtCtx is the context a statement of tx runs with.

@@ -16,6 +16,9 @@ import (
 	"github.com/tessera-app/tessera/engine/store"
 )
 
+// readyKey names a module's ready summaries in a transaction's memo.
+type readyKey struct{ app, module string }
+
 // contribution is what one record adds to a summary: its key values
 // (owner first, then the def's keys) and, per summed field, whether it
 // has a value and the value.
@@ -35,7 +38,11 @@ func (s *Service) Apply(ctx context.Context, tx *store.Tx, ev *record.Event) err
 		return nil
 	}
 	m := ev.Module
-	defs, err := s.ready(ctx, tx, m)
+	// Once per transaction and module, not per record: Apply runs after the
+	// record's own write, so a build of this module's summaries (which locks
+	// its table, or holds SQLite's one writer) cannot become ready before the
+	// transaction ends. An import writes thousands of records in one.
+	defs, err := store.Memo(tx, readyKey{m.AppKey, m.Key}, func() ([]live, error) { return s.ready(ctx, tx, m) })
 	if err != nil || len(defs) == 0 {
 		return err
 	}
