@@ -1,0 +1,271 @@
+package reportapi_test
+
+// The pipeline sources without a figure check in TestDashboards —
+// pipeline.stage_time and pipeline.forecast — run through POST
+// /api/apps/{app}/query on both dialects over stage moves made at known
+// times on the test's clock; the expected figures are worked out in the
+// test from the moves it made, not read back from the output.
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/tessera-app/tessera/engine/store"
+	"github.com/tessera-app/tessera/engine/store/storetest"
+	"github.com/tessera-app/tessera/runtime/apitest"
+)
+
+// pipeStart is the clock at the start of every test here.
+var pipeStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// pipeStages are the open stages of the "opp" pipeline with their fixed
+// probabilities (percent); won and lost close it.
+var pipeStages = []struct {
+	key  string
+	prob float64
+}{{"lead", 10}, {"proposal", 60}}
+
+// pipeSetup is an app "crm" with a module "opp" (name, amount, close
+// date, stage) and the pipeline lead → proposal → won, lead/proposal →
+// lost, lead → won.
+func pipeSetup(t *testing.T, s *store.Store) *apitest.Env {
+	e := apitest.New(t, s, pipeStart)
+	e.Do(t, "admin", "POST", "/api/apps", map[string]any{"key": "crm", "label": apitest.Label("CRM")}).Want(t, 201)
+	var sch map[string]any
+	json.Unmarshal([]byte(`{"properties":{"name":{"x-field":{"type":"text"}},"amount":{"x-field":{"type":"number"}},
+		"close":{"x-field":{"type":"date"}},
+		"stage":{"x-field":{"type":"select","options":[{"value":"lead"},{"value":"proposal"},{"value":"won"},{"value":"lost"}]}}},"required":["name"]}`), &sch)
+	e.Do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "opp", "label": apitest.Label("Opp"), "schema": sch}).Want(t, 201)
+	st := func(k string, p float64, kind string) map[string]any {
+		return map[string]any{"key": k, "label": apitest.Label(k), "probability": p, "kind": kind}
+	}
+	tr := func(k string, from []string, to string) map[string]any {
+		return map[string]any{"key": k, "label": apitest.Label(k), "from": from, "to": to}
+	}
+	e.Do(t, "admin", "POST", "/api/apps/crm/flows", map[string]any{"key": "sales", "label": apitest.Label("Sales"), "module": "opp", "field": "stage",
+		"states": []any{st(pipeStages[0].key, pipeStages[0].prob, "open"), st(pipeStages[1].key, pipeStages[1].prob, "open"), st("won", 100, "won"), st("lost", 0, "lost")},
+		"transitions": []any{tr("propose", []string{"lead"}, "proposal"), tr("win", []string{"lead", "proposal"}, "won"),
+			tr("lose", []string{"lead", "proposal"}, "lost")}}).Want(t, 201)
+	return e
+}
+
+// opp creates an opportunity and returns its id and version.
+func opp(t *testing.T, e *apitest.Env, amount float64, closeDate string) (string, float64) {
+	t.Helper()
+	body := map[string]any{"name": "o", "amount": amount}
+	if closeDate != "" {
+		body["close"] = closeDate
+	}
+	r := e.Do(t, "admin", "POST", "/api/apps/crm/modules/opp/records", body).Want(t, 201)
+	return r.Str("id"), r.Num("version")
+}
+
+// move applies transition to record id at the test's current clock.
+func move(t *testing.T, e *apitest.Env, id string, version float64, transition string) float64 {
+	t.Helper()
+	return e.Do(t, "admin", "POST", "/api/apps/crm/modules/opp/records/"+id+"/transitions/"+transition,
+		map[string]any{"version": version}).Want(t, 200).Num("version")
+}
+
+// step is one move of a record's walk: its moves, each after a wait.
+type step struct {
+	wait       time.Duration
+	transition string
+}
+
+// walk creates a record and makes its moves, advancing the clock before each.
+func walk(t *testing.T, e *apitest.Env, amount float64, closeDate string, steps ...step) string {
+	t.Helper()
+	id, v := opp(t, e, amount, closeDate)
+	for _, s := range steps {
+		e.Advance(s.wait)
+		v = move(t, e, id, v, s.transition)
+	}
+	return id
+}
+
+// sourceRows runs a source spec as admin and returns its rows.
+func sourceRows(t *testing.T, e *apitest.Env, spec map[string]any) []any {
+	t.Helper()
+	return e.Do(t, "admin", "POST", "/api/apps/crm/query", spec).Want(t, 200).List("rows")
+}
+
+// near reports whether got, a number of a response, is want (to 1e-6).
+func near(got any, want float64) bool {
+	n, ok := got.(json.Number)
+	f, err := n.Float64()
+	return ok && err == nil && math.Abs(f-want) < 1e-6
+}
+
+const day = 24 * time.Hour
+
+func TestPipelineSourceStageTime(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := pipeSetup(t, s)
+		// Each walk is made sequentially, so a stage's time is the wait
+		// before the move out of it.
+		walks := [][]step{
+			{{1 * day, "propose"}, {4 * day, "win"}},
+			{{3 * day, "propose"}, {2 * day, "lose"}},
+			{{2 * day, "lose"}},
+			{{6 * day, "propose"}}, // still in proposal: no move out of it
+		}
+		moves := map[string]int{}
+		days := map[string]float64{}
+		for _, w := range walks {
+			state := "lead"
+			walk(t, e, 100, "", w...)
+			for _, s := range w {
+				moves[state]++
+				days[state] += s.wait.Hours() / 24
+				state = map[string]string{"propose": "proposal", "win": "won", "lose": "lost"}[s.transition]
+			}
+		}
+		check := func(rows []any, moves map[string]int, days map[string]float64) {
+			t.Helper()
+			if len(rows) != 4 {
+				t.Fatalf("stage_time rows = %d, want 4 (every state): %v", len(rows), rows)
+			}
+			for i, key := range []string{"lead", "proposal", "won", "lost"} {
+				row := rows[i].([]any)
+				if row[1] != key {
+					t.Fatalf("row %d is %v, want %s", i, row[1], key)
+				}
+				if n := moves[key]; n == 0 {
+					if !near(row[2], 0) || row[3] != nil {
+						t.Fatalf("%s: %v, want no moves and no average", key, row)
+					}
+				} else if !near(row[2], float64(n)) || !near(row[3], days[key]/float64(n)) {
+					t.Fatalf("%s: moves %v avg days %v, want %d and %v", key, row[2], row[3], n, days[key]/float64(n))
+				}
+			}
+		}
+		spec := map[string]any{"source": "pipeline.stage_time", "module": "opp"}
+		check(sourceRows(t, e, spec), moves, days)
+
+		// A period counts only the moves out made in it: one more record,
+		// a month later, out of lead after 10 days.
+		e.Advance(30 * day)
+		from := e.Now().Format(time.DateOnly)
+		walk(t, e, 100, "", step{10 * day, "propose"})
+		spec["range"] = map[string]any{"from": from}
+		check(sourceRows(t, e, spec), map[string]int{"lead": 1}, map[string]float64{"lead": 10})
+	})
+}
+
+func TestPipelineSourceForecast(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := pipeSetup(t, s)
+		// Closed history: which open stages each record passed, and whether it was won.
+		type closed struct {
+			steps []step
+			won   bool
+		}
+		history := []closed{
+			{[]step{{day, "propose"}, {day, "win"}}, true},
+			{[]step{{day, "propose"}, {day, "lose"}}, false},
+			{[]step{{day, "lose"}}, false},
+			{[]step{{day, "win"}}, true},
+			{[]step{{day, "propose"}, {day, "win"}}, true},
+		}
+		entered, won := map[string]float64{}, map[string]float64{}
+		for _, h := range history {
+			walk(t, e, 999, "", h.steps...)
+			stages := []string{"lead"}
+			for _, s := range h.steps {
+				if s.transition == "propose" {
+					stages = append(stages, "proposal")
+				}
+			}
+			for _, st := range stages {
+				entered[st]++
+				if h.won {
+					won[st]++
+				}
+			}
+		}
+		rate := func(st string) float64 { return won[st] / entered[st] }
+		prob := map[string]float64{}
+		for _, p := range pipeStages {
+			prob[p.key] = p.prob / 100
+		}
+
+		// Open records: amount, close date, stage.
+		type open struct {
+			amount float64
+			close  string
+			stage  string
+		}
+		opens := []open{
+			{1000, "2026-04-10", "lead"},
+			{2000, "2026-04-20", "proposal"},
+			{500, "2026-05-05", "proposal"},
+			{300, "", "lead"},
+		}
+		for _, o := range opens {
+			var steps []step
+			if o.stage == "proposal" {
+				steps = append(steps, step{time.Hour, "propose"})
+			}
+			walk(t, e, o.amount, o.close, steps...)
+		}
+		type figures struct{ records, amount, weighted, historical float64 }
+		expect := func(in func(open) bool) map[any]figures {
+			out := map[any]figures{}
+			for _, o := range opens {
+				if !in(o) {
+					continue
+				}
+				var m any
+				if o.close != "" {
+					m = o.close[:7]
+				}
+				f := out[m]
+				f.records++
+				f.amount += o.amount
+				f.weighted += o.amount * prob[o.stage]
+				f.historical += o.amount * rate(o.stage)
+				out[m] = f
+			}
+			return out
+		}
+		check := func(rows []any, want map[any]figures) {
+			t.Helper()
+			if len(rows) != len(want) {
+				t.Fatalf("forecast rows %v, want %d months", rows, len(want))
+			}
+			for _, r := range rows {
+				row := r.([]any)
+				w, ok := want[row[0]]
+				if !ok {
+					t.Fatalf("unexpected month %v: %v", row[0], rows)
+				}
+				if !near(row[1], w.records) || !near(row[2], w.amount) || !near(row[3], w.weighted) || !near(row[4], w.historical) {
+					t.Fatalf("month %v: %v, want %+v", row[0], row, w)
+				}
+			}
+		}
+		spec := map[string]any{"source": "pipeline.forecast", "module": "opp", "params": map[string]any{"amount": "amount", "close": "close"}}
+		check(sourceRows(t, e, spec), expect(func(open) bool { return true }))
+
+		// The range bounds the close date: April only.
+		spec["range"] = map[string]any{"from": "2026-04-01", "to": "2026-05-01"}
+		check(sourceRows(t, e, spec), expect(func(o open) bool { return o.close >= "2026-04-01" && o.close < "2026-05-01" && o.close != "" }))
+		delete(spec, "range")
+
+		// Four months on, with months 2 the old history no longer counts
+		// (nor the open records' own entries): two new closed records,
+		// one lost from lead, one won through proposal, make lead's rate
+		// 1/2 and proposal's 1/1.
+		e.Advance(120 * day)
+		walk(t, e, 999, "", step{day, "lose"})
+		walk(t, e, 999, "", step{day, "propose"}, step{day, "win"})
+		entered, won = map[string]float64{"lead": 2, "proposal": 1}, map[string]float64{"lead": 1, "proposal": 1}
+		spec["params"] = map[string]any{"amount": "amount", "close": "close", "months": 2}
+		check(sourceRows(t, e, spec), expect(func(open) bool { return true }))
+	})
+}
