@@ -271,7 +271,7 @@ func checkTargets(at string, q *report.Spec) []errs.FieldError {
 	if q.Range == nil || q.Range.Field == "" {
 		fes = append(fes, errs.Field(at+".range", "required", "dashboard.range_required", "source", q.Source))
 	}
-	if by := param(q, "by"); by != "" && by != "owner" && by != "department" {
+	if by := param(q, "by"); by != "" && by != "owner" && by != "department" && by != "total" {
 		fes = append(fes, errs.Field(at+".params.by", "invalid", "dashboard.bad_by", "value", by))
 	}
 	return fes

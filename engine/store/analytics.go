@@ -529,6 +529,7 @@ func (q *stmt) attainmentSide(a Attainment, target bool) error {
 	key, inner, join := "NULL", "NULL", ""
 	switch a.Key {
 	case "":
+		key = "r.k" // the inner NULL: PostgreSQL refuses GROUP BY NULL (a constant)
 	case ByDepartment:
 		key, inner = "dp.key", Quote(m.Table)+`."owner_id"`
 		join = ` JOIN user_departments ud ON ud.user_id = r.k JOIN departments dp ON dp.id = ud.department_id`

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
 	"github.com/tessera-app/tessera/runtime/apitest"
@@ -267,5 +268,129 @@ func TestPipelineSourceForecast(t *testing.T) {
 		entered, won = map[string]float64{"lead": 2, "proposal": 1}, map[string]float64{"lead": 1, "proposal": 1}
 		spec["params"] = map[string]any{"amount": "amount", "close": "close", "months": 2}
 		check(sourceRows(t, e, spec), expect(func(open) bool { return true }))
+	})
+}
+
+func TestPipelineSourceTargets(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := pipeSetup(t, s)
+		e.Do(t, "admin", "POST", "/api/apps/crm/modules", map[string]any{"key": "target", "label": apitest.Label("Target"), "schema": map[string]any{
+			"properties": map[string]any{
+				"value":      map[string]any{"x-field": map[string]any{"type": "number"}},
+				"period":     map[string]any{"x-field": map[string]any{"type": "date"}},
+				"department": map[string]any{"x-field": map[string]any{"type": "text"}},
+			}}}).Want(t, 201)
+		for _, d := range []string{"east", "west"} {
+			e.Do(t, "admin", "POST", "/api/departments", map[string]any{"key": d, "label": apitest.Label(d)}).Want(t, 201)
+		}
+		dept := map[string]string{"a": "east", "b": "west", "c": "west"}
+		for _, who := range []string{"a", "b", "c"} {
+			e.User(t, who, access.NewUser{})
+			e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs[who], map[string]any{"departments": []string{dept[who]}}).Want(t, 200)
+		}
+		const from, to = "2026-04-01", "2026-07-01"
+		in := func(date string) bool { return date != "" && date >= from && date < to }
+
+		type target struct {
+			who, period string
+			value       float64
+		}
+		targets := []target{{"a", "2026-04-01", 1000}, {"a", "2026-05-01", 500}, {"b", "2026-04-01", 2000}, {"a", "2026-08-01", 9999}}
+		for _, g := range targets {
+			e.Do(t, "admin", "POST", "/api/apps/crm/modules/target/records", map[string]any{"owner": e.IDs[g.who],
+				"value": g.value, "period": g.period, "department": dept[g.who]}).Want(t, 201)
+		}
+		type actual struct {
+			who, close string
+			amount     float64
+		}
+		actuals := []actual{{"a", "2026-04-10", 400}, {"a", "2026-06-30", 300}, {"a", "2026-07-01", 700}, {"b", "2026-05-05", 2500},
+			{"c", "2026-04-02", 100}, {"b", "", 50}, {"c", "2026-03-31", 80}}
+		for _, x := range actuals {
+			body := map[string]any{"owner": e.IDs[x.who], "name": "o", "amount": x.amount}
+			if x.close != "" {
+				body["close"] = x.close
+			}
+			e.Do(t, "admin", "POST", "/api/apps/crm/modules/opp/records", body).Want(t, 201)
+		}
+
+		// want: per key (owner id, department key or "" for the total), the
+		// target and the actual (sum of amounts, or a count); nil when none.
+		type figures struct{ target, actual *float64 }
+		add := func(p **float64, v float64) {
+			if *p == nil {
+				*p = new(float64)
+			}
+			**p += v
+		}
+		want := func(key func(who string) string, count bool) map[string]figures {
+			out := map[string]figures{}
+			for _, g := range targets {
+				if in(g.period) {
+					f := out[key(g.who)]
+					add(&f.target, g.value)
+					out[key(g.who)] = f
+				}
+			}
+			for _, x := range actuals {
+				if in(x.close) {
+					f := out[key(x.who)]
+					v := x.amount
+					if count {
+						v = 1
+					}
+					add(&f.actual, v)
+					out[key(x.who)] = f
+				}
+			}
+			return out
+		}
+		same := func(got any, want *float64) bool {
+			if want == nil {
+				return got == nil
+			}
+			return near(got, *want)
+		}
+		check := func(rows []any, keyed bool, want map[string]figures) {
+			t.Helper()
+			if len(rows) != len(want) {
+				t.Fatalf("targets rows %v, want %d", rows, len(want))
+			}
+			for _, r := range rows {
+				row := r.([]any)
+				key := ""
+				if keyed {
+					key, _ = row[1].(string)
+					row = row[2:]
+				}
+				w, ok := want[key]
+				if !ok {
+					t.Fatalf("unexpected key %q: %v", key, rows)
+				}
+				var att *float64
+				if w.target != nil && w.actual != nil {
+					v := math.Round(*w.actual / *w.target * 1e4) / 1e4
+					att = &v
+				}
+				if !same(row[0], w.target) || !same(row[1], w.actual) || !same(row[2], att) {
+					t.Fatalf("%q: %v, want target %v actual %v attainment %v", key, row, w.target, w.actual, att)
+				}
+			}
+		}
+		spec := func(op, by string) map[string]any {
+			m := map[string]any{"op": op}
+			if op == "sum" {
+				m["field"] = "amount"
+			}
+			return map[string]any{"source": "targets", "module": "opp", "measures": []any{m},
+				"range":  map[string]any{"field": "close", "from": from, "to": to},
+				"params": map[string]any{"targets": "target", "value": "value", "period": "period", "by": by}}
+		}
+		byOwner := func(who string) string { return e.IDs[who] }
+		check(sourceRows(t, e, spec("sum", "owner")), true, want(byOwner, false))
+		check(sourceRows(t, e, spec("count", "owner")), true, want(byOwner, true))
+		check(sourceRows(t, e, spec("sum", "department")), true, want(func(who string) string { return dept[who] }, false))
+		check(sourceRows(t, e, spec("sum", "total")), false, want(func(string) string { return "" }, false))
 	})
 }
