@@ -1,10 +1,11 @@
 package reportapi_test
 
-// The pipeline sources without a figure check in TestDashboards —
-// pipeline.stage_time and pipeline.forecast — run through POST
-// /api/apps/{app}/query on both dialects over stage moves made at known
-// times on the test's clock; the expected figures are worked out in the
-// test from the moves it made, not read back from the output.
+// The sources without a figure check in TestDashboards —
+// pipeline.stage_time, pipeline.forecast, targets and approval.step_time —
+// run through POST /api/apps/{app}/query on both dialects over records,
+// stage moves and approval decisions made at known times on the test's
+// clock; the expected figures are worked out in the test from what it
+// made, not read back from the output.
 
 import (
 	"encoding/json"
@@ -392,5 +393,92 @@ func TestPipelineSourceTargets(t *testing.T) {
 		check(sourceRows(t, e, spec("count", "owner")), true, want(byOwner, true))
 		check(sourceRows(t, e, spec("sum", "department")), true, want(func(who string) string { return dept[who] }, false))
 		check(sourceRows(t, e, spec("sum", "total")), false, want(func(string) string { return "" }, false))
+	})
+}
+
+func TestPipelineSourceApprovalStepTime(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := pipeSetup(t, s)
+		e.Do(t, "admin", "POST", "/api/roles", map[string]any{"key": "viewer", "label": apitest.Label("Viewer"), "permissions": []any{
+			map[string]any{"app": "crm", "module": "opp", "actions": []string{"read"}}}}).Want(t, 201)
+		for _, who := range []string{"m1", "f1"} {
+			e.User(t, who, access.NewUser{})
+			e.Do(t, "admin", "PATCH", "/api/users/"+e.IDs[who], map[string]any{"roles": []string{"viewer"}}).Want(t, 200)
+		}
+		users := func(who string) map[string]any { return map[string]any{"type": "users", "users": []string{e.IDs[who]}} }
+		e.Do(t, "admin", "POST", "/api/apps/crm/approvals", map[string]any{"key": "deal_ok", "label": apitest.Label("Deal OK"), "module": "opp",
+			"steps": []any{
+				map[string]any{"key": "mgr", "label": apitest.Label("Manager"), "approvers": users("m1"), "mode": "any"},
+				map[string]any{"key": "fin", "label": apitest.Label("Finance"), "approvers": users("f1"), "mode": "any"},
+			}}).Want(t, 201)
+		approver := map[string]string{"mgr": "m1", "fin": "f1"}
+
+		// decision: at step, after wait since the step began, approve or reject.
+		type decision struct {
+			step   string
+			wait   time.Duration
+			action string
+		}
+		runs := [][]decision{
+			{{"mgr", 2 * time.Hour, "approve"}, {"fin", 5 * time.Hour, "approve"}},
+			{{"mgr", 4 * time.Hour, "reject"}},
+			{{"mgr", 3 * time.Hour, "approve"}, {"fin", 7 * time.Hour, "reject"}},
+		}
+		type figures struct{ decided, hours, approved float64 }
+		// want is per step over every decision, since over those made
+		// after the first run (a period from then on).
+		want, since := map[string]figures{}, map[string]figures{}
+		var cut time.Time
+		for n, run := range runs {
+			if n == 1 {
+				cut = e.Now()
+			}
+			id, _ := opp(t, e, 100, "")
+			inst := e.Do(t, "admin", "POST", "/api/apps/crm/modules/opp/records/"+id+"/approvals", map[string]any{"process": "deal_ok"}).Want(t, 201).Str("id")
+			for _, d := range run {
+				e.Advance(d.wait)
+				task := ""
+				for _, x := range e.Do(t, "admin", "GET", "/api/approvals/"+inst, nil).Want(t, 200).List("tasks") {
+					if tk := x.(map[string]any); tk["assignee"] == e.IDs[approver[d.step]] && tk["status"] == "pending" {
+						task = tk["id"].(string)
+					}
+				}
+				if task == "" {
+					t.Fatalf("no pending %s task on %s", d.step, inst)
+				}
+				e.Do(t, approver[d.step], "POST", "/api/approvals/"+inst+"/tasks/"+task+"/"+d.action, map[string]any{"comment": "ok"}).Want(t, 200)
+				count := func(m map[string]figures) {
+					f := m[d.step]
+					f.decided++
+					f.hours += d.wait.Hours()
+					if d.action == "approve" {
+						f.approved++
+					}
+					m[d.step] = f
+				}
+				count(want)
+				if n > 0 {
+					count(since)
+				}
+			}
+			e.Advance(24 * time.Hour)
+		}
+		check := func(rows []any, want map[string]figures) {
+			t.Helper()
+			if len(rows) != 2 {
+				t.Fatalf("approval.step_time rows %v, want mgr and fin", rows)
+			}
+			for i, key := range []string{"mgr", "fin"} {
+				row, w := rows[i].([]any), want[key]
+				if row[1] != key || !near(row[2], w.decided) || !near(row[3], w.hours/w.decided) || !near(row[4], w.approved/w.decided) {
+					t.Fatalf("%s: %v, want decided %v, avg hours %v, approval rate %v", key, row, w.decided, w.hours/w.decided, w.approved/w.decided)
+				}
+			}
+		}
+		spec := map[string]any{"source": "approval.step_time", "module": "opp", "params": map[string]any{"process": "deal_ok"}}
+		check(sourceRows(t, e, spec), want)
+		spec["range"] = map[string]any{"from": cut.Format(time.RFC3339)}
+		check(sourceRows(t, e, spec), since)
 	})
 }
