@@ -298,7 +298,14 @@ func init() {
 			return err
 		},
 		func(ctx context.Context, e *Env, app, key string, t *printtpl.Template) error {
-			_, err := e.Prints.Replace(ctx, app, key, t, 0)
+			// printtpl.Replace takes the version it replaces (its API
+			// requires one); an upgrade replaces whatever is there now,
+			// inside the upgrade's transaction.
+			cur, err := e.Prints.Get(ctx, e.Actor, app, key)
+			if err != nil {
+				return err
+			}
+			_, err = e.Prints.Replace(ctx, app, key, t, cur.Version)
 			return err
 		},
 		func(ctx context.Context, e *Env, app, key string) error { return e.Prints.Delete(ctx, app, key) }))
