@@ -192,23 +192,31 @@ func (e *Engine) armSchedule(ctx context.Context, tx *store.Tx, r *Rule) error {
 // scheduleJob fires a schedule rule: every live record of the module whose
 // condition holds gets a rule.run job; then the next run is armed.
 func (e *Engine) scheduleJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error {
-	var p payload
-	if err := json.Unmarshal(job.Payload, &p); err != nil {
-		return err
-	}
-	r, m, _, err := e.load(ctx, tx, p)
+	r, matched, err := e.fireOverRecords(ctx, tx, job, "schedule")
 	if err != nil || r == nil {
-		return err
-	}
-	matched, err := e.eachRecord(ctx, tx, r, m, func(id string) error {
-		body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key, Record: id, Trigger: "schedule", Depth: 1})
-		return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: body})
-	})
-	if err != nil {
 		return err
 	}
 	e.Log.Info("rule schedule fired", "rule", r.Key, "records", matched)
 	return e.armSchedule(ctx, tx, r)
+}
+
+// fireOverRecords is a timed trigger's run (a schedule, a festival): the
+// job's rule, if it still stands, gets a rule.run job for every live record
+// of its module whose condition holds. A nil rule means it is gone.
+func (e *Engine) fireOverRecords(ctx context.Context, tx *store.Tx, job *jobs.Job, trigger string) (*Rule, int, error) {
+	var p payload
+	if err := json.Unmarshal(job.Payload, &p); err != nil {
+		return nil, 0, err
+	}
+	r, m, _, err := e.load(ctx, tx, p)
+	if err != nil || r == nil {
+		return nil, 0, err
+	}
+	matched, err := e.eachRecord(ctx, tx, r, m, func(id string) error {
+		body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key, Record: id, Trigger: trigger, Depth: 1})
+		return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: body})
+	})
+	return r, matched, err
 }
 
 // planJob plans a date-relative rule for every existing record (after the

@@ -157,19 +157,8 @@ func (e *Engine) armFestival(ctx context.Context, tx *store.Tx, r *Rule) error {
 // festivalJob fires a festival rule over the records whose condition
 // holds (as a schedule does), then plans the next festival.
 func (e *Engine) festivalJob(ctx context.Context, tx *store.Tx, job *jobs.Job) error {
-	var p payload
-	if err := json.Unmarshal(job.Payload, &p); err != nil {
-		return err
-	}
-	r, m, _, err := e.load(ctx, tx, p)
+	r, matched, err := e.fireOverRecords(ctx, tx, job, "festival")
 	if err != nil || r == nil {
-		return err
-	}
-	matched, err := e.eachRecord(ctx, tx, r, m, func(id string) error {
-		body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key, Record: id, Trigger: "festival", Depth: 1})
-		return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: body})
-	})
-	if err != nil {
 		return err
 	}
 	e.Log.Info("rule festival fired", "rule", r.Key, "festival", r.Trigger.Festival, "records", matched)
