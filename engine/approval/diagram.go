@@ -73,6 +73,12 @@ func approversText(a Approvers) string {
 		return "manager of " + a.Department
 	case "field":
 		return "user in " + a.Field
+	case "union":
+		parts := make([]string, len(a.Sets))
+		for i, set := range a.Sets {
+			parts[i] = approversText(set)
+		}
+		return strings.Join(parts, " + ")
 	}
 	return a.Type
 }

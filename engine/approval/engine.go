@@ -543,40 +543,7 @@ func who(u *access.User) string { return fmt.Sprintf("%s (%s)", u.Name, u.Email)
 // manager, else to the administrators (each with the reason in the
 // history); only when nobody at all is left is it an error.
 func (r *run) resolve(st Step, rec store.Record) ([]assignee, error) {
-	a := st.Approvers
-	var ids []string
-	var err error
-	levels := max(a.Levels, 1)
-	switch a.Type {
-	case "users":
-		ids = a.Users
-	case "role":
-		ids, err = r.s.Store.RoleMemberIDs(r.ctx, a.Role)
-	case "manager":
-		of := r.inst.SubmitterID
-		if a.Of == "owner" {
-			of, _ = rec["owner"].(string)
-		}
-		if of != "" {
-			u, e := r.s.Access.ManagerOf(r.ctx, of, levels)
-			if e == nil {
-				ids = []string{u.ID}
-			} else if !errs.Is(e, errs.NotFound) {
-				err = e
-			}
-		}
-	case "department_manager":
-		d, _, _, e := r.s.Access.Department(r.ctx, a.Department)
-		if e == nil && d.ManagerID != "" {
-			ids = []string{d.ManagerID}
-		} else if e != nil && !errs.Is(e, errs.NotFound) {
-			err = e
-		}
-	case "field":
-		if id, ok := rec[a.Field].(string); ok && id != "" {
-			ids = []string{id}
-		}
-	}
+	ids, err := r.approverIDs(st.Approvers, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -612,6 +579,57 @@ func (r *run) resolve(st Step, rec store.Record) ([]assignee, error) {
 		return nil, errs.New(errs.Unprocessable, "approval.no_approvers", "step", st.Key)
 	}
 	return out, nil
+}
+
+// approverIDs are the user ids an approver set names, in order (a
+// union's sets one after the other; duplicates are dropped by resolve).
+func (r *run) approverIDs(a Approvers, rec store.Record) ([]string, error) {
+	switch a.Type {
+	case "users":
+		return a.Users, nil
+	case "role":
+		return r.s.Store.RoleMemberIDs(r.ctx, a.Role)
+	case "manager":
+		of := r.inst.SubmitterID
+		if a.Of == "owner" {
+			of, _ = rec["owner"].(string)
+		}
+		if of == "" {
+			return nil, nil
+		}
+		u, err := r.s.Access.ManagerOf(r.ctx, of, max(a.Levels, 1))
+		if errs.Is(err, errs.NotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []string{u.ID}, nil
+	case "department_manager":
+		d, _, _, err := r.s.Access.Department(r.ctx, a.Department)
+		if errs.Is(err, errs.NotFound) || (err == nil && d.ManagerID == "") {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []string{d.ManagerID}, nil
+	case "field":
+		if id, ok := rec[a.Field].(string); ok && id != "" {
+			return []string{id}, nil
+		}
+	case "union":
+		var ids []string
+		for _, set := range a.Sets {
+			got, err := r.approverIDs(set, rec)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, got...)
+		}
+		return ids, nil
+	}
+	return nil, nil
 }
 
 // active returns userID when that user is active, else their nearest

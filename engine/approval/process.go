@@ -32,6 +32,7 @@ const (
 	MaxDueHours  = 10000
 	RemindEvery  = time.Hour // a submitter may remind once an hour per instance
 	MaxApprovers = 100       // approvers one step resolves to
+	MaxSets      = 10        // approver sets of one union
 )
 
 // Process is an approval process of a module.
@@ -68,13 +69,17 @@ type Step struct {
 
 // Approvers says who decides a step.
 type Approvers struct {
-	Type       string   `json:"type"` // users, role, manager, department_manager, field
+	Type       string   `json:"type"` // users, role, manager, department_manager, field, union
 	Users      []string `json:"users,omitempty"`
 	Role       string   `json:"role,omitempty"`
 	Of         string   `json:"of,omitempty"` // manager: submitter or owner
 	Levels     int      `json:"levels,omitempty"`
 	Department string   `json:"department,omitempty"`
 	Field      string   `json:"field,omitempty"`
+	// Sets (type union) are approver sets whose members together decide
+	// the step: a 会签 of a sales director and finance is a union of the
+	// two roles in an "all" step. A set is not itself a union.
+	Sets []Approvers `json:"sets,omitempty"`
 }
 
 // Due is a step's due time: Hours working hours of Calendar (default: the
@@ -192,6 +197,18 @@ func checkApprovers(pre string, a Approvers, m *meta.Module) []errs.FieldError {
 	case "field":
 		if f := m.Field(a.Field); f == nil || !f.Column().RefUsers {
 			add(pre+"field", "bad_field", "approval.bad_user_field", "field", a.Field)
+		}
+	case "union":
+		if len(a.Sets) < 2 || len(a.Sets) > MaxSets {
+			add(pre+"sets", "required", "approval.sets_required", "max", MaxSets)
+		}
+		for i, set := range a.Sets {
+			at := pre + "sets[" + strconv.Itoa(i) + "]."
+			if set.Type == "union" {
+				add(at+"type", "nested_union", "approval.nested_union")
+				continue
+			}
+			fes = append(fes, checkApprovers(at, set, m)...)
 		}
 	default:
 		add(pre+"type", "bad_type", "approval.bad_approvers", "type", a.Type)

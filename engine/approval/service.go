@@ -187,28 +187,7 @@ func (s *Service) check(ctx context.Context, p *Process) error {
 		return err
 	}
 	fes := p.check(m, func(pre string, st Step) []errs.FieldError {
-		var out []errs.FieldError
-		a := st.Approvers
-		switch a.Type {
-		case "role":
-			if a.Role != "" {
-				if _, err := s.Access.Role(ctx, a.Role); err != nil {
-					out = append(out, errs.Field(pre+"approvers.role", "unknown_role", "approval.unknown_role", "role", a.Role))
-				}
-			}
-		case "department_manager":
-			if a.Department != "" {
-				if _, _, _, err := s.Access.Department(ctx, a.Department); err != nil {
-					out = append(out, errs.Field(pre+"approvers.department", "unknown_department", "approval.unknown_department", "department", a.Department))
-				}
-			}
-		case "users":
-			for i, id := range a.Users {
-				if _, err := s.Store.UserByID(ctx, id); err != nil {
-					out = append(out, errs.Field(fmt.Sprintf("%sapprovers.users[%d]", pre, i), "unknown_user", "approval.unknown_user", "id", id))
-				}
-			}
-		}
+		out := s.checkApproverRefs(ctx, pre+"approvers.", st.Approvers)
 		if st.Due != nil {
 			if _, err := s.Calendars.Get(ctx, st.Due.calendar()); err != nil {
 				out = append(out, errs.Field(pre+"due.calendar", "unknown_calendar", "approval.unknown_calendar", "calendar", st.Due.calendar()))
@@ -222,4 +201,35 @@ func (s *Service) check(ctx context.Context, p *Process) error {
 		return e
 	}
 	return nil
+}
+
+// checkApproverRefs checks the roles, departments and users an approver
+// set names (each set of a union under its own path).
+func (s *Service) checkApproverRefs(ctx context.Context, pre string, a Approvers) []errs.FieldError {
+	var out []errs.FieldError
+	switch a.Type {
+	case "role":
+		if a.Role != "" {
+			if _, err := s.Access.Role(ctx, a.Role); err != nil {
+				out = append(out, errs.Field(pre+"role", "unknown_role", "approval.unknown_role", "role", a.Role))
+			}
+		}
+	case "department_manager":
+		if a.Department != "" {
+			if _, _, _, err := s.Access.Department(ctx, a.Department); err != nil {
+				out = append(out, errs.Field(pre+"department", "unknown_department", "approval.unknown_department", "department", a.Department))
+			}
+		}
+	case "users":
+		for i, id := range a.Users {
+			if _, err := s.Store.UserByID(ctx, id); err != nil {
+				out = append(out, errs.Field(fmt.Sprintf("%susers[%d]", pre, i), "unknown_user", "approval.unknown_user", "id", id))
+			}
+		}
+	case "union":
+		for i, set := range a.Sets {
+			out = append(out, s.checkApproverRefs(ctx, fmt.Sprintf("%ssets[%d].", pre, i), set)...)
+		}
+	}
+	return out
 }
