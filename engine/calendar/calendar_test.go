@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tessera-app/tessera/engine/calendar"
 	"github.com/tessera-app/tessera/engine/errs"
+	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/store"
 	"github.com/tessera-app/tessera/engine/store/storetest"
 )
@@ -211,4 +213,28 @@ func TestService(t *testing.T) {
 			t.Errorf("new calendar: %+v, %v", got, err)
 		}
 	})
+}
+
+// Expressions reach the calendar's working hours: addBusinessHours and
+// businessHoursBetween skip nights, weekends and holidays (SLA due times).
+func TestBusinessHoursInExpressions(t *testing.T) {
+	c := calendar.Builtin()
+	for src, want := range map[string]any{
+		// Friday 17:00 Shanghai + 8 h: 1 h on Friday, 7 on Monday (09–12, 13–17).
+		`addBusinessHours(datetime("2026-03-20T09:00:00Z"), 8)`: "2026-03-23T09:00:00Z",
+		// Friday 17:00 + 2 h over 清明 (4–6 April): Tuesday 10:00.
+		`addBusinessHours(datetime("2026-04-03T09:00:00Z"), 2)`: "2026-04-07T02:00:00Z",
+		// The lunch hour does not count.
+		`businessHoursBetween(datetime("2026-03-23T03:30:00Z"), datetime("2026-03-23T05:30:00Z"))`: json.Number("1"),
+		`businessHoursBetween(datetime("2026-04-03T09:00:00Z"), datetime("2026-04-07T02:00:00Z"))`: json.Number("2"),
+	} {
+		p, err := expr.Compile(src, nil, "")
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		got, err := p.Run(expr.Vars{Calendar: c})
+		if err != nil || got != want {
+			t.Errorf("%s = %#v, %v; want %#v", src, got, err, want)
+		}
+	}
 }

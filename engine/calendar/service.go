@@ -138,6 +138,22 @@ func (s *Service) WorkdaysBetween(a, b time.Time) int {
 	return s.Default(ctx).WorkdaysBetween(a, b)
 }
 
+// AddWorkingHours and WorkingDuration are the default calendar's (see
+// Calendar): they make the service expr.WorkingHours, for
+// addBusinessHours and businessHoursBetween (SLA due times).
+func (s *Service) AddWorkingHours(t time.Time, hours float64) time.Time {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.Default(ctx).AddWorkingHours(t, hours)
+}
+
+// WorkingDuration: see AddWorkingHours.
+func (s *Service) WorkingDuration(from, to time.Time) time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.Default(ctx).WorkingDuration(from, to)
+}
+
 func (s *Service) log() *slog.Logger {
 	if s.Log != nil {
 		return s.Log

@@ -65,6 +65,8 @@ func init() {
 	def(&fnSpec{name: "addMinutes", min: 2, max: 2, types: []any{sigTN_T}, fn: timeDur(time.Minute)})
 	def(&fnSpec{name: "daysBetween", min: 2, max: 2, types: []any{sigTT_I}, fn: twoTimes(daysBetween)})
 	def(&fnSpec{name: "businessDaysBetween", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, time.Time) int)}, fn: fnBusinessDays})
+	def(&fnSpec{name: "addBusinessHours", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, float64) time.Time)}, fn: fnAddBusinessHours})
+	def(&fnSpec{name: "businessHoursBetween", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, time.Time) float64)}, fn: fnBusinessHours})
 	def(&fnSpec{name: "startOfMonth", min: 1, max: 1, types: []any{sigT_T}, fn: oneTime(func(t time.Time) any {
 		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 	})})
@@ -279,6 +281,94 @@ func fnBusinessDays(a ...any) (any, error) {
 		count = st.vars.Calendar.WorkdaysBetween
 	}
 	return twoTimes(count)(a[1:]...)
+}
+
+// workingHours is the evaluation's calendar when it knows working hours
+// (the calendar service does), else weekdayHours: Monday to Friday, every
+// hour of the day, UTC — the same fallback businessDaysBetween has.
+func (st *state) workingHours() WorkingHours {
+	if wh, ok := st.vars.Calendar.(WorkingHours); ok {
+		return wh
+	}
+	return weekdayHours{}
+}
+
+// fnAddBusinessHours is addBusinessHours(t, hours): the instant hours of
+// working time after t (a due time "in 8 business hours"); hours <= 0
+// gives t.
+func fnAddBusinessHours(a ...any) (any, error) {
+	st := a[0].(*state)
+	if a[1] == nil || a[2] == nil {
+		return nil, nil
+	}
+	t, ok := timeArg(a[1])
+	if !ok {
+		return nil, argError("date", "%v is not a date", a[1])
+	}
+	n, ok := number(a[2])
+	if !ok || math.IsNaN(n) || math.Abs(n) > 100*365*24 {
+		return nil, argError("date", "%v is out of range", a[2])
+	}
+	return st.workingHours().AddWorkingHours(t, n), nil
+}
+
+// fnBusinessHours is businessHoursBetween(a, b): the working hours from a
+// to b (negative when b is before a), for SLA compliance and times to
+// resolve counted the way due times are.
+func fnBusinessHours(a ...any) (any, error) {
+	st := a[0].(*state)
+	if a[1] == nil || a[2] == nil {
+		return nil, nil
+	}
+	x, ok1 := timeArg(a[1])
+	y, ok2 := timeArg(a[2])
+	if !ok1 || !ok2 {
+		return nil, argError("date", "%v and %v must be dates", a[1], a[2])
+	}
+	if y.Sub(x).Abs() > 100*365*24*time.Hour {
+		return nil, argError("date", "%v and %v are too far apart", a[1], a[2])
+	}
+	return st.workingHours().WorkingDuration(x, y).Hours(), nil
+}
+
+// weekdayHours is the working time of expressions without a calendar:
+// all of Monday to Friday (UTC).
+type weekdayHours struct{}
+
+func weekend(t time.Time) bool { return t.Weekday() == time.Saturday || t.Weekday() == time.Sunday }
+
+func (weekdayHours) AddWorkingHours(t time.Time, hours float64) time.Time {
+	left := time.Duration(hours * float64(time.Hour)).Round(time.Second)
+	cur := t.UTC()
+	for left > 0 {
+		next := dateOf(cur).AddDate(0, 0, 1)
+		if !weekend(cur) {
+			if avail := next.Sub(cur); left <= avail {
+				return cur.Add(left).In(t.Location())
+			}
+			left -= next.Sub(cur)
+		}
+		cur = next
+	}
+	return t
+}
+
+func (w weekdayHours) WorkingDuration(from, to time.Time) time.Duration {
+	if to.Before(from) {
+		return -w.WorkingDuration(to, from)
+	}
+	var total time.Duration
+	for cur := from.UTC(); cur.Before(to); {
+		next := dateOf(cur).AddDate(0, 0, 1)
+		if next.After(to) {
+			next = to.UTC()
+		}
+		if !weekend(cur) {
+			total += next.Sub(cur)
+		}
+		cur = next
+	}
+	return total
 }
 
 // businessDaysBetween counts the days Monday to Friday from a's date

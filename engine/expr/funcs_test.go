@@ -291,3 +291,28 @@ func TestListBuiltins(t *testing.T) {
 		eq(t, m, v, src, want)
 	}
 }
+
+// Without a calendar, business hours are all of Monday to Friday (UTC):
+// Friday 20:00 + 10 h is 4 h on Friday and 6 on Monday.
+func TestBusinessHoursWithoutCalendar(t *testing.T) {
+	v := Vars{Now: clockNow}
+	eq(t, nil, v, `addBusinessHours(datetime("2026-03-20T20:00:00Z"), 10)`, "2026-03-23T06:00:00Z")
+	eq(t, nil, v, `addBusinessHours(datetime("2026-03-21T10:00:00Z"), 1.5)`, "2026-03-23T01:30:00Z") // Saturday counts nothing
+	eq(t, nil, v, `addBusinessHours(datetime("2026-03-20T20:00:00Z"), 0)`, "2026-03-20T20:00:00Z")
+	eq(t, nil, v, `businessHoursBetween(datetime("2026-03-20T20:00:00Z"), datetime("2026-03-23T06:00:00Z"))`, num("10"))
+	eq(t, nil, v, `businessHoursBetween(datetime("2026-03-23T06:00:00Z"), datetime("2026-03-20T20:00:00Z"))`, num("-10"))
+	eq(t, nil, v, `businessHoursBetween(datetime("2026-03-21T01:00:00Z"), datetime("2026-03-22T23:00:00Z"))`, num("0"))
+	if _, err := run(t, nil, `addBusinessHours(datetime("2026-03-20T20:00:00Z"), 10000000)`, v); err == nil {
+		t.Error("a century of hours is refused")
+	}
+	// The two agree for random starts and lengths.
+	for i := 0; i < 200; i++ {
+		from := clockNow.Add(time.Duration(i*7919) * time.Minute)
+		h := float64(i%97) + 0.5
+		w := weekdayHours{}
+		to := w.AddWorkingHours(from, h)
+		if got := w.WorkingDuration(from, to).Hours(); got != h {
+			t.Fatalf("from %s + %vh = %s, back %vh", from, h, to, got)
+		}
+	}
+}

@@ -36,7 +36,8 @@ package expr
 // is set).
 //
 // Functions: see funcs.go (dates: addDays, addHours, addMinutes,
-// addMonths, addYears, daysBetween, businessDaysBetween, startOfMonth,
+// addMonths, addYears, daysBetween, businessDaysBetween, addBusinessHours,
+// businessHoursBetween, startOfMonth,
 // endOfMonth, startOfDay, year, month, day, hour, minute, weekday, date,
 // datetime, format; text: upper, lower, trim, len, concat, left, right,
 // replace, split, join, string, and the operators contains, startsWith,
@@ -46,7 +47,10 @@ package expr
 // take, reverse, sort, keys, values). Weekdays are ISO (Monday 1 … Sunday
 // 7); daysBetween counts calendar days between UTC dates;
 // businessDaysBetween(a, b) counts the working days of Vars.Calendar (else
-// Monday–Friday) from a (included) to b (excluded); addMonths keeps the day or uses the month's last day.
+// Monday–Friday) from a (included) to b (excluded); addBusinessHours(t, h)
+// and businessHoursBetween(a, b) count the calendar's working hours (a
+// Vars.Calendar that is also a WorkingHours; else all of Monday–Friday,
+// UTC); addMonths keeps the day or uses the month's last day.
 //
 // Limits and evaluation: see limits.go.
 
@@ -87,6 +91,16 @@ type Vars struct {
 // when b is before a. Dates are UTC midnights, read as calendar dates.
 type Workdays interface {
 	WorkdaysBetween(a, b time.Time) int
+}
+
+// WorkingHours is a business calendar's working time, which a Workdays
+// may also offer (engine/calendar's service does) for addBusinessHours
+// and businessHoursBetween: the instant hours of working time after t,
+// and the working time from one instant to another (negative when to is
+// before from).
+type WorkingHours interface {
+	AddWorkingHours(t time.Time, hours float64) time.Time
+	WorkingDuration(from, to time.Time) time.Duration
 }
 
 // UserVars describe the acting user.
