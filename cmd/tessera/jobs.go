@@ -147,6 +147,9 @@ func jobsList(ctx context.Context, args []string, stdout io.Writer) error {
 		if j.Key != "" {
 			line = append(line, "key="+j.Key)
 		}
+		if j.Serial != "" {
+			line = append(line, "serial="+j.Serial)
+		}
 		if !j.FinishedAt.IsZero() {
 			line = append(line, fmt.Sprintf("ms=%d", j.DurationMS))
 		}

@@ -358,13 +358,32 @@ func (e *Engine) enqueue(ctx context.Context, tx *store.Tx, ev *record.Event) er
 			e.Log.Error("rule chain depth limit reached", "rule", r.Key, "record", recordID(ev))
 			continue
 		}
-		body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: r.Module,
-			Record: recordID(ev), Trigger: string(ev.Op), Depth: depth + 1})
-		if err := jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: body}); err != nil {
+		if err := enqueueRun(ctx, tx, payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: r.Module,
+			Record: recordID(ev), Trigger: string(ev.Op), Depth: depth + 1}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// enqueueRun leaves a rule.run job for p in tx, in its record's serial.
+func enqueueRun(ctx context.Context, tx *store.Tx, p payload) error {
+	body, _ := json.Marshal(p)
+	return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Serial: recordSerial(p.App, p.Module, p.Record), Payload: body})
+}
+
+// recordSerial is the job serial of the rule jobs acting on one record
+// (see store.Job.Serial): they run one at a time, in the order their
+// writes enqueued them. Run concurrently (PostgreSQL runs 4 workers per
+// process), two rules' actions on one record would read the same version
+// and the second's write would fail its version check, to be retried
+// after a backoff — or, for actions that read and add, act on a stale
+// record. A rule with no record (none today) gets no serial.
+func recordSerial(app, module, id string) string {
+	if id == "" {
+		return ""
+	}
+	return "record:" + app + "/" + module + "/" + id
 }
 
 func recordID(ev *record.Event) string {

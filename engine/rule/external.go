@@ -2,13 +2,11 @@ package rule
 
 import (
 	"context"
-	"encoding/json"
 	"sort"
 	"strings"
 
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/expr"
-	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/store"
@@ -139,9 +137,8 @@ func (e *Engine) Fire(ctx context.Context, tx *store.Tx, m *meta.Module, recordI
 				continue
 			}
 		}
-		body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: r.Module,
-			Record: recordID, Trigger: trigger, Depth: depthOf(ctx) + 1})
-		if err := jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: body}); err != nil {
+		if err := enqueueRun(ctx, tx, payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: r.Module,
+			Record: recordID, Trigger: trigger, Depth: depthOf(ctx) + 1}); err != nil {
 			return err
 		}
 	}

@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 
 	"github.com/tessera-app/tessera/engine/errs"
-	"github.com/tessera-app/tessera/engine/jobs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/record"
 	"github.com/tessera-app/tessera/engine/store"
@@ -63,9 +61,8 @@ func (e *Engine) Inbound(ctx context.Context, token string, body map[string]any)
 				return err
 			}
 		}
-		p, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key,
+		return enqueueRun(ctx, tx, payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key,
 			Record: rec["id"].(string), Trigger: "webhook", Depth: 1})
-		return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: p})
 	})
 	return rec, created, err
 }

@@ -116,7 +116,7 @@ func (e *Engine) planDate(ctx context.Context, tx *store.Tx, r *Rule, m *meta.Mo
 	}
 	body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key, Record: id,
 		Trigger: "date_relative", At: at.Format(time.RFC3339Nano)})
-	return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobDate, Key: key, RunAt: at, Payload: body})
+	return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobDate, Key: key, Serial: recordSerial(r.App, m.Key, id), RunAt: at, Payload: body})
 }
 
 // planDates replans the date-relative rules of a written record when its
@@ -213,8 +213,7 @@ func (e *Engine) fireOverRecords(ctx context.Context, tx *store.Tx, job *jobs.Jo
 		return nil, 0, err
 	}
 	matched, err := e.eachRecord(ctx, tx, r, m, func(id string) error {
-		body, _ := json.Marshal(payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key, Record: id, Trigger: trigger, Depth: 1})
-		return jobs.Enqueue(ctx, tx, jobs.Job{Kind: jobRun, Payload: body})
+		return enqueueRun(ctx, tx, payload{RuleID: r.ID, Version: r.Version, App: r.App, Module: m.Key, Record: id, Trigger: trigger, Depth: 1})
 	})
 	return r, matched, err
 }

@@ -198,13 +198,13 @@ func (tx *Tx) flushAudit(ctx context.Context, es []AuditEntry) error {
 }
 
 func (tx *Tx) flushJobs(ctx context.Context, js []Job) error {
-	const per = 7
+	const per = 8
 	now := TimeArg(tx.D, tx.Now)
-	return multiInsert(ctx, tx, `INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) VALUES `,
+	return multiInsert(ctx, tx, `INSERT INTO jobs (id, kind, payload, serial, status, run_at, attempts, max_attempts, created_at, updated_at) VALUES `,
 		per, len(js), func(i int, args []any) []any {
 			j := &js[i]
-			return append(args, j.ID, j.Kind, string(j.Payload), TimeArg(tx.D, j.RunAt), j.MaxAttempts, now, now)
-		}, "(%s, %s, %s, 'pending', %s, 0, %s, %s, %s)")
+			return append(args, j.ID, j.Kind, string(j.Payload), nullable(j.Serial), TimeArg(tx.D, j.RunAt), j.MaxAttempts, now, now)
+		}, "(%s, %s, %s, %s, 'pending', %s, 0, %s, %s, %s)")
 }
 
 // multiInsert runs head followed by n rows of per arguments each, as many

@@ -63,7 +63,14 @@ type Job struct {
 	Payload json.RawMessage
 	// Key optionally names a planned job: at most one pending job has a
 	// given key, and enqueueing with the key replaces it.
-	Key         string
+	Key string
+	// Serial optionally names a line of jobs run one at a time, in the
+	// order they were enqueued: a pending job is not claimed while an
+	// earlier job of its serial (by created_at, then ID) is running, or
+	// pending and due. An earlier job waiting out a retry's backoff does
+	// not hold the line (a failing job must not stall the others for
+	// hours); it runs after the ones claimed meanwhile.
+	Serial      string
 	RunAt       time.Time
 	Attempts    int // attempts started (claims), this one included while running
 	MaxAttempts int
@@ -86,21 +93,21 @@ type JobFilter struct {
 	Limit     int // default DefaultLimit, at most MaxLimit
 }
 
-const jobColumns = `id, kind, payload, key, status, run_at, attempts, max_attempts, last_error,
+const jobColumns = `id, kind, payload, key, serial, status, run_at, attempts, max_attempts, last_error,
 	locked_by, lease_until, started_at, finished_at, duration_ms, created_at, updated_at`
 
 func scanJob(r scanner) (Job, error) {
 	var j Job
 	var payload string
-	var key, lastErr, lockedBy sql.NullString
+	var key, serial, lastErr, lockedBy sql.NullString
 	var runAt, lease, started, finished, created, updated any
 	var dur sql.NullInt64
-	if err := r.Scan(&j.ID, &j.Kind, &payload, &key, &j.Status, &runAt, &j.Attempts, &j.MaxAttempts, &lastErr,
+	if err := r.Scan(&j.ID, &j.Kind, &payload, &key, &serial, &j.Status, &runAt, &j.Attempts, &j.MaxAttempts, &lastErr,
 		&lockedBy, &lease, &started, &finished, &dur, &created, &updated); err != nil {
 		return j, err
 	}
 	j.Payload = json.RawMessage(payload)
-	j.Key, j.LastError, j.LockedBy = key.String, lastErr.String, lockedBy.String
+	j.Key, j.Serial, j.LastError, j.LockedBy = key.String, serial.String, lastErr.String, lockedBy.String
 	j.RunAt, j.LeaseUntil, j.StartedAt, j.FinishedAt = DecodeTime(runAt), DecodeTime(lease), DecodeTime(started), DecodeTime(finished)
 	j.CreatedAt, j.UpdatedAt = DecodeTime(created), DecodeTime(updated)
 	j.DurationMS = dur.Int64
@@ -145,13 +152,14 @@ func EnqueueJob(ctx context.Context, tx *Tx, j *Job) error {
 		return nil
 	}
 	now := TimeArg(tx.D, tx.Now)
-	err := tx.QueryRowContext(ctx, Rebind(tx.D, `INSERT INTO jobs (id, kind, payload, key, status, run_at, attempts, max_attempts, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
+	err := tx.QueryRowContext(ctx, Rebind(tx.D, `INSERT INTO jobs (id, kind, payload, key, serial, status, run_at, attempts, max_attempts, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
 		ON CONFLICT (key) WHERE status = 'pending' DO UPDATE SET kind = excluded.kind, payload = excluded.payload,
+			serial = excluded.serial,
 			run_at = excluded.run_at, attempts = 0, max_attempts = excluded.max_attempts, last_error = NULL,
 			updated_at = excluded.updated_at
 		RETURNING id`),
-		j.ID, j.Kind, payload, nullable(j.Key), TimeArg(tx.D, j.RunAt), j.MaxAttempts, now, now).Scan(&j.ID)
+		j.ID, j.Kind, payload, nullable(j.Key), nullable(j.Serial), TimeArg(tx.D, j.RunAt), j.MaxAttempts, now, now).Scan(&j.ID)
 	if err != nil {
 		return fmt.Errorf("enqueue job %s: %w", j.Kind, err)
 	}
@@ -207,6 +215,17 @@ func (s *Store) ClaimJobsAlive(ctx context.Context, by string, kinds []string, n
 	}
 	t := TimeArg(s.D, now)
 	var out []Job
+	// A job of a serial waits while an earlier one of the serial is
+	// running or due. Within one claim this also keeps all but the first
+	// due job of a serial out (the earlier ones are pending in the same
+	// snapshot). Across concurrent claims on PostgreSQL the earlier job is
+	// pending (its claimer has not committed: SKIP LOCKED skips it, this
+	// check still sees it) or running (committed): either way the later
+	// one waits, so a serial never has two jobs running.
+	const serialFree = ` AND (j.serial IS NULL OR NOT EXISTS (SELECT 1 FROM jobs e
+		WHERE e.serial = j.serial AND e.id <> j.id
+			AND (e.status = 'running' OR (e.status = 'pending' AND e.run_at <= ?
+				AND (e.created_at < j.created_at OR (e.created_at = j.created_at AND e.id < j.id))))))`
 	// A running job is abandoned when its lease is over or, with a node
 	// timeout, when its runner has stopped sending heartbeats.
 	abandoned, abandonedArgs := `j.lease_until < ?`, []any{t}
@@ -228,12 +247,12 @@ func (s *Store) ClaimJobsAlive(ctx context.Context, by string, kinds []string, n
 		if err != nil {
 			return err
 		}
-		// by, lease_until, started_at, updated_at; run_at <= now; abandoned; kinds.
-		args = append(append([]any{by, TimeArg(s.D, now.Add(lease)), t, t, t}, abandonedArgs...), kindArgs...)
+		// by, lease_until, started_at, updated_at; run_at <= now; serial's run_at <= now; abandoned; kinds.
+		args = append(append([]any{by, TimeArg(s.D, now.Add(lease)), t, t, t, t}, abandonedArgs...), kindArgs...)
 		rows, err := tx.QueryContext(ctx, s.q(`UPDATE jobs SET status = 'running', locked_by = ?, lease_until = ?,
 				started_at = ?, attempts = attempts + 1, updated_at = ?
 			WHERE id IN (SELECT j.id FROM jobs j
-				WHERE ((j.status = 'pending' AND j.run_at <= ?) OR (j.status = 'running' AND `+abandoned+`)) AND j.kind IN (`+in+`)
+				WHERE ((j.status = 'pending' AND j.run_at <= ?`+serialFree+`) OR (j.status = 'running' AND `+abandoned+`)) AND j.kind IN (`+in+`)
 				ORDER BY j.run_at, j.id LIMIT `+fmt.Sprint(limit)+skip+`)
 			RETURNING `+jobColumns), args...)
 		if err != nil {
