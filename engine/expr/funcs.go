@@ -64,6 +64,7 @@ func init() {
 	def(&fnSpec{name: "addHours", min: 2, max: 2, types: []any{sigTN_T}, fn: timeDur(time.Hour)})
 	def(&fnSpec{name: "addMinutes", min: 2, max: 2, types: []any{sigTN_T}, fn: timeDur(time.Minute)})
 	def(&fnSpec{name: "daysBetween", min: 2, max: 2, types: []any{sigTT_I}, fn: twoTimes(daysBetween)})
+	def(&fnSpec{name: "hoursBetween", min: 2, max: 2, types: []any{new(func(time.Time, time.Time) float64)}, fn: fnHoursBetween})
 	def(&fnSpec{name: "businessDaysBetween", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, time.Time) int)}, fn: fnBusinessDays})
 	def(&fnSpec{name: "addBusinessHours", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, float64) time.Time)}, fn: fnAddBusinessHours})
 	def(&fnSpec{name: "businessHoursBetween", min: 2, max: 2, state: true, types: []any{new(func(*state, time.Time, time.Time) float64)}, fn: fnBusinessHours})
@@ -270,6 +271,22 @@ func dayNumber(t time.Time) int64 { return dateOf(t).Unix() / 86400 }
 // daysBetween is the number of calendar days from a's date to b's date
 // (UTC): negative when b is before a.
 func daysBetween(a, b time.Time) int { return int(dayNumber(b) - dayNumber(a)) }
+
+// fnHoursBetween is the time from a to b in hours, to the minute (two
+// decimals: 1.25 is an hour and a quarter), negative when b is before a —
+// how long a lead waited for its first contact, where daysBetween's whole
+// days are too coarse.
+func fnHoursBetween(a ...any) (any, error) {
+	if a[0] == nil || a[1] == nil {
+		return nil, nil
+	}
+	x, ok1 := timeArg(a[0])
+	y, ok2 := timeArg(a[1])
+	if !ok1 || !ok2 {
+		return nil, argError("hoursBetween", "%v and %v must be dates or date-times", a[0], a[1])
+	}
+	return math.Round(y.Sub(x).Minutes()/60*100) / 100, nil
+}
 
 // fnBusinessDays counts working days with the evaluation's calendar
 // (Vars.Calendar: the default business calendar, with holidays and

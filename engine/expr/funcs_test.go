@@ -50,6 +50,11 @@ func TestDateFunctions(t *testing.T) {
 		`daysBetween(datetime("2026-01-01T23:00:00Z"), datetime("2026-01-02T01:00:00Z"))`: num("1"),
 		`daysBetween(date("1900-01-01"), date("2100-01-01"))`:                             num("73049"),
 		`daysBetween(today, now)`:                                                         num("0"),
+		// hoursBetween: hours to two decimals, negative backwards, across days.
+		`hoursBetween(datetime("2026-01-01T09:00:00Z"), datetime("2026-01-01T10:15:00Z"))`: num("1.25"),
+		`hoursBetween(datetime("2026-01-01T10:15:00Z"), datetime("2026-01-01T09:00:00Z"))`: num("-1.25"),
+		`hoursBetween(datetime("2026-01-01T23:00:00Z"), datetime("2026-01-03T01:20:00Z"))`: num("26.33"),
+		`hoursBetween(today, now)`: num("15.07"),
 		// startOf/endOf.
 		`startOfMonth(date("2026-03-18"))`: "2026-03-01",
 		`startOfMonth(now)`:                "2026-03-01",

@@ -36,8 +36,8 @@ package expr
 // is set).
 //
 // Functions: see funcs.go (dates: addDays, addHours, addMinutes,
-// addMonths, addYears, daysBetween, businessDaysBetween, addBusinessHours,
-// businessHoursBetween, startOfMonth,
+// addMonths, addYears, daysBetween, hoursBetween, businessDaysBetween,
+// addBusinessHours, businessHoursBetween, startOfMonth,
 // endOfMonth, startOfDay, year, month, day, hour, minute, weekday, date,
 // datetime, format; text: upper, lower, trim, len, concat, left, right,
 // replace, split, join, string, and the operators contains, startsWith,
@@ -45,7 +45,8 @@ package expr
 // max, sum, mean, median, int, float; values: coalesce, isBlank, changed;
 // lists: all, any, none, one, filter, map, find…, count, first, last,
 // take, reverse, sort, keys, values). Weekdays are ISO (Monday 1 … Sunday
-// 7); daysBetween counts calendar days between UTC dates;
+// 7); daysBetween counts calendar days between UTC dates, hoursBetween
+// the hours between two instants (two decimals);
 // businessDaysBetween(a, b) counts the working days of Vars.Calendar (else
 // Monday–Friday) from a (included) to b (excluded); addBusinessHours(t, h)
 // and businessHoursBetween(a, b) count the calendar's working hours (a

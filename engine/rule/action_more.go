@@ -7,10 +7,12 @@ import (
 	"net/smtp"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/tessera-app/tessera/engine/access"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/i18n"
@@ -79,32 +81,63 @@ func checkNotify(a Action, m *meta.Module, beforeSave bool) []errs.FieldError {
 	case "", "owner", "creator", "manager":
 		return nil
 	}
+	if key, ok := strings.CutPrefix(a.To, departmentPrefix); ok {
+		if !meta.ValidKey(key, access.MaxOrgKey) {
+			return []errs.FieldError{errs.Field("to", "bad_recipient", "rule.bad_recipient", "to", a.To)}
+		}
+		return nil
+	}
 	if _, err := expr.Compile(a.To, m, "string"); err != nil {
 		return []errs.FieldError{errs.Field("to", "expression", "rule.bad_expression", "detail", errs.Detail(err))}
 	}
 	return nil
 }
 
-// notify leaves an in-app notification, in the recipient's language.
+// departmentPrefix names a department as the recipients of a notify or
+// email action ("department:finance": each of its live members).
+const departmentPrefix = "department:"
+
+// recipients resolves a notify or email action's "to": a department's live
+// members (a department that does not exist has none), else the one user
+// recipient finds.
+func (rc *runContext) recipients(ctx context.Context, to string) ([]string, error) {
+	key, ok := strings.CutPrefix(to, departmentPrefix)
+	if !ok {
+		id, err := rc.recipient(ctx, to)
+		if err != nil || id == "" {
+			return nil, err
+		}
+		return []string{id}, nil
+	}
+	return rc.candidates(ctx, Action{Department: key})
+}
+
+// notify leaves an in-app notification for each recipient, in their
+// language.
 func notify(ctx context.Context, rc *runContext, a Action) error {
-	to, err := rc.recipient(ctx, a.To)
-	if err != nil || to == "" {
+	to, err := rc.recipients(ctx, a.To)
+	if err != nil || len(to) == 0 {
 		rc.effects = append(rc.effects, "notify: no recipient")
 		return err
 	}
-	u, err := rc.e.Store.UserByID(ctx, to)
-	if err != nil {
-		return err
-	}
 	msg := notifyMessage(a.Message, rc.record)
-	title := i18n.T(u.Locale, msg) // as the recipient reads it today; kept for older readers
-	rc.effects = append(rc.effects, "notify "+u.Email+": "+title)
-	if rc.dryRun {
-		return nil
-	}
 	id, _ := rc.record["id"].(string)
-	return rc.e.Store.Notify(ctx, rc.tx, &store.Notification{UserID: to, Title: title, Message: &msg, App: rc.module.AppKey,
-		Module: rc.module.Key, RecordID: id, Source: "rule:" + rc.rule.Key})
+	for _, uid := range to {
+		u, err := rc.e.Store.UserByID(ctx, uid)
+		if err != nil {
+			return err
+		}
+		title := i18n.T(u.Locale, msg) // as the recipient reads it today; kept for older readers
+		rc.effects = append(rc.effects, "notify "+u.Email+": "+title)
+		if rc.dryRun {
+			continue
+		}
+		if err := rc.e.Store.Notify(ctx, rc.tx, &store.Notification{UserID: uid, Title: title, Message: &msg, App: rc.module.AppKey,
+			Module: rc.module.Key, RecordID: id, Source: "rule:" + rc.rule.Key}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notifyMessage is a notify action's message with the record values its
@@ -131,43 +164,85 @@ func checkAssign(a Action, m *meta.Module, beforeSave bool) []errs.FieldError {
 	if beforeSave {
 		fes = append(fes, errs.Field("type", "after_save_only", "rule.after_save_only"))
 	}
+	return append(fes, checkAssignee(a, m, "")...)
+}
+
+// checkAssignee checks an assign action's strategy and whom it names; the
+// paths of an else branch are prefixed "else.".
+func checkAssignee(a Action, m *meta.Module, at string) []errs.FieldError {
+	var fes []errs.FieldError
 	switch a.Strategy {
 	case "round_robin", "least_open":
 		if len(a.Users) == 0 && a.Department == "" {
-			fes = append(fes, errs.Field("users", "required", "rule.assignees_required"))
+			fes = append(fes, errs.Field(at+"users", "required", "rule.assignees_required"))
+		}
+		if a.Else != nil {
+			fes = append(fes, errs.Field(at+"else", "criteria_only", "rule.else_criteria_only"))
 		}
 	case "criteria":
+		if at != "" {
+			fes = append(fes, errs.Field(at+"strategy", "unknown", "rule.bad_else_strategy"))
+		}
 		if len(a.Criteria) == 0 {
-			fes = append(fes, errs.Field("criteria", "required", "rule.assignees_required"))
+			fes = append(fes, errs.Field(at+"criteria", "required", "rule.assignees_required"))
 		}
 		for i, c := range a.Criteria {
 			if _, err := expr.Compile(c.When, m, "bool"); err != nil {
-				fes = append(fes, errs.Field("criteria["+strconv.Itoa(i)+"].when", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
+				fes = append(fes, errs.Field(at+"criteria["+strconv.Itoa(i)+"].when", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 			}
 		}
+		if a.Else != nil {
+			fes = append(fes, checkAssignee(*a.Else, m, at+"else.")...)
+		}
 	default:
-		fes = append(fes, errs.Field("strategy", "unknown", "rule.bad_strategy"))
+		key := "rule.bad_strategy"
+		if at != "" {
+			key = "rule.bad_else_strategy"
+		}
+		fes = append(fes, errs.Field(at+"strategy", "unknown", key))
 	}
 	if a.Open != "" {
 		if _, err := expr.Filter(a.Open, store.Resolver(m), expr.SQLite, 0); err != nil {
-			fes = append(fes, errs.Field("open", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
+			fes = append(fes, errs.Field(at+"open", "expression", "rule.bad_expression", "detail", errs.Detail(err)))
 		}
 	}
 	return fes
 }
 
-// candidates are the assignees: the given users, or a department's
-// members, sorted so round robin is stable.
+// candidates are the assignees: the given users, or a department's live
+// members (with Subtree, those of the departments below it too), sorted so
+// round robin is stable. A department that does not exist (not set up
+// yet, or renamed) has no members: the run says so in its effects and the
+// assignment falls through to whatever comes next, rather than failing
+// every record that reaches it.
 func (rc *runContext) candidates(ctx context.Context, a Action) ([]string, error) {
 	users := append([]string{}, a.Users...)
 	if a.Department != "" && rc.e.Access != nil {
-		_, _, members, err := rc.e.Access.Department(ctx, a.Department)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range members {
-			if !u.Disabled {
-				users = append(users, u.ID)
+		queue, seen := []string{a.Department}, map[string]bool{}
+		for len(queue) > 0 {
+			key := queue[0]
+			queue = queue[1:]
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			_, children, members, err := rc.e.Access.Department(ctx, key)
+			if errs.Is(err, errs.NotFound) {
+				rc.effects = append(rc.effects, "assign: no department "+key)
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range members {
+				if !u.Disabled && !slices.Contains(users, u.ID) {
+					users = append(users, u.ID)
+				}
+			}
+			if a.Subtree {
+				for _, c := range children {
+					queue = append(queue, c.Key)
+				}
 			}
 		}
 	}
@@ -178,58 +253,9 @@ func (rc *runContext) candidates(ctx context.Context, a Action) ([]string, error
 // assign sets the record's owner by round robin (a position kept per rule,
 // in the job's transaction), least open records, or an assignment table.
 func assign(ctx context.Context, rc *runContext, a Action) error {
-	var owner string
-	switch a.Strategy {
-	case "criteria":
-		owner = a.Users0()
-		for _, c := range a.Criteria {
-			p, err := expr.Compile(c.When, rc.module, "bool")
-			if err != nil {
-				return err
-			}
-			ok, err := p.Bool(ctx, rc.e.vars(rc.module, rc.record, rc.old, rc.actor))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			owner = c.User
-			if c.Department != "" {
-				users, err := rc.candidates(ctx, Action{Department: c.Department})
-				if err != nil {
-					return err
-				}
-				if owner, err = rc.roundRobin(ctx, "criteria:"+c.Department, users); err != nil {
-					return err
-				}
-			}
-			break
-		}
-	case "round_robin":
-		users, err := rc.candidates(ctx, a)
-		if err != nil {
-			return err
-		}
-		if owner, err = rc.roundRobin(ctx, "round_robin", users); err != nil {
-			return err
-		}
-	case "least_open":
-		users, err := rc.candidates(ctx, a)
-		if err != nil || len(users) == 0 {
-			return err
-		}
-		best := int64(-1)
-		for _, u := range users {
-			page, err := rc.e.Store.ListRecords(ctx, rc.module, store.ListQuery{Filter: a.Open, Limit: 1, Total: true,
-				Where: []store.Cond{{SQL: `"owner_id" = ?`, Args: []any{u}}}})
-			if err != nil {
-				return err
-			}
-			if best < 0 || *page.Total < best {
-				best, owner = *page.Total, u
-			}
-		}
+	owner, err := rc.assignee(ctx, a, "")
+	if err != nil {
+		return err
 	}
 	if owner == "" {
 		rc.effects = append(rc.effects, "assign: nobody")
@@ -237,6 +263,66 @@ func assign(ctx context.Context, rc *runContext, a Action) error {
 	}
 	rc.effects = append(rc.effects, "assign to "+owner)
 	return rc.setOwner(ctx, owner)
+}
+
+// assignee is whom a's strategy picks ("": nobody). state prefixes the
+// names of round-robin positions, so an else branch keeps its own.
+func (rc *runContext) assignee(ctx context.Context, a Action, state string) (string, error) {
+	switch a.Strategy {
+	case "criteria":
+		for _, c := range a.Criteria {
+			p, err := expr.Compile(c.When, rc.module, "bool")
+			if err != nil {
+				return "", err
+			}
+			ok, err := p.Bool(ctx, rc.e.vars(rc.module, rc.record, rc.old, rc.actor))
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				continue
+			}
+			if c.Department == "" {
+				return c.User, nil
+			}
+			users, err := rc.candidates(ctx, Action{Department: c.Department})
+			if err != nil {
+				return "", err
+			}
+			if len(users) == 0 {
+				continue // nobody there to take it: the next criterion, or the else branch
+			}
+			return rc.roundRobin(ctx, state+"criteria:"+c.Department, users)
+		}
+		if a.Else != nil {
+			return rc.assignee(ctx, *a.Else, state+"else:")
+		}
+		return a.Users0(), nil
+	case "round_robin":
+		users, err := rc.candidates(ctx, a)
+		if err != nil {
+			return "", err
+		}
+		return rc.roundRobin(ctx, state+"round_robin", users)
+	case "least_open":
+		users, err := rc.candidates(ctx, a)
+		if err != nil {
+			return "", err
+		}
+		owner, best := "", int64(-1)
+		for _, u := range users {
+			page, err := rc.e.Store.ListRecords(ctx, rc.module, store.ListQuery{Filter: a.Open, Limit: 1, Total: true,
+				Where: []store.Cond{{SQL: `"owner_id" = ?`, Args: []any{u}}}})
+			if err != nil {
+				return "", err
+			}
+			if best < 0 || *page.Total < best {
+				best, owner = *page.Total, u
+			}
+		}
+		return owner, nil
+	}
+	return "", nil
 }
 
 // roundRobin picks the next of users, keeping the position per rule (and
@@ -349,22 +435,27 @@ type emailPayload struct {
 // server (TESSERA_SMTP_URL=smtp://user:pass@host:port, TESSERA_SMTP_FROM);
 // without one the delivery is skipped with a logged reason.
 func email(ctx context.Context, rc *runContext, a Action) error {
-	to, err := rc.recipient(ctx, a.To)
-	if err != nil || to == "" {
+	to, err := rc.recipients(ctx, a.To)
+	if err != nil || len(to) == 0 {
 		rc.effects = append(rc.effects, "email: no recipient")
 		return err
 	}
-	u, err := rc.e.Store.UserByID(ctx, to)
-	if err != nil {
-		return err
+	for _, uid := range to {
+		u, err := rc.e.Store.UserByID(ctx, uid)
+		if err != nil {
+			return err
+		}
+		p := emailPayload{To: u.Email, Subject: fillIn(a.Subject.In(u.Locale), rc.record), Body: fillIn(a.Message.In(u.Locale), rc.record)}
+		rc.effects = append(rc.effects, "email "+u.Email+": "+p.Subject)
+		if rc.dryRun {
+			continue
+		}
+		body, _ := json.Marshal(p)
+		if err := jobs.Enqueue(ctx, rc.tx, jobs.Job{Kind: jobEmail, Payload: body}); err != nil {
+			return err
+		}
 	}
-	p := emailPayload{To: u.Email, Subject: fillIn(a.Subject.In(u.Locale), rc.record), Body: fillIn(a.Message.In(u.Locale), rc.record)}
-	rc.effects = append(rc.effects, "email "+u.Email+": "+p.Subject)
-	if rc.dryRun {
-		return nil
-	}
-	body, _ := json.Marshal(p)
-	return jobs.Enqueue(ctx, rc.tx, jobs.Job{Kind: jobEmail, Payload: body})
+	return nil
 }
 
 func (e *Engine) emailJob(ctx context.Context, job *jobs.Job) error {

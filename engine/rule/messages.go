@@ -10,6 +10,9 @@ func init() {
 		"rule.bad_cron":           {i18n.EN: "\"{cron}\" is not a valid cron expression (minute hour day month weekday): {detail}.", i18n.ZhCN: "“{cron}”不是有效的 cron 表达式（分 时 日 月 周）：{detail}。"},
 		"rule.assignees_required": {i18n.EN: "Name who to assign to: users, a department or criteria.", i18n.ZhCN: "请指定分配对象：用户、部门或分配规则表。"},
 		"rule.bad_strategy":       {i18n.EN: "strategy must be round_robin, least_open or criteria.", i18n.ZhCN: "strategy 必须是 round_robin、least_open 或 criteria。"},
+		"rule.else_criteria_only": {i18n.EN: "else only goes with strategy criteria (what to do when no criterion holds).", i18n.ZhCN: "else 只能与 criteria 策略一起使用（没有条件成立时如何分配）。"},
+		"rule.bad_else_strategy":  {i18n.EN: "The else branch's strategy must be round_robin or least_open.", i18n.ZhCN: "else 分支的 strategy 必须是 round_robin 或 least_open。"},
+		"rule.bad_recipient":      {i18n.EN: "\"{to}\" names no department: write department:KEY with a department's key.", i18n.ZhCN: "“{to}”没有指明部门：请写 department:部门标识。"},
 		"rule.no_hook":            {i18n.EN: "No webhook at this address.", i18n.ZhCN: "此地址没有对应的 Webhook。"},
 		"rule.message":            {i18n.EN: "A rule refused this change.", i18n.ZhCN: "规则拒绝了此修改。"}, // a rule's own message (Msg.Text); this only when it has none
 		"rule.exists":             {i18n.EN: "A rule with key \"{key}\" already exists in this app.", i18n.ZhCN: "此应用中已存在标识为“{key}”的规则。"},

@@ -90,6 +90,13 @@ type Action struct {
 	Department string      `json:"department,omitempty"`
 	Open       string      `json:"open,omitempty"`
 	Criteria   []Criterion `json:"criteria,omitempty"`
+	// Subtree: the department's members include those of every
+	// department below it (a 销售部 over its 战区 teams).
+	Subtree bool `json:"subtree,omitempty"`
+	// Else (criteria only): how to assign when no criterion holds — a
+	// round_robin or least_open over its own users or department —
+	// instead of Users[0].
+	Else *Action `json:"else,omitempty"`
 	// update_related: the child module and its lookup to this record (Via),
 	// or this record's lookup field (Field) to update its target.
 	Via   string `json:"via,omitempty"`
