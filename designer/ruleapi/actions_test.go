@@ -204,6 +204,13 @@ func TestInboundWebhookDeletedTriggerAndRecordRuns(t *testing.T) {
 		if got.doc["amount"].(float64) != 13 || got.doc["code"] != "WEB" {
 			t.Errorf("webhook record = %v", got.doc)
 		}
+		// The delivery wrote as the rule's system user, which owns nothing.
+		if got.doc["owner"] != nil || got.str("created_by") == "" {
+			t.Errorf("webhook record's owner %v, creator %q", got.doc["owner"], got.str("created_by"))
+		}
+		if u := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+id+"?expand=created_by", nil).want(t, 200); !strings.Contains(string(u.body), "rule:inbound") {
+			t.Errorf("creator is not the rule's user: %s", u.body)
+		}
 		h := e.do(t, "GET", "/api/apps/crm/modules/lead/records/"+id+"/history", nil).want(t, 200)
 		if !strings.Contains(string(h.body), `"via":"webhook"`) {
 			t.Errorf("history lacks the webhook write: %s", h.body)

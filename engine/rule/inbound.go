@@ -29,8 +29,6 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-var webhookActor = record.Actor{User: systemActor.User, Via: "webhook"}
-
 // Inbound handles one delivery to a webhook URL and returns the record
 // written. An unknown or disabled token is not found.
 func (e *Engine) Inbound(ctx context.Context, token string, body map[string]any) (store.Record, bool, error) {
@@ -46,6 +44,16 @@ func (e *Engine) Inbound(ctx context.Context, token string, body map[string]any)
 	created := false
 	err = e.Store.InTx(ctx, func(tx *store.Tx) error {
 		wctx := record.WithTx(ctx, tx)
+		// The delivery writes as the rule's own system user (created_by
+		// names it, as for its actions), on channel "webhook": an
+		// automation, so it owns nothing it creates and is never asked
+		// whether a duplicate is meant (no one could answer; a merge rule
+		// deals with duplicates).
+		webhookActor, err := e.actorFor(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		webhookActor.Via = "webhook"
 		if id, ok := body["id"].(string); ok {
 			cur, err := e.Store.RecordInTx(ctx, tx, m, id)
 			if err != nil {
