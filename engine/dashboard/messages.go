@@ -22,6 +22,7 @@ func init() {
 		"dashboard.bad_dimensions":    {i18n.EN: "A {type} widget needs {want} dimensions; this query has {got}.", i18n.ZhCN: "{type} 组件需要 {want} 个维度；此查询有 {got} 个。"},
 		"dashboard.bad_measures":      {i18n.EN: "A {type} widget needs {want} measures; this query has {got}.", i18n.ZhCN: "{type} 组件需要 {want} 个度量；此查询有 {got} 个。"},
 		"dashboard.bad_list_limit":    {i18n.EN: "limit must be a whole number from 1 to {max}.", i18n.ZhCN: "limit 必须是 1 到 {max} 之间的整数。"},
+		"dashboard.map_region":        {i18n.EN: "A map widget groups by a region field (by province, or bucket \"city\"); \"{field}\" is not one.", i18n.ZhCN: "地图组件需按地区字段分组（按省，或 bucket 设为 \"city\" 按市）；“{field}”不是地区字段。"},
 		"dashboard.bad_sparkline":     {i18n.EN: "The sparkline needs a date field of the module; \"{field}\" is not one.", i18n.ZhCN: "迷你图需要模块的日期字段；“{field}”不是。"},
 		"dashboard.bad_filter_type":   {i18n.EN: "Unknown filter type \"{type}\" (date_range, owner, department, select).", i18n.ZhCN: "未知的筛选类型“{type}”（date_range、owner、department、select）。"},
 		"dashboard.duplicate_param":   {i18n.EN: "Filter parameter \"{param}\" is already taken by filter \"{other}\".", i18n.ZhCN: "筛选参数“{param}”已被筛选“{other}”占用。"},

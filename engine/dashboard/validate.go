@@ -9,6 +9,7 @@ import (
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/report"
+	"github.com/tessera-app/tessera/engine/store"
 )
 
 // Grid and size limits.
@@ -181,6 +182,15 @@ func (s *Service) checkQuery(ctx context.Context, app, at string, w Widget, modu
 	}
 	count("dimensions", len(q.Dimensions), sh.minDims, sh.maxDims, "dashboard.bad_dimensions")
 	count("measures", len(q.Measures), sh.minMeasures, sh.maxMeasures, "dashboard.bad_measures")
+	if w.Type == "map" && m != nil && len(q.Dimensions) == 1 {
+		// The map colours provinces: the dimension is a region field,
+		// rolled up to province unless it says city.
+		d := q.Dimensions[0]
+		f := m.Field(d.Field)
+		if _, rollup := store.RegionBuckets[d.Bucket]; f == nil || f.Type.Name() != "region" || (d.Bucket != "" && !rollup) {
+			fes = append(fes, errs.Field(at+".query.dimensions.0", "invalid", "dashboard.map_region", "field", d.Field))
+		}
+	}
 	if w.Type == "list" {
 		if n, ok := Number(w.Options["limit"]); ok && (n < 1 || n > 50 || n != float64(int(n))) {
 			fes = append(fes, errs.Field(at+".options.limit", "range", "dashboard.bad_list_limit", "max", 50))
@@ -288,6 +298,9 @@ func widget(d *Dashboard, key string) *Widget {
 func specOf(w *Widget) report.Spec {
 	q := *w.Query
 	q.Dimensions = slices.Clone(q.Dimensions)
+	if w.Type == "map" && len(q.Dimensions) == 1 && q.Dimensions[0].Bucket == "" {
+		q.Dimensions[0].Bucket = "province" // city codes coloured as their province
+	}
 	q.Measures = slices.Clone(q.Measures)
 	if q.Range != nil {
 		r := *q.Range

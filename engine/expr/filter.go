@@ -15,6 +15,8 @@
 //     side) or between two fields of the same kind, and == nil / != nil;
 //   - `in` / `not in` with a list, `"label" in tags` for multi-select
 //     fields, and contains / startsWith / endsWith on text fields;
+//   - under(field, "value") on a tree select or region field: the field
+//     holds value or a value below it (field IN the subtree's values);
 //   - && and || (or `and`, `or`), ! and `not`, parentheses, and a bare
 //     boolean field as a condition.
 //
@@ -93,6 +95,11 @@ type Column struct {
 	// empty value (!=, == nil), so that a record whose lookup points to
 	// nothing it may read reads as empty there.
 	Through func(argStart int) (from, where string, args []any, err error)
+	// Subtree, set for a field whose values form a tree (a tree select,
+	// a region), gives a value and every value below it: under(field,
+	// value) becomes field IN (those values), each bound. ok=false means
+	// value is not a node of the field.
+	Subtree func(value string) (values []string, ok bool)
 }
 
 // Resolver maps an identifier used in the filter to a column; ok=false
@@ -375,12 +382,62 @@ func (t *translator) cond(n ast.Node) (frag, error) {
 		return frag{sql: "(1=0)"}, nil
 	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.NilNode, *ast.ArrayNode:
 		return frag{}, t.fail("expr.not_condition", n)
-	case *ast.BuiltinNode, *ast.CallNode:
+	case *ast.CallNode:
+		if isUnder(n) {
+			return t.under(n)
+		}
+		if isClock(n) {
+			return frag{}, t.fail("expr.not_condition", n)
+		}
+	case *ast.BuiltinNode:
 		if isClock(n) {
 			return frag{}, t.fail("expr.not_condition", n)
 		}
 	}
 	return frag{}, t.refuse(n)
+}
+
+// isUnder reports whether n calls under(…), the subtree condition.
+func isUnder(n *ast.CallNode) bool {
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	return ok && id.Value == "under"
+}
+
+// under translates under(field, "value"): the field holds value or a value
+// below it in its tree (a tree select's node, a region's code), as
+// field IN (the subtree's values), every one bound. The subtree comes from
+// the field's metadata (Column.Subtree), so the SQL needs no tree table.
+func (t *translator) under(n *ast.CallNode) (frag, error) {
+	if len(n.Arguments) != 2 {
+		return frag{}, t.fail("expr.under_args", n)
+	}
+	l, err := t.operand(n.Arguments[0])
+	if err != nil {
+		return frag{}, err
+	}
+	if l.col == nil {
+		return frag{}, t.fail("expr.under_args", n)
+	}
+	if l.col.Subtree == nil {
+		return frag{}, t.fail("expr.not_tree", n, "field", l.name)
+	}
+	r, err := t.operand(n.Arguments[1])
+	if err != nil {
+		return frag{}, err
+	}
+	key, ok := r.lit.(string)
+	if r.col != nil || !ok {
+		return frag{}, t.fail("expr.under_args", n)
+	}
+	values, ok := l.col.Subtree(key)
+	if !ok {
+		return frag{}, t.fail("expr.unknown_node", n, "field", l.name, "value", key)
+	}
+	phs := make([]string, len(values))
+	for i, v := range values {
+		phs[i] = t.bind(v)
+	}
+	return t.via(l, frag{sql: "(" + l.col.SQL + " IN (" + strings.Join(phs, ", ") + "))", nullable: true}, false), nil
 }
 
 // junction translates a chain of && (or of ||) into one flat SQL AND (OR).
@@ -863,6 +920,9 @@ func children(n ast.Node) []ast.Node {
 	case *ast.ChainNode:
 		return []ast.Node{n.Node}
 	case *ast.CallNode:
+		if isUnder(n) { // a condition, not a name read
+			return n.Arguments
+		}
 		return append([]ast.Node{n.Callee}, n.Arguments...)
 	case *ast.BuiltinNode:
 		return n.Arguments

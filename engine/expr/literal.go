@@ -60,6 +60,9 @@ func (t *translator) operand(n ast.Node) (operand, error) {
 		if fn, ok := clockCall(n); ok {
 			return operand{lit: fn}, nil
 		}
+		if c, ok := n.(*ast.CallNode); ok && isUnder(c) {
+			return operand{}, t.fail("expr.not_value", n)
+		}
 	case *ast.BinaryNode:
 		if junctionOp(n.Operator) != "" || isCondition(n.Operator) {
 			return operand{}, t.fail("expr.not_value", n)

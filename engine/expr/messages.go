@@ -43,8 +43,20 @@ func init() {
 			i18n.ZhCN: "筛选条件：无法转换第 {pos} 个字符处的 `{part}`：筛选条件不支持成员访问（a.b、a[i]）。",
 		},
 		"expr.function": {
-			i18n.EN:   "Filter: cannot translate `{part}` at position {pos}: function {name} is not supported in filters; only now() and today() are.",
-			i18n.ZhCN: "筛选条件：无法转换第 {pos} 个字符处的 `{part}`：筛选条件不支持函数 {name}，只支持 now() 和 today()。",
+			i18n.EN:   "Filter: cannot translate `{part}` at position {pos}: function {name} is not supported in filters; only now(), today() and under(field, value) are.",
+			i18n.ZhCN: "筛选条件：无法转换第 {pos} 个字符处的 `{part}`：筛选条件不支持函数 {name}，只支持 now()、today() 和 under(字段, 值)。",
+		},
+		"expr.under_args": {
+			i18n.EN:   "Filter: `{part}` at position {pos}: under takes a field and a text value, e.g. under(industry, \"mfg\").",
+			i18n.ZhCN: "筛选条件：第 {pos} 个字符处的 `{part}`：under 需要一个字段和一个文本值，例如 under(industry, \"mfg\")。",
+		},
+		"expr.not_tree": {
+			i18n.EN:   "Filter: `{part}` at position {pos}: field \"{field}\" is not a tree select or region field, so under does not apply.",
+			i18n.ZhCN: "筛选条件：第 {pos} 个字符处的 `{part}`：字段“{field}”不是树形选择或地区字段，不能使用 under。",
+		},
+		"expr.unknown_node": {
+			i18n.EN:   "Filter: `{part}` at position {pos}: \"{value}\" is not a value of field \"{field}\".",
+			i18n.ZhCN: "筛选条件：第 {pos} 个字符处的 `{part}`：“{value}”不是字段“{field}”的可选值。",
 		},
 		"expr.not_condition": {
 			i18n.EN:   "Filter: `{part}` at position {pos} is not a condition; compare it with a value.",

@@ -295,6 +295,19 @@ func (v *Validator) validate(doc map[string]any, c *collector) {
 			v.leafError(c, doc, leaf)
 		}
 	}
+	// What JSON Schema cannot say about a type's values (a region code
+	// must be a known division).
+	for key, val := range doc {
+		fi := v.byKey[key]
+		if fi == nil || c.has(key) {
+			continue
+		}
+		if vc, ok := fi.Type.(meta.ValueChecker); ok {
+			if msg, args := vc.CheckValue(fi.Field, val); msg != "" {
+				c.add(key, "invalid", msg, args...)
+			}
+		}
+	}
 	// What JSON Schema cannot say about numbers.
 	for key, val := range doc {
 		fi := v.byKey[key]

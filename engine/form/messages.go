@@ -64,6 +64,7 @@ func init() {
 		"form.number_too_large": {i18n.EN: "{label} contains a number that is too large or too long.", i18n.ZhCN: "{label}包含的数字过大或过长。"},
 		"form.invalid_char":     {i18n.EN: "{label} must not contain NUL characters or invalid UTF-8.", i18n.ZhCN: "{label}不能包含 NUL 字符或无效的 UTF-8 字符。"},
 		"form.too_deep":         {i18n.EN: "{label} is nested more than {max} levels deep.", i18n.ZhCN: "{label}的嵌套层级超过 {max} 层。"},
+		"form.region":           {i18n.EN: "{label}: \"{value}\" is not a known region code at {level} level or above (see GET /api/regions).", i18n.ZhCN: "{label}：“{value}”不是有效的行政区划代码（最细到{level}一级，见 GET /api/regions）。"},
 		"form.invalid":          {i18n.EN: "{label} is not valid.", i18n.ZhCN: "{label}无效。"},
 		"form.invalid_at":       {i18n.EN: "{label} is not valid at {path} ({code}).", i18n.ZhCN: "{label}在 {path} 处无效（{code}）。"},
 	}

@@ -14,10 +14,12 @@ func init() {
 // derived from the options so both always agree.
 type selectType struct{}
 
-func (selectType) Name() string             { return "select" }
-func (selectType) JSONType() string         { return "string" }
-func (selectType) Column(*Field) Column     { return Column{Kind: ColText} }
-func (selectType) Check(f *Field) []Problem { return append(checkColors(f), checkOptions(f)...) }
+func (selectType) Name() string         { return "select" }
+func (selectType) JSONType() string     { return "string" }
+func (selectType) Column(*Field) Column { return Column{Kind: ColText} }
+func (selectType) Check(f *Field) []Problem {
+	return append(append(checkColors(f), checkOptions(f)...), noParents(f)...)
+}
 func (selectType) Normalize(f *Field, prop map[string]any) {
 	prop["enum"] = optionValues(f)
 }
@@ -25,10 +27,12 @@ func (selectType) Normalize(f *Field, prop map[string]any) {
 // multiselectType is a set of option values, stored as a JSON array.
 type multiselectType struct{}
 
-func (multiselectType) Name() string             { return "multiselect" }
-func (multiselectType) JSONType() string         { return "array" }
-func (multiselectType) Column(*Field) Column     { return Column{Kind: ColJSON} }
-func (multiselectType) Check(f *Field) []Problem { return append(checkColors(f), checkOptions(f)...) }
+func (multiselectType) Name() string         { return "multiselect" }
+func (multiselectType) JSONType() string     { return "array" }
+func (multiselectType) Column(*Field) Column { return Column{Kind: ColJSON} }
+func (multiselectType) Check(f *Field) []Problem {
+	return append(append(checkColors(f), checkOptions(f)...), noParents(f)...)
+}
 func (multiselectType) Normalize(f *Field, prop map[string]any) {
 	prop["items"] = map[string]any{"type": "string", "enum": optionValues(f)}
 	prop["uniqueItems"] = true

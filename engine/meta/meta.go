@@ -100,11 +100,13 @@ type ModuleVersion struct {
 	CreatedBy string          `json:"created_by,omitempty"`
 }
 
-// Option is one choice of a select or multiselect field.
+// Option is one choice of a select or multiselect field, or one node of
+// a tree field (Parent names the node it lies under; "" for a root).
 type Option struct {
-	Value string `json:"value"`
-	Label Label  `json:"label,omitempty"`
-	Color string `json:"color,omitempty"`
+	Value  string `json:"value"`
+	Label  Label  `json:"label,omitempty"`
+	Color  string `json:"color,omitempty"`
+	Parent string `json:"parent,omitempty"`
 }
 
 // Field is one property of a module schema.
@@ -130,7 +132,10 @@ type Field struct {
 	// template upgrade archives the fields its new version drops instead of
 	// deleting their data. Setting it back to false brings the field back.
 	Archived bool
-	Schema   map[string]any // the property's whole schema, x-field included
+	// Level is a region field's deepest level (x-field.level: province,
+	// city or district; city when not given).
+	Level  string
+	Schema map[string]any // the property's whole schema, x-field included
 
 	// Computed fields (field_formula.go, field_rollup.go) and default
 	// expressions.

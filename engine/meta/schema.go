@@ -317,6 +317,7 @@ func buildField(key string, prop map[string]any, prev *Field) (*Field, []Problem
 	f.Digits = toInt(xf["digits"])
 	f.RenamedFrom, _ = xf["renamedFrom"].(string)
 	f.Archived, _ = xf["archived"].(bool)
+	f.Level, _ = xf["level"].(string)
 	f.Formula, _ = xf["formula"].(string)
 	f.Result, _ = xf["result"].(string)
 	f.Via, _ = xf["via"].(string)
@@ -380,7 +381,8 @@ func parseOptions(v any) []Option {
 		}
 		v, _ := om["value"].(string)
 		c, _ := om["color"].(string)
-		out = append(out, Option{Value: v, Label: toLabel(om["label"]), Color: c})
+		p, _ := om["parent"].(string)
+		out = append(out, Option{Value: v, Label: toLabel(om["label"]), Color: c, Parent: p})
 	}
 	return out
 }

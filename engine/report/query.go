@@ -43,9 +43,18 @@ type dimPlan struct {
 	key     string
 	field   string // the field key (or path) in filters
 	c       meta.Column
-	bucket  string
-	options map[string]string // select: value → localized label
-	title   int               // index of its label among the SQL titles, or -1
+	bucket string
+	// labelled: a field whose values have labels (a select's option, a
+	// tree node's path, a region's names), read in locale.
+	labelled *meta.Field
+	locale   string
+	title    int // index of its label among the SQL titles, or -1
+}
+
+// regionBucket reports whether the dimension rolls region codes up.
+func (d dimPlan) regionBucket() bool {
+	_, ok := store.RegionBuckets[d.bucket]
+	return ok
 }
 
 // zone is the viewer's time zone (Asia/Shanghai by default).
@@ -138,6 +147,10 @@ func (s *Service) compile(ctx context.Context, m *meta.Module, spec Spec, o Opti
 		col := Column{Key: d.Field, Label: r.label, Type: columnType(r.kind)}
 		ad := store.AggDim{Field: d.Field, Bucket: d.Bucket}
 		switch {
+		case dp.regionBucket():
+			// Codes rolled up to their province (city), labelled by name:
+			// what the map widget colours.
+			dp.labelled, dp.locale = r.f, o.Locale
 		case d.Bucket != "":
 			col.Type = "date"
 		case r.kind.Kind == meta.ColRef && !strings.Contains(d.Field, "."):
@@ -145,13 +158,8 @@ func (s *Service) compile(ctx context.Context, m *meta.Module, spec Spec, o Opti
 			// statement (within the caller's scope on the target).
 			ad.Title, dp.title = true, titles
 			titles++
-		case r.f != nil && r.f.Type.Name() == "select":
-			dp.options = map[string]string{}
-			for _, op := range r.f.Options {
-				if l := op.Label.In(o.Locale); l != "" {
-					dp.options[op.Value] = l
-				}
-			}
+		case r.f != nil:
+			dp.labelled, dp.locale = r.f, o.Locale
 		}
 		p.q.Dims = append(p.q.Dims, ad)
 		p.dims = append(p.dims, dp)
@@ -282,6 +290,12 @@ func (d dimPlan) label(v, title any) (string, bool) {
 		return "", false
 	}
 	switch {
+	case d.labelled != nil:
+		s, ok := v.(string)
+		if !ok {
+			return "", false
+		}
+		return d.labelled.ValueLabel(s, d.locale)
 	case d.bucket != "":
 		s, _ := v.(string)
 		t, err := time.Parse(store.DateLayout, s)
@@ -299,9 +313,6 @@ func (d dimPlan) label(v, title any) (string, bool) {
 		return s, true
 	case d.title >= 0:
 		s, ok := title.(string)
-		return s, ok
-	case d.options != nil:
-		s, ok := d.options[fmt.Sprint(v)]
 		return s, ok
 	}
 	return "", false
@@ -594,6 +605,13 @@ func (d dimPlan) cond(v any, loc *time.Location) (string, error) {
 	bad := errs.New(errs.Invalid, "report.bad_cell_value", "key", d.key)
 	if v == nil {
 		return d.field + " == nil", nil
+	}
+	if d.regionBucket() {
+		s, ok := v.(string)
+		if !ok {
+			return "", bad
+		}
+		return "under(" + d.field + ", " + strconv.Quote(s) + ")", nil
 	}
 	if d.bucket != "" {
 		s, _ := v.(string)

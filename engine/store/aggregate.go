@@ -22,6 +22,12 @@ const (
 // Buckets are the date buckets a date or datetime dimension may have.
 var Buckets = []string{"day", "week", "month", "quarter", "year"}
 
+// RegionBuckets roll a region field's codes up to their province or city:
+// the code's first digits (a prefix names the division, engine/region)
+// padded back to six with zeros. The value is the province's (city's) own
+// code, which the map widget colours by.
+var RegionBuckets = map[string]int{"province": 2, "city": 4}
+
 // AggDim is one dimension: a field or system key of the module, or
 // "l.x", field (or system key) x of the record lookup field l points to,
 // read within the caller's scope there (Lookups). Bucket groups a date or
@@ -132,6 +138,18 @@ func (w *whereBuilder) dimValue(name string, title bool, hidden map[string]bool,
 	return v, true
 }
 
+// dimField is the field a dimension names, on m or (for "l.x") on l's
+// target; nil for a system key or an unknown name.
+func dimField(m *meta.Module, name string, lookups map[string]Lookup) *meta.Field {
+	if l, x, ok := strings.Cut(name, "."); ok {
+		if lk, ok := lookups[l]; ok && lk.Module != nil {
+			return lk.Module.Field(x)
+		}
+		return nil
+	}
+	return m.Field(name)
+}
+
 // bucket groups a date or datetime value by the start date of its
 // bucket, in loc for an instant.
 func (s *Store) bucket(v frag, c meta.Column, bucket string, loc *time.Location) (frag, bool) {
@@ -231,7 +249,12 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 		if !ok {
 			return nil, errs.New(errs.Invalid, "store.bad_group", "name", d.Field)
 		}
-		if d.Bucket != "" {
+		if digits, isRegion := RegionBuckets[d.Bucket]; isRegion {
+			if f := dimField(m, d.Field, q.Lookups); f == nil || f.Type.Name() != "region" {
+				return nil, errs.New(errs.Invalid, "store.bad_bucket", "name", d.Field, "bucket", d.Bucket)
+			}
+			v.sql = cat("(substr(", v.sql, fmt.Sprintf(", 1, %d) || '%s')", digits, strings.Repeat("0", 6-digits)))
+		} else if d.Bucket != "" {
 			if v.sql, ok = s.bucket(v.sql, v.c, d.Bucket, loc); !ok {
 				return nil, errs.New(errs.Invalid, "store.bad_bucket", "name", d.Field, "bucket", d.Bucket)
 			}

@@ -326,7 +326,11 @@ func Resolver(m *meta.Module) expr.Resolver {
 		if k == expr.KindArray && f.Type.Name() != "multiselect" {
 			k = expr.KindJSON // plain JSON: only nil checks translate
 		}
-		return expr.Column{SQL: Quote(f.Key), Kind: k}, true
+		col := expr.Column{SQL: Quote(f.Key), Kind: k}
+		if h, ok := f.Type.(meta.Hierarchy); ok {
+			col.Subtree = func(v string) ([]string, bool) { return h.Subtree(f, v) }
+		}
+		return col, true
 	}
 }
 

@@ -90,6 +90,8 @@ func exampleValue(f *meta.Field) (any, bool) {
 			return []any{f.Options[0].Value}, true
 		}
 		return []any{}, true
+	case "region":
+		return "310000", true // 上海市: a province, valid at every level
 	case "lookup":
 		return exampleLookup, true
 	case "user":

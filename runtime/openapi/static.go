@@ -231,6 +231,7 @@ func (d *doc) addStatic() {
 	d.addRules()
 	d.addFormulas()
 	d.addCalendars()
+	d.addRegions()
 	d.addApprovals()
 	d.addFlows()
 	d.addReports()

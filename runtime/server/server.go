@@ -57,6 +57,7 @@ import (
 	"github.com/tessera-app/tessera/runtime/printapi"
 	"github.com/tessera-app/tessera/runtime/publicapi"
 	"github.com/tessera-app/tessera/runtime/recordapi"
+	"github.com/tessera-app/tessera/runtime/regionapi"
 	"github.com/tessera-app/tessera/runtime/relatedapi"
 	"github.com/tessera-app/tessera/runtime/reportapi"
 	"github.com/tessera-app/tessera/runtime/templateapi"
@@ -312,6 +313,7 @@ func New(svc *Services, log *slog.Logger, opts ...Option) *Handler {
 	authapi.BindPublic(api, svc.Access)
 	ruleapi.BindPublic(api, svc.Rules)
 	publicapi.BindPublic(api, svc.Publications)
+	regionapi.Bind(api)
 	private := api.Group("", httpx.RequireUser(svc.Access))
 	authapi.Bind(private, svc.Access)
 	metaapi.Bind(private, svc.Meta, svc.Access)
