@@ -40,9 +40,9 @@ type plan struct {
 
 // dimPlan is how a dimension's values are labelled.
 type dimPlan struct {
-	key     string
-	field   string // the field key (or path) in filters
-	c       meta.Column
+	key    string
+	field  string // the field key (or path) in filters
+	c      meta.Column
 	bucket string
 	// labelled: a field whose values have labels (a select's option, a
 	// tree node's path, a region's names), read in locale.
