@@ -107,6 +107,10 @@ const (
 	    "account":     {"x-field": {"type": "lookup", "module": "account", "label": {"en": "Account", "zh-CN": "客户"}}},
 	    "sales_rep":   {"x-field": {"type": "user", "label": {"en": "Sales rep", "zh-CN": "销售"}}},
 	    "extra":       {"x-field": {"type": "json", "label": {"en": "Extra data"}}},
+	    "industry":    {"x-field": {"type": "tree", "label": {"en": "Industry", "zh-CN": "行业"}, "options": [
+	                     {"value": "mfg", "label": {"en": "Manufacturing", "zh-CN": "制造业"}},
+	                     {"value": "mfg_auto", "parent": "mfg", "label": {"en": "Auto parts", "zh-CN": "汽车零部件"}}]}},
+	    "province":    {"x-field": {"type": "region", "level": "province", "label": {"en": "Province", "zh-CN": "省份"}}},
 	    "sku":         {"type": "string", "title": "SKU", "pattern": "^[A-Z]{3}-[0-9]{4}$", "x-field": {"type": "text"}},
 	    "region":      {"type": "string", "examples": ["East China"], "x-field": {"type": "text", "label": {"en": "Region", "zh-CN": "区域"}}},
 	    "code":        {"x-field": {"type": "autonumber", "prefix": "D-{YYYY}-", "digits": 5, "label": {"en": "Deal no.", "zh-CN": "商机编号"}}},

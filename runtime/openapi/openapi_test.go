@@ -532,7 +532,7 @@ func TestDocumentContent(t *testing.T) {
 	dp := deal["properties"].(map[string]any)
 	wantOrder := []string{"id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner", "deleted_at",
 		"title", "notes", "amount", "win_rate", "quantity", "score", "weight", "won", "close_date", "closed_at",
-		"stage", "tags", "account", "sales_rep", "extra", "sku", "region", "code", "weighted", "expand"}
+		"stage", "tags", "account", "sales_rep", "extra", "industry", "province", "sku", "region", "code", "weighted", "expand"}
 	if got := propertyOrder(t, raw, "crm.deal"); !reflect.DeepEqual(got, wantOrder) {
 		t.Errorf("record property order =\n%v\nwant\n%v", got, wantOrder)
 	}
