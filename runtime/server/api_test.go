@@ -66,9 +66,10 @@ func apiRoutes(t *testing.T, e *env) []string {
 		if r.Name == server.WrongMethodRoute {
 			continue // a 405, before any sign-in, as for any wrong method
 		}
-		// Public by design: sign-in, inbound webhooks and public forms and
-		// views (the URL is the secret).
+		// Public by design: sign-in, inbound webhooks, public forms and
+		// views (the URL is the secret) and the region list they pick from.
 		if !strings.HasPrefix(r.Path, "/api/") || strings.HasSuffix(r.Path, "*") || r.Path == "/api/auth/login" || r.Path == "/api/hooks/:token" ||
+			r.Path == "/api/regions" ||
 			strings.HasPrefix(r.Path, "/api/public/") {
 			continue
 		}
@@ -392,7 +393,7 @@ func TestModuleEveryFieldType(t *testing.T) {
 		got := e.do(t, "admin", "GET", modPath("crm", "thing"), nil).want(t, 200)
 		// Properties come back in declared order, normalized.
 		want := []string{"title", "body", "score", "qty", "price", "cost", "rate", "active", "due", "at",
-			"mail", "phone", "site", "status", "tags", "account", "assignee", "seq", "extra", "total", "parent", "children"}
+			"mail", "phone", "site", "status", "tags", "account", "assignee", "seq", "extra", "total", "parent", "children", "industry", "area"}
 		if order := propertyOrder(t, got); !slices.Equal(order, want) {
 			t.Errorf("property order %v, want %v", order, want)
 		}
@@ -437,6 +438,7 @@ func TestModuleEveryFieldType(t *testing.T) {
 			"rate": 0.125, "active": true, "due": "2026-03-01", "at": "2026-03-01T08:30:00Z", "mail": "a@example.com",
 			"phone": "+86 10 1234 5678", "site": "https://example.com/x", "status": "open", "tags": []string{"a", "c"},
 			"account": acc, "assignee": e.ids["user"], "extra": map[string]any{"k": []any{1, "two", nil}},
+			"industry": "mfg_auto", "area": "310115",
 		}
 		rec := e.create(t, "crm", "thing", in)
 		for k, v := range in {
