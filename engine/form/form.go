@@ -42,10 +42,13 @@ type fieldInfo struct {
 }
 
 // input is a value as the field takes it: free text trimmed unless the
-// field opts out.
+// field opts out, a region's name read as its code.
 func (fi *fieldInfo) input(v any) any {
 	if s, ok := v.(string); ok && fi.trim {
 		return strings.TrimSpace(s)
+	}
+	if n, ok := fi.Type.(meta.ValueNormalizer); ok {
+		return n.NormalizeValue(fi.Field, v)
 	}
 	return v
 }

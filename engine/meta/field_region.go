@@ -25,6 +25,19 @@ func RegionLevel(f *Field) int {
 	return region.City
 }
 
+// NormalizeValue reads a name or a path of names (上海, 广东 深圳) as its
+// code, so web forms, webhooks and imports may send what people write; a
+// value that names nothing (or several divisions) stays as sent, for
+// CheckValue to refuse.
+func (regionType) NormalizeValue(_ *Field, v any) any {
+	if s, ok := v.(string); ok {
+		if code, found := region.Find(s); found {
+			return code
+		}
+	}
+	return v
+}
+
 func (regionType) CheckValue(f *Field, v any) (string, []any) {
 	s, _ := v.(string)
 	if region.Valid(s, RegionLevel(f)) {

@@ -155,6 +155,12 @@ func (selectType) ValueLabel(f *Field, value, locale string) (string, bool) {
 	return "", false
 }
 
+// ValueNormalizer is a field type that rewrites input to the stored form
+// before validation (a region name becomes its code).
+type ValueNormalizer interface {
+	NormalizeValue(f *Field, v any) any
+}
+
 // ValueChecker is a field type with a check of stored values that JSON
 // Schema cannot say (a region code must be a known division). It returns
 // the message key and arguments of the problem, or "" when v is good.

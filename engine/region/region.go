@@ -67,6 +67,7 @@ func init() {
 		p := Parent(div.Code)
 		children[p] = append(children[p], div.Code)
 	}
+	byName = names()
 }
 
 // Source names the package (and version) the list was generated from.
@@ -176,4 +177,90 @@ func Tree(maxLevel int) []Node {
 func Valid(code string, maxLevel int) bool {
 	d, ok := byCode[code]
 	return ok && d.Level <= maxLevel
+}
+
+// nameSuffixes are stripped, longest first, to give a province's or
+// city's short name: 广西壮族自治区 → 广西, 江苏省 → 江苏, 深圳市 → 深圳.
+var nameSuffixes = []string{"维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市"}
+
+// byName maps the full and short names of provinces and cities to their
+// code; a name two divisions share (市辖区, 县) maps to "" (ambiguous).
+// Districts are left out: their names repeat across the country (朝阳区).
+var byName map[string]string
+
+// names builds byName (from init, once byCode is filled).
+func names() map[string]string {
+	out := map[string]string{}
+	put := func(name, code string) {
+		if old, seen := out[name]; seen && old != code {
+			out[name] = ""
+			return
+		}
+		out[name] = code
+	}
+	for code, d := range byCode {
+		if d.Level == District {
+			continue
+		}
+		put(d.Name, code)
+		for _, suf := range nameSuffixes {
+			if short, ok := strings.CutSuffix(d.Name, suf); ok && short != "" {
+				put(short, code)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// pathSeparators split "广东省 › 深圳市", "广东/深圳", "广东 深圳".
+var pathSeparators = strings.NewReplacer("›", " ", "/", " ", ">", " ", "-", " ", "，", " ", ",", " ")
+
+// Find reads what a person (or a web form) calls a division: its code,
+// its name or short name (上海, 江苏省, 深圳), or a path of names from the
+// province down (广东 深圳, 广东省 › 深圳市 › 南山区). ok is false when nothing,
+// or more than one division, answers to it.
+func Find(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if _, ok := byCode[s]; ok {
+		return s, true
+	}
+	if code := byName[s]; code != "" {
+		return code, true
+	}
+	parts := strings.Fields(pathSeparators.Replace(s))
+	if len(parts) < 2 {
+		return "", false
+	}
+	code := ""
+	for i, p := range parts {
+		var next string
+		if i == 0 {
+			next = byName[p]
+		} else {
+			next = childNamed(code, p)
+		}
+		if next == "" {
+			return "", false
+		}
+		code = next
+	}
+	return code, true
+}
+
+// childNamed is the division directly inside parent called name (in full
+// or short).
+func childNamed(parent, name string) string {
+	for _, c := range children[parent] {
+		full := byCode[c].Name
+		if full == name {
+			return c
+		}
+		for _, suf := range nameSuffixes {
+			if short, ok := strings.CutSuffix(full, suf); ok && short == name {
+				return c
+			}
+		}
+	}
+	return ""
 }

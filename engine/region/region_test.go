@@ -62,3 +62,21 @@ func TestTreeAndValid(t *testing.T) {
 		t.Fatal("no source recorded")
 	}
 }
+
+func TestFind(t *testing.T) {
+	for in, want := range map[string]string{
+		"310000": "310000", "上海": "310000", "上海市": "310000", "江苏省": "320000", "广西": "450000",
+		"内蒙古": "150000", "深圳": "440300", "深圳市": "440300", " 浙江 ": "330000",
+		"广东 深圳": "440300", "广东省 › 深圳市 › 南山区": "440305", "北京/市辖区/朝阳区": "110105",
+	} {
+		if got, ok := Find(in); !ok || got != want {
+			t.Errorf("Find(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	// Names many divisions share, districts alone, and nonsense: not found.
+	for _, in := range []string{"市辖区", "朝阳区", "火星", "", "广东 南山区", "999999"} {
+		if got, ok := Find(in); ok {
+			t.Errorf("Find(%q) = %q", in, got)
+		}
+	}
+}

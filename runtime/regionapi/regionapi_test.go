@@ -95,12 +95,21 @@ func TestTreeAndRegionFields(t *testing.T) {
 			e.Do(t, "admin", "POST", recs, a).Want(t, 201)
 		}
 
+		// What people write (a name, a path of names) is stored as the code.
+		named := e.Do(t, "admin", "POST", recs, map[string]any{"name": "z-named", "region": "广东 深圳"}).Want(t, 201)
+		if named.Str("region") != "440300" {
+			t.Fatalf("广东 深圳 stored as %q", named.Str("region"))
+		}
+		e.Do(t, "admin", "DELETE", recs+"/"+named.Str("id"), nil).Want(t, 204)
+
 		// Unknown nodes and codes are refused in the reader's language;
 		// nothing is stored.
 		bad := e.Do(t, "admin", "POST", recs, map[string]any{"name": "x", "industry": "farming"}, "Accept-Language", "zh-CN").Want(t, 422)
 		bad.Contains(t, "行业", "farming", "制造业 (mfg)")
 		bad = e.Do(t, "admin", "POST", recs, map[string]any{"name": "x", "region": "999999"}, "Accept-Language", "zh-CN").Want(t, 422)
 		bad.Contains(t, "地区", "999999", "行政区划代码")
+		// A name several divisions share is not guessed.
+		e.Do(t, "admin", "POST", recs, map[string]any{"name": "x", "region": "市辖区"}).Want(t, 422).Contains(t, "市辖区")
 		// The default level is city, so a district code is too fine.
 		e.Do(t, "admin", "POST", recs, map[string]any{"name": "x", "region": "440305"}).Want(t, 422).Contains(t, "Region", "440305", "city")
 		if got := names(t, e, `name == "x"`); len(got) != 0 {

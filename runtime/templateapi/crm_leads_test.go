@@ -79,28 +79,29 @@ func TestCRMSalesRules(t *testing.T) {
 			return e.Do(t, "", "POST", "/api/hooks/"+token, body).Want(t, status).Str("id")
 		}
 
-		// Routing. Three East China leads (by province) go round robin to
+		// Routing. Three East China leads (by region, sent by name as a web
+		// form would) go round robin to
 		// the east team; 北京 goes to the north rep; no region but MES
 		// interest to the solutions team; neither to the least loaded rep
 		// of 销售部 and below (south1, with none).
 		var east []string
 		for i, p := range []string{"上海", "江苏省", "浙江"} {
 			east = append(east, hook(map[string]any{"name": fmt.Sprintf("华东线索%d", i), "company": fmt.Sprintf("华东公司%d", i),
-				"phone": fmt.Sprintf("1390000000%d", i), "province": p, "source": "trade_show"}, 201))
+				"phone": fmt.Sprintf("1390000000%d", i), "region": p, "source": "trade_show"}, 201))
 			run()
 		}
 		owners := []string{}
 		for _, id := range east {
 			l := get("lead", id)
 			if l.Str("zone") != "east" {
-				t.Fatalf("zone from %s: %s", l.Str("province"), l.Body)
+				t.Fatalf("zone from %s: %s", l.Str("region"), l.Body)
 			}
 			owners = append(owners, l.Str("owner"))
 		}
 		if owners[0] == owners[1] || owners[2] != owners[0] || (owners[0] != e1 && owners[0] != e2) || (owners[1] != e1 && owners[1] != e2) {
 			t.Fatalf("round robin in the east team: %v (east1 %s, east2 %s)", owners, e1, e2)
 		}
-		north := hook(map[string]any{"name": "北京线索", "company": "北京公司", "phone": "13800000001", "province": "北京"}, 201)
+		north := hook(map[string]any{"name": "北京线索", "company": "北京公司", "phone": "13800000001", "region": "北京"}, 201)
 		mes := hook(map[string]any{"name": "MES线索", "company": "某制造公司", "phone": "13800000002", "product_interest": "MES 软件"}, 201)
 		rest := hook(map[string]any{"name": "其他线索", "company": "某公司", "phone": "13800000003"}, 201)
 		run()
@@ -163,9 +164,9 @@ func TestCRMSalesRules(t *testing.T) {
 
 		// Accounts, a contract, a deal, a payment plan and contacts for the
 		// month ahead, all the rep's (the plan is the administrator's).
-		idle := create("east1", "account", map[string]any{"name": "上海闲置科技有限公司", "tier": "c", "lifecycle": "interested", "province": "上海"})
-		won := create("east1", "account", map[string]any{"name": "上海成交实业有限公司", "tier": "c", "lifecycle": "customer", "province": "上海"})
-		strategic := create("east1", "account", map[string]any{"name": "上海战略集团有限公司", "tier": "a", "lifecycle": "loyal", "province": "上海",
+		idle := create("east1", "account", map[string]any{"name": "上海闲置科技有限公司", "tier": "c", "lifecycle": "interested", "region": "上海"})
+		won := create("east1", "account", map[string]any{"name": "上海成交实业有限公司", "tier": "c", "lifecycle": "customer", "region": "上海"})
+		strategic := create("east1", "account", map[string]any{"name": "上海战略集团有限公司", "tier": "a", "lifecycle": "loyal", "region": "上海",
 			"last_followup": start.Format(time.RFC3339)})
 		if z := get("account", idle).Str("zone"); z != "east" {
 			t.Fatalf("account zone: %q", z)

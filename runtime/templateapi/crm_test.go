@@ -52,7 +52,7 @@ func TestCRMLeadToCash(t *testing.T) {
 
 		// The rep's account (unique name), contact and opportunity.
 		acc := create("rep", "account", map[string]any{"name": "上海华东精密机械有限公司", "tier": "a", "industry": "manufacturing",
-			"lifecycle": "interested", "province": "上海"}).Str("id")
+			"lifecycle": "interested", "region": "310000"}).Str("id")
 		e.Do(t, "rep", "POST", crmBase+"account/records", map[string]any{"name": "上海华东精密机械有限公司"}).Want(t, 409)
 		con := create("rep", "contact", map[string]any{"name": "王建国", "account": acc, "title": "采购总监",
 			"decision_role": "decision_maker", "phone": "13900001111"}).Str("id")
@@ -182,7 +182,7 @@ func TestCRMLeadToCash(t *testing.T) {
 		// A lead, contacted, converted by its button into an account, a
 		// contact and an opportunity in 初步接洽 — all the rep's.
 		lead := create("rep", "lead", map[string]any{"name": "李娜", "company": "杭州云帆科技有限公司", "phone": "13712345678",
-			"source": "website", "industry": "it", "province": "浙江", "budget": 80000, "product_interest": "MES 软件"})
+			"source": "website", "industry": "it_software", "region": "330100", "budget": 80000, "product_interest": "MES 软件"})
 		lid := lead.Str("id")
 		if lead.Str("status") != "new" {
 			t.Fatalf("new lead: %s", lead.Body)
@@ -200,6 +200,11 @@ func TestCRMLeadToCash(t *testing.T) {
 		if na.Str("name") != "杭州云帆科技有限公司" || no.Str("stage") != "qualify" || num(t, no.Get("amount")) != 80000 ||
 			no.Str("account") != na.Str("id") || no.Str("contact") == "" || no.Str("name") != "杭州云帆科技有限公司 - MES 软件" {
 			t.Fatalf("converted into: %s\n%s", na.Body, no.Body)
+		}
+		// The lead's region (a city) and industry (a tree node) carry over;
+		// the account's 战区 follows from the region's province (浙江 → 华东).
+		if na.Str("region") != "330100" || na.Str("industry") != "it_software" || na.Str("zone") != "east" {
+			t.Fatalf("converted account region/industry/zone: %s", na.Body)
 		}
 		// The buying committee of the deal.
 		create("rep", "opportunity_contact", map[string]any{"opportunity": no.Str("id"), "contact": no.Str("contact"),
