@@ -39,10 +39,11 @@ e2e: web
 	node runtime/web/e2e/run.mjs --binary $(BIN)
 
 ## run: build and start Tessera on the embedded SQLite database in $(DATA),
-## with the CRM template installed the first time (app crm)
+## with the CRM template installed and its demo company generated the first time (app crm)
 run: web build
 	@$(BIN) user create --if-missing --admin --email $(ADMIN_EMAIL) --password $(ADMIN_PASSWORD) --name Admin --data $(DATA) >/dev/null
 	@$(BIN) template install templates/crm --if-missing --data $(DATA)
+	@$(BIN) gen crm --if-empty --data $(DATA)
 	@echo "Sign in as $(ADMIN_EMAIL) / $(ADMIN_PASSWORD)"
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
 

@@ -1,4 +1,4 @@
-// Command tessera is the one binary: serve, migrate, user, jobs, backup, restore, bench, loadtest.
+// Command tessera is the one binary: serve, migrate, user, jobs, backup, restore, template, gen, bench, loadtest.
 //
 //	tessera serve   [--addr 127.0.0.1:8080] [--data ./tessera-data] [--database postgres://…] [--trusted-proxies CIDRs]
 //	tessera migrate [--data …] [--database …]
@@ -51,6 +51,8 @@ const usage = `usage:
   tessera restore FILE [--data DIR] [--database URL]         # servers on SQLite must be stopped
   tessera openapi                                  # the OpenAPI document of the fixed endpoints
   tessera template lint|install|upgrade|uninstall|export|list …   # template packages (tessera template for more)
+  tessera gen APP [--size small|default|large] [--seed N] [--if-empty] [--template DIR]
+                                                   # demo data from the template's demo/demo.json, through the write path
   tessera bench   [--creates 5000] [--rows 100000] [--clients 8] [--database URL] [--only sqlite|postgres] [--sections lists,dashboard,live]
   tessera loadtest [--url http://127.0.0.1:8080] [--users 20] [--duration 1m] [--requests N] [--think 1s] [--email E --password P]
                                                    # a mixed CRM workload against a server on this machine only
@@ -102,6 +104,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case "template":
 		return templateCmd(ctx, args[1:], stdout)
+	case "gen":
+		return genCmd(ctx, args[1:], stdout)
 	case "user":
 		if len(args) < 2 || args[1] != "create" {
 			return errUsage

@@ -211,3 +211,23 @@ func (s *Store) RuleRuns(ctx context.Context, q RuleRunQuery) ([]*RuleRun, error
 	}
 	return out, rows.Err()
 }
+
+// RuleRunOutcomes counts an app's logged rule runs by outcome (ok,
+// skipped, failed, rejected, dry_run): a bulk load checks none failed.
+func (s *Store) RuleRunOutcomes(ctx context.Context, app string) (map[string]int, error) {
+	rows, err := s.rd(ctx).QueryContext(ctx, s.q(`SELECT outcome, count(*) FROM rule_runs WHERE app = ? GROUP BY outcome`), app)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var o string
+		var n int
+		if err := rows.Scan(&o, &n); err != nil {
+			return nil, err
+		}
+		out[o] = n
+	}
+	return out, rows.Err()
+}

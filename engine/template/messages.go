@@ -25,7 +25,7 @@ func init() {
 		"template.zip_damaged":        {i18n.EN: "\"{path}\" in the zip cannot be read; the archive is damaged.", i18n.ZhCN: "无法读取压缩包中的“{path}”，压缩包已损坏。"},
 		"template.not_zip":            {i18n.EN: "The file is not a zip archive (send a .zip, or point the CLI at the package's folder).", i18n.ZhCN: "该文件不是 zip 压缩包（请上传 .zip，或在命令行中指定模板包所在的文件夹）。"},
 		"template.not_text":           {i18n.EN: "\"{path}\" is not a UTF-8 text file; packages hold text files only (sample data may also be .xlsx).", i18n.ZhCN: "“{path}”不是 UTF-8 文本文件；模板包只能包含文本文件（示例数据也可以是 .xlsx）。"},
-		"template.unknown_file":       {i18n.EN: "\"{path}\" is not part of the package format (modules/, roles/, approvals/, flows/, rules/, dashboards/, print/ hold .json or .yaml files; translations/, data/).", i18n.ZhCN: "“{path}”不属于模板包格式（modules/、roles/、approvals/、flows/、rules/、dashboards/、print/ 中为 .json 或 .yaml 文件；另有 translations/、data/）。"},
+		"template.unknown_file":       {i18n.EN: "\"{path}\" is not part of the package format (modules/, roles/, approvals/, flows/, rules/, dashboards/, print/ hold .json or .yaml files; translations/, data/, demo/).", i18n.ZhCN: "“{path}”不属于模板包格式（modules/、roles/、approvals/、flows/、rules/、dashboards/、print/ 中为 .json 或 .yaml 文件；另有 translations/、data/、demo/）。"},
 		"template.key_mismatch":       {i18n.EN: "The key \"{key}\" differs from the file's name \"{name}\".", i18n.ZhCN: "键“{key}”与文件名“{name}”不一致。"},
 		"template.duplicate":          {i18n.EN: "\"{path}\" defines the same item as \"{other}\".", i18n.ZhCN: "“{path}”与“{other}”定义了同一项。"},
 		"template.dangling":           {i18n.EN: "Names module \"{module}\", which is not in the package.", i18n.ZhCN: "引用了模块“{module}”，但模板包中没有该模块。"},

@@ -284,6 +284,13 @@ func Parse(files map[string][]byte) (*Package, error) {
 			}
 			p.Data[stem] = name
 			continue
+		case dir == "demo" && ext == ".json":
+			// The demo-data spec (engine/demo), read by tessera gen, not
+			// installed: the generator checks it against the app.
+			if !isText(b) {
+				ps.add(name, "", "not_text", "template.not_text", "path", name)
+			}
+			continue
 		case dir == "translations" && ext == ".json":
 			translations = append(translations, name)
 			continue
