@@ -35,6 +35,7 @@ type compiled struct {
 type step struct {
 	*Step
 	when   *vm.Program
+	skip   *vm.Program
 	fire   *vm.Program
 	set    []compiled
 	m      *meta.Module // the module acted on (the target's, or the entry's)
@@ -149,6 +150,9 @@ func (g *gen) step(ctx context.Context, ce *entry, st *Step, ptr string, byKey m
 	if st.When != "" {
 		s.when = comp(ptr+"/when", st.When)
 	}
+	if st.Skip != "" {
+		s.skip = comp(ptr+"/skip", st.Skip)
+	}
 	if st.As != "" {
 		s.as = comp(ptr+"/as", st.As)
 	}
@@ -223,7 +227,7 @@ func (e *Entry) sources() []string {
 	add(e.Values)
 	for i := range e.Steps {
 		for _, s := range e.Steps[i].all() {
-			out = append(out, s.When, s.Fire, s.As)
+			out = append(out, s.When, s.Skip, s.Fire, s.As)
 			add(s.Set)
 		}
 	}

@@ -69,6 +69,7 @@ type gen struct {
 	entries []*entry
 	users   map[string]*access.User // by spec key
 	byID    map[string]*access.User
+	keyOf   map[string]string // user id → spec key
 	actors  map[string]record.Actor
 	keepFor map[string]bool             // entries whose records kids() reads
 	seen    map[int]map[string]bool     // entry → unique values made
@@ -149,7 +150,7 @@ func Run(ctx context.Context, svc Services, spec *Spec, o Options) (*Result, err
 	}
 	g := &gen{svc: svc, spec: spec, app: o.App, file: o.File, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
 		zone: zone, end: end.UTC(), start: end.AddDate(0, -spec.Months, 0).UTC(), users: map[string]*access.User{},
-		byID: map[string]*access.User{}, actors: map[string]record.Actor{}, keepFor: map[string]bool{},
+		byID: map[string]*access.User{}, keyOf: map[string]string{}, actors: map[string]record.Actor{}, keepFor: map[string]bool{},
 		pending: map[int]map[string][]*node{}, res: &Result{Created: map[string]int{}, Users: spec.Users}}
 	if g.file == "" {
 		g.file = File
@@ -248,7 +249,7 @@ func (g *gen) org(ctx context.Context) error {
 			}
 			found = m.User
 		}
-		g.users[u.Key], g.byID[found.ID] = found, found
+		g.users[u.Key], g.byID[found.ID], g.keyOf[found.ID] = found, found, u.Key
 	}
 	for _, d := range g.spec.Departments {
 		if d.Manager == "" {

@@ -103,7 +103,8 @@ type Size struct {
 // Step is one thing that happens to a record some days after the previous
 // step (Days, [min, max], fractional days allowed).
 //
-// When (an expression) false ends the record's steps there. Or is an
+// When (an expression) false ends the record's steps there; Skip true
+// passes over this step only. Or is an
 // alternative taken instead with probability P, after which the steps end
 // (a deal lost at this stage). To moves the record (or the Target records)
 // to a state of its pipeline by the one transition leading there, or Fire
@@ -113,14 +114,17 @@ type Size struct {
 // or alone). Create generates the records of a child entry (one without
 // its own count, Per naming this entry).
 type Step struct {
-	Days   [2]float64 `json:"days"`
-	When   string     `json:"when,omitempty"`
-	Or     *Alt       `json:"or,omitempty"`
-	Target *Target    `json:"target,omitempty"`
-	To     string     `json:"to,omitempty"`
-	Fire   string     `json:"fire,omitempty"`
-	Set    Ordered    `json:"set,omitempty"`
-	Create string     `json:"create,omitempty"`
+	Days [2]float64 `json:"days"`
+	When string     `json:"when,omitempty"`
+	// Skip (an expression over rec) true passes this step over and goes
+	// on with the next: a rule moved the record past it already.
+	Skip   string  `json:"skip,omitempty"`
+	Or     *Alt    `json:"or,omitempty"`
+	Target *Target `json:"target,omitempty"`
+	To     string  `json:"to,omitempty"`
+	Fire   string  `json:"fire,omitempty"`
+	Set    Ordered `json:"set,omitempty"`
+	Create string  `json:"create,omitempty"`
 	// As is an expression giving the user key the step writes as
 	// (default: the record's owner) — finance signs the contract.
 	As string `json:"as,omitempty"`

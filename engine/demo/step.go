@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/tessera-app/tessera/engine/approval"
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/meta"
@@ -28,19 +30,40 @@ func (g *gen) doStep(ev *event) error {
 		}
 	}
 	v := g.vars(nd, ev.at)
-	if st.when != nil {
-		own, err := g.svc.Store.RecordInTx(g.ctx, g.tx, nd.e.m, nd.id)
-		if err != nil {
-			return err
+	own, err := g.svc.Store.RecordInTx(g.ctx, g.tx, nd.e.m, nd.id)
+	if err != nil {
+		return err
+	}
+	v["rec"] = withID(nd.e.m, own)
+	for _, c := range []struct {
+		p    *vm.Program
+		name string
+	}{{st.when, "when"}, {st.skip, "skip"}} {
+		if c.p == nil {
+			continue
 		}
-		v["rec"] = withID(nd.e.m, own)
-		ok, err := eval(st.when, v)
+		ok, err := eval(c.p, v)
 		if err != nil {
-			return g.exprErr(nd.e.ptr+"/steps/"+fmt.Sprint(ev.step)+"/when", err, nd)
+			return g.exprErr(fmt.Sprintf("%s/steps/%d/%s", nd.e.ptr, ev.step, c.name), err, nd)
 		}
-		if ok != true {
+		switch {
+		case c.name == "when" && ok != true:
 			return nil // the story of this record ends here
+		case c.name == "skip" && ok == true:
+			if !last {
+				g.next(nd, ev.step+1, ev.at)
+			}
+			return nil
 		}
+	}
+	// The record's owner now writes (a rule may have routed it to
+	// another demo user); one that left every demo user's hands (reclaimed
+	// to a pool) ends its story.
+	owner := nd.owner
+	if u := g.byID[fmt.Sprint(own["owner"])]; u != nil {
+		owner = g.keyOf[u.ID]
+	} else if own["owner"] == nil && st.as == nil {
+		return nil
 	}
 	if st.create != nil {
 		if err := g.children(st.create, nd, ev.at); err != nil {
@@ -61,7 +84,7 @@ func (g *gen) doStep(ev *event) error {
 			ids = append(ids, f.ID)
 		}
 	}
-	actor := g.actors[nd.owner]
+	actor := g.actors[owner]
 	if st.as != nil {
 		x, err := eval(st.as, v)
 		if err != nil {
