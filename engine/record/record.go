@@ -421,13 +421,31 @@ func (s *Service) before(ctx context.Context, tx *store.Tx, ev *Event, st steps)
 // saved runs what follows a write's row in its transaction: the
 // in-transaction hooks (audit, rule jobs, flows, rollups) on the row as
 // written.
+//
+// On PostgreSQL the audit entry and the jobs the hooks add are buffered
+// (unless the caller buffers already, as CreateMany does) and written by
+// the summaries' lookup in one statement (store.Tx.QueryFlushing), or by
+// the flush at the end: a create is then BEGIN, INSERT … RETURNING, one
+// statement for the audit entry, the jobs and the lookup, COMMIT — the
+// round trips of a hand-written INSERT + audit transaction. SQLite's
+// statements are calls inside the process: it writes them as before.
 func (s *Service) saved(ctx context.Context, tx *store.Tx, ev *Event, rec store.Record) error {
 	ev.New = rec
+	own := tx.D.Name() == "postgres" && !tx.Buffered()
+	if own {
+		tx.Buffer()
+		defer tx.Unbuffer() // on a failure what is left goes with the rollback
+	}
 	if err := s.run(ctx, tx, ev, s.Hooks.InTx); err != nil {
 		return err
 	}
 	if s.Aggregates != nil {
-		return s.Aggregates.Apply(ctx, tx, ev)
+		if err := s.Aggregates.Apply(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	if own {
+		return tx.Flush(ctx)
 	}
 	return nil
 }

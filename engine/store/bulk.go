@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -175,42 +176,88 @@ func (tx *Tx) Flush(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	tx.buf = nil // the inserts below write, not buffer
-	defer func() { tx.buf = b }()
-	if err := tx.flushAudit(ctx, b.audit); err != nil {
-		return err
-	}
-	if err := tx.flushJobs(ctx, b.jobs); err != nil {
-		return err
+	for _, st := range b.statements(tx) {
+		if _, err := tx.ExecContext(ctx, Rebind(tx.D, st.q), st.args...); err != nil {
+			return err
+		}
 	}
 	b.audit, b.jobs = b.audit[:0], b.jobs[:0]
 	return nil
 }
 
-func (tx *Tx) flushAudit(ctx context.Context, es []AuditEntry) error {
-	const per = 11
-	return multiInsert(ctx, tx, `INSERT INTO audit_log (id, at, actor, via, kind, action, app, module, record_id, diff, detail) VALUES `,
-		per, len(es), func(i int, args []any) []any {
-			e := &es[i]
+// Buffered says whether tx holds its append-only rows until Flush.
+func (tx *Tx) Buffered() bool { return tx.buf != nil }
+
+// QueryFlushing runs query (with ? placeholders) in tx after writing what
+// the buffer holds. On PostgreSQL the buffered inserts ride in the same
+// statement, as data-modifying WITH clauses (which run exactly once and to
+// completion whether or not the query reads them), so a write's audit
+// entry and jobs cost no round trip of their own; the query's snapshot is
+// taken after every earlier statement of tx, as it would be alone. On
+// SQLite, or when the buffer is larger than one statement takes, the
+// rows are flushed first.
+func (tx *Tx) QueryFlushing(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	b := tx.buf
+	if b == nil || (len(b.audit) == 0 && len(b.jobs) == 0) {
+		return tx.QueryContext(ctx, Rebind(tx.D, query), args...)
+	}
+	sts := b.statements(tx)
+	if tx.D.Name() != "postgres" || len(sts) > 2 {
+		if err := tx.Flush(ctx); err != nil {
+			return nil, err
+		}
+		return tx.QueryContext(ctx, Rebind(tx.D, query), args...)
+	}
+	var q strings.Builder
+	var all []any
+	for i, st := range sts {
+		if i == 0 {
+			q.WriteString("WITH ")
+		} else {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "flushed%d AS (%s)", i, st.q)
+		all = append(all, st.args...)
+	}
+	q.WriteString(" ")
+	q.WriteString(query)
+	rows, err := tx.QueryContext(ctx, Rebind(tx.D, q.String()), append(all, args...)...)
+	if err == nil {
+		b.audit, b.jobs = b.audit[:0], b.jobs[:0]
+	}
+	return rows, err
+}
+
+// statement is one SQL text with ? placeholders and its arguments.
+type statement struct {
+	q    string
+	args []any
+}
+
+// statements are the multi-row inserts of what b holds, audit entries
+// first, as many rows to a statement as the parameter limit allows.
+func (b *bulk) statements(tx *Tx) []statement {
+	const perAudit = 11
+	out := multiInsert(`INSERT INTO audit_log (id, at, actor, via, kind, action, app, module, record_id, diff, detail) VALUES `,
+		perAudit, len(b.audit), func(i int, args []any) []any {
+			e := &b.audit[i]
 			return append(args, e.ID, TimeArg(tx.D, e.At), nullableID(e.Actor), e.Via, e.Kind, e.Action,
 				nullable(e.App), nullable(e.Module), nullableID(e.RecordID), jsonArg(e.Diff), jsonArg(e.Detail))
-		}, tuple(per))
-}
-
-func (tx *Tx) flushJobs(ctx context.Context, js []Job) error {
-	const per = 8
+		}, tuple(perAudit))
+	const perJob = 8
 	now := TimeArg(tx.D, tx.Now)
-	return multiInsert(ctx, tx, `INSERT INTO jobs (id, kind, payload, serial, status, run_at, attempts, max_attempts, created_at, updated_at) VALUES `,
-		per, len(js), func(i int, args []any) []any {
-			j := &js[i]
+	return append(out, multiInsert(`INSERT INTO jobs (id, kind, payload, serial, status, run_at, attempts, max_attempts, created_at, updated_at) VALUES `,
+		perJob, len(b.jobs), func(i int, args []any) []any {
+			j := &b.jobs[i]
 			return append(args, j.ID, j.Kind, string(j.Payload), nullable(j.Serial), TimeArg(tx.D, j.RunAt), j.MaxAttempts, now, now)
-		}, "(%s, %s, %s, %s, 'pending', %s, 0, %s, %s, %s)")
+		}, "(?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)")...)
 }
 
-// multiInsert runs head followed by n rows of per arguments each, as many
-// rows to a statement as the parameter limit allows. shape is a row's
-// VALUES tuple with %s for each placeholder.
-func multiInsert(ctx context.Context, tx *Tx, head string, per, n int, row func(i int, args []any) []any, shape string) error {
+// multiInsert returns head followed by n rows of per arguments each, as
+// many rows to a statement as the parameter limit allows. shape is a
+// row's VALUES tuple.
+func multiInsert(head string, per, n int, row func(i int, args []any) []any, shape string) []statement {
+	var out []statement
 	step := max(1, maxBulkArgs/per)
 	for from := 0; from < n; from += step {
 		to := min(from+step, n)
@@ -221,19 +268,13 @@ func multiInsert(ctx context.Context, tx *Tx, head string, per, n int, row func(
 			if i > from {
 				q.WriteString(", ")
 			}
-			ph := make([]any, per)
-			for k := range ph {
-				ph[k] = tx.D.Placeholder(len(args) + k + 1)
-			}
-			q.WriteString(fmt.Sprintf(shape, ph...))
+			q.WriteString(shape)
 			args = row(i, args)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return err
-		}
+		out = append(out, statement{q.String(), args})
 	}
-	return nil
+	return out
 }
 
 // tuple is a VALUES tuple of n placeholders for multiInsert.
-func tuple(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("%s, ", n), ", ") + ")" }
+func tuple(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" }

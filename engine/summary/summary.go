@@ -127,8 +127,17 @@ type live struct {
 }
 
 func (s *Service) ready(ctx context.Context, q queryer, m *meta.Module) ([]live, error) {
-	rows, err := q.QueryContext(ctx, store.Rebind(s.Store.D, `SELECT id, table_name, module_version, def FROM summaries
-		WHERE app_key = ? AND module_key = ? AND status = 'ready' ORDER BY id`), m.AppKey, m.Key)
+	const query = `SELECT id, table_name, module_version, def FROM summaries
+		WHERE app_key = ? AND module_key = ? AND status = 'ready' ORDER BY id`
+	var rows *sql.Rows
+	var err error
+	if tx, ok := q.(*store.Tx); ok {
+		// In a write: the write's buffered audit entry and jobs go in the
+		// same statement on PostgreSQL (one round trip for both).
+		rows, err = tx.QueryFlushing(ctx, query, m.AppKey, m.Key)
+	} else {
+		rows, err = q.QueryContext(ctx, store.Rebind(s.Store.D, query), m.AppKey, m.Key)
+	}
 	if err != nil {
 		return nil, err
 	}
