@@ -59,6 +59,8 @@ func (f formatter) value(m *meta.Module, key string, rec store.Record) string {
 			}
 		}
 		return strings.Join(parts, "、")
+	case "percent":
+		return Percent(fmt.Sprint(v))
 	}
 	c := fld.Column()
 	switch c.Kind {
@@ -120,6 +122,35 @@ func (f formatter) instant(v any) string {
 		return fmt.Sprint(v)
 	}
 	return t.In(f.loc).Format("2006-01-02 15:04")
+}
+
+// Percent shows a stored fraction as a percentage, exactly (on the digit
+// string, never through float64): "0.2500" → "25%", "0.125" → "12.5%".
+// Anything that is not a plain decimal is returned as it is.
+func Percent(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	for _, r := range intPart + frac {
+		if r < '0' || r > '9' {
+			return s
+		}
+	}
+	if intPart+frac == "" {
+		return s
+	}
+	frac += "00"
+	ip := strings.TrimLeft(intPart+frac[:2], "0")
+	if ip == "" {
+		ip = "0"
+	}
+	out := ip
+	if fp := strings.TrimRight(frac[2:], "0"); fp != "" {
+		out += "." + fp
+	}
+	if neg && out != "0" {
+		out = "-" + out
+	}
+	return out + "%"
 }
 
 // Decimal shows a decimal number with scale fraction digits (rounded half

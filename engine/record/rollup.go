@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/expr"
 	"github.com/tessera-app/tessera/engine/meta"
 	"github.com/tessera-app/tessera/engine/store"
@@ -27,32 +28,107 @@ func (s *Service) Rollups(ctx context.Context, tx *store.Tx, ev *Event) error {
 	if err != nil || len(mods) == 0 {
 		return err
 	}
+	parents := func(f *meta.Field) ([]string, error) {
+		var ids []string
+		for _, rec := range []store.Record{ev.Old, ev.New} {
+			if id, _ := rec[f.Via].(string); id != "" && (len(ids) == 0 || ids[0] != id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	}
+	return s.rollupsOver(ctx, tx, mods, child, parents, func(*meta.Field) bool { return true }, 0)
+}
+
+// maxRollupChain bounds rollups of rollups (and ends cycles: a module
+// rolling up its own records through a self-lookup).
+const maxRollupChain = 4
+
+// rollupsOver recomputes the rollups over child that apply (every one for
+// a write of child; after derived updates only those reading a derived
+// field of child) for the parents parents names, then the parents'
+// formulas, and then — since a parent's rollups and formulas just changed
+// — the rollups over the parent that read them: an account's order total
+// is a sum of its orders' totals, themselves sums of their lines.
+func (s *Service) rollupsOver(ctx context.Context, tx *store.Tx, mods []*meta.Module, child *meta.Module,
+	parents func(f *meta.Field) ([]string, error), applies func(f *meta.Field) bool, depth int) error {
 	for _, pm := range mods {
 		touched := map[string]bool{}
 		for _, f := range pm.Fields {
-			if f.Type.Name() != "rollup" || f.Module != child.Key || !usable(f, child) {
+			if f.Type.Name() != "rollup" || f.Module != child.Key || !usable(f, child) || !applies(f) {
 				continue
 			}
-			var ids []string
-			for _, rec := range []store.Record{ev.Old, ev.New} {
-				if id, _ := rec[f.Via].(string); id != "" && (len(ids) == 0 || ids[0] != id) {
-					ids = append(ids, id)
-					touched[id] = true
-				}
+			ids, err := parents(f)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				touched[id] = true
 			}
 			if err := updateRollup(ctx, tx, pm, f, child, ids); err != nil {
 				return err
 			}
 		}
-		if len(touched) > 0 && len(meta.FormulaOrder(pm)) > 0 {
+		if len(touched) == 0 {
+			continue
+		}
+		if len(meta.FormulaOrder(pm)) > 0 {
 			for id := range touched {
 				if err := s.recomputeRow(ctx, tx, pm, id, 0); err != nil {
 					return err
 				}
 			}
 		}
+		if depth >= maxRollupChain {
+			continue
+		}
+		// The parents' lookups name the next level up.
+		up := func(f *meta.Field) ([]string, error) {
+			var ids []string
+			seen := map[string]bool{}
+			for id := range touched {
+				rec, err := s.Store.RecordInTx(ctx, tx, pm, id)
+				if errs.Is(err, errs.NotFound) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+				if p, _ := rec[f.Via].(string); p != "" && !seen[p] {
+					seen[p] = true
+					ids = append(ids, p)
+				}
+			}
+			return ids, nil
+		}
+		if err := s.rollupsOver(ctx, tx, mods, pm, up, func(f *meta.Field) bool { return readsDerived(f, pm) }, depth+1); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// readsDerived reports whether rollup f over child reads a rollup or
+// formula of child (its field or a name in its filter): only those change
+// when child's derived fields do.
+func readsDerived(f *meta.Field, child *meta.Module) bool {
+	derived := func(fd *meta.Field) bool {
+		return fd != nil && (fd.Type.Name() == "rollup" || fd.Type.Name() == "formula")
+	}
+	if f.Op != "count" && derived(child.Field(f.Of)) {
+		return true
+	}
+	if strings.TrimSpace(f.Filter) == "" {
+		return false
+	}
+	for _, word := range strings.FieldsFunc(f.Filter, func(r rune) bool {
+		return r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9')
+	}) {
+		if derived(child.Field(word)) {
+			return true
+		}
+	}
+	return false
 }
 
 // appModules lists the modules of an app (meta.ListModules over Modules).
