@@ -54,6 +54,7 @@ func TestCRMSalesRules(t *testing.T) {
 		n1, s1 := member("north1", "north", "sales_rep"), member("south1", "south", "sales_rep")
 		sol := member("solution1", "solutions", "sales_rep")
 		member("fin", "finance", "finance")
+		member("law", "", "legal")
 		e.Do(t, "admin", "PATCH", "/api/users/"+mgrE, map[string]any{"roles": []string{"sales_manager"}}).Want(t, 200)
 		e.Do(t, "admin", "PATCH", "/api/users/"+dir, map[string]any{"roles": []string{"sales_director"}}).Want(t, 200)
 		names := map[string]string{e1: "east1", e2: "east2", n1: "north1", s1: "south1", sol: "solution1"}
@@ -171,8 +172,16 @@ func TestCRMSalesRules(t *testing.T) {
 		if z := get("account", idle).Str("zone"); z != "east" {
 			t.Fatalf("account zone: %q", z)
 		}
-		contract := create("admin", "contract", map[string]any{"name": "闲置科技年度服务", "account": won, "amount": 120000, "status": "active",
+		contract := create("admin", "contract", map[string]any{"name": "闲置科技年度服务", "account": won, "amount": 120000,
 			"starts_on": "2026-06-01", "ends_on": start.AddDate(0, 0, 90).Format("2006-01-02"), "owner": e1})
+		// The contract becomes active through its approval (legal → finance)
+		// and signature.
+		c := crm{t: t, e: e}
+		c.fire("admin", "contract", contract, "submit", nil).Want(t, 202)
+		c.act("law", contract, "legal", "approve", nil).Want(t, 200)
+		c.act("fin", contract, "finance", "approve", nil).Want(t, 200)
+		c.fire("admin", "contract", contract, "sign", map[string]any{"signed_on": "2026-05-20"}).Want(t, 200)
+		c.fire("admin", "contract", contract, "activate", nil).Want(t, 200)
 		deal := create("east1", "opportunity", map[string]any{"name": "成交实业扩产项目", "account": won, "amount": 400000, "type": "upsell"})
 		if get("opportunity", deal).Str("stage_since") == "" {
 			t.Fatal("a new deal records when it entered its stage")
