@@ -105,7 +105,7 @@ func TestCRMSalesBackOffice(t *testing.T) {
 		impl := c.create("admin", "product", map[string]any{"name": "实施服务", "code": "SVC-IMPL", "product_line": "service", "unit": "人天",
 			"list_price": 4000}).Want(t, 201).Str("id")
 
-		acc := c.create("rep", "account", map[string]any{"name": "苏州工业园区智造有限公司", "tier": "a", "province": "江苏"}).Want(t, 201).Str("id")
+		acc := c.create("rep", "account", map[string]any{"name": "苏州工业园区智造有限公司", "tier": "a", "region": "江苏 苏州"}).Want(t, 201).Str("id")
 		opp := c.create("rep", "opportunity", map[string]any{"name": "智造 ERP 项目", "account": acc, "type": "new", "product_line": "software",
 			"amount": 1600000, "expected_close": "2027-06-30"}).Want(t, 201).Str("id")
 		quote := func(name string, discount float64, qty int) string {
