@@ -154,6 +154,13 @@ type Consts map[string]any
 
 // FilterWith is Filter with named constants (see Consts).
 func FilterWith(src string, resolve Resolver, d Dialect, argStart int, consts Consts) (Where, error) {
+	return FilterAt(src, resolve, d, argStart, consts, time.Time{})
+}
+
+// FilterAt is FilterWith with now and today read at instant now (zero:
+// the wall clock), so that a store whose clock a test sets filters by the
+// same day its rules and formulas see.
+func FilterAt(src string, resolve Resolver, d Dialect, argStart int, consts Consts, now time.Time) (Where, error) {
 	if strings.TrimSpace(src) == "" {
 		return Where{}, nil
 	}
@@ -173,7 +180,10 @@ func FilterWith(src string, resolve Resolver, d Dialect, argStart int, consts Co
 	if resolve == nil {
 		resolve = func(string) (Column, bool) { return Column{}, false }
 	}
-	t := &translator{src: src, resolve: resolve, dialect: d, argStart: argStart, consts: consts, now: clock().UTC().Truncate(time.Microsecond)}
+	if now.IsZero() {
+		now = clock()
+	}
+	t := &translator{src: src, resolve: resolve, dialect: d, argStart: argStart, consts: consts, now: now.UTC().Truncate(time.Microsecond)}
 	f, err := t.cond(root)
 	if err != nil {
 		return Where{}, err

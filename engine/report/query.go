@@ -131,7 +131,7 @@ func (s *Service) compile(ctx context.Context, m *meta.Module, spec Spec, o Opti
 	}
 	p := &plan{m: m, loc: loc, limit: spec.Limit, calcs: map[int]*expr.Program{}}
 	p.q = store.AggQuery{Filter: joinFilters(spec.Filter, o.Filter), Limit: spec.Limit, Zone: loc}
-	if p.q.Range, err = parseRange(spec.Range, loc); err != nil {
+	if p.q.Range, err = parseRange(absoluteRange(spec.Range, s.now(), loc), loc); err != nil {
 		return nil, err
 	}
 	if len(spec.Dimensions) > store.MaxAggDims {

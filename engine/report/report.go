@@ -130,6 +130,7 @@ func (s *Service) source(name string) (Source, bool) {
 // Run compiles and runs spec as actor a: one GROUP BY per spec (plus one
 // for the comparison period).
 func (s *Service) Run(ctx context.Context, a record.Actor, app string, spec Spec, o Options) (*Result, error) {
+	spec = s.absolute(spec, o) // sources read the range's bounds themselves
 	if spec.Source != "" {
 		src, ok := s.source(spec.Source)
 		if !ok {

@@ -232,7 +232,7 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 	r := readable{q.Hidden, q.Lookups, q.Consts}
 	// The select list is built with "?" placeholders and its args in
 	// order (frags), numbered for PostgreSQL as each piece is appended.
-	b := &whereBuilder{d: s.D, m: m}
+	b := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	var sel, titles []string
 	put := func(f frag) string {
 		sql := f.sql
@@ -299,7 +299,7 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 			// A conditional aggregate: the value counts only on the rows the
 			// measure's filter selects (CASE WHEN … THEN value END).
 			// Its placeholders number on from the select list's so far.
-			cw := &whereBuilder{d: s.D, m: m, args: b.args}
+			cw := &whereBuilder{d: s.D, now: s.Now(), m: m, args: b.args}
 			if err := cw.filter(ms.Filter, r); err != nil {
 				return nil, err
 			}
@@ -326,7 +326,7 @@ func (s *Store) Aggregate(ctx context.Context, m *meta.Module, q AggQuery) ([][]
 	}
 	sel = append(sel, titles...)
 	cols = append(cols, titleCols...)
-	w := &whereBuilder{d: s.D, m: m, args: b.args}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m, args: b.args}
 	w.add(`"deleted_at" IS NULL`)
 	if err := w.conds(q.Where); err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ type stmt struct {
 	d    Dialect
 	b    strings.Builder
 	args []any
+	now  time.Time // the store's clock, for now and today in filters
 }
 
 func (q *stmt) sql(s string) *stmt { q.b.WriteString(s); return q }
@@ -64,7 +65,7 @@ func (q *stmt) list(vs []string) *stmt {
 // records writes the WHERE conditions of rs (live rows of its module,
 // referred to by its table name).
 func (q *stmt) records(rs RecordSet) error {
-	w := &whereBuilder{d: q.d, m: rs.Module, args: q.args}
+	w := &whereBuilder{d: q.d, now: q.now, m: rs.Module, args: q.args}
 	w.add(Quote(rs.Module.Table) + `."deleted_at" IS NULL`)
 	if err := w.conds(rs.Where); err != nil {
 		return err
@@ -164,7 +165,7 @@ func (s *Store) Funnel(ctx context.Context, rs RecordSet, flow string, states []
 		return []FunnelRow{}, nil
 	}
 	m := rs.Module
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	sumSQL := "NULL"
 	if sum != "" {
 		col, ok := rs.Column(sum)
@@ -222,7 +223,7 @@ type StageTime struct {
 // StageTimes averages the time in each state over the moves out of it in
 // [from, to) of records of rs: one GROUP BY over the history.
 func (s *Store) StageTimes(ctx context.Context, rs RecordSet, flow string, from, to time.Time) ([]StageTime, error) {
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	q.sql(`SELECT h.from_state, count(*), avg(h.seconds_in_prev) / 86400.0, avg(h.business_seconds_in_prev) / 3600.0 FROM stage_history h WHERE `)
 	q.history("h", rs.Module, flow)
 	q.sql(` AND h.from_state IS NOT NULL`)
@@ -289,7 +290,7 @@ func (s *Store) Forecast(ctx context.Context, rs RecordSet, fq ForecastQuery) ([
 	if s.D.Name() == "sqlite" {
 		month = `substr(` + closeCol + `, 1, 7)`
 	}
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	q.sql(`SELECT ` + month + `, count(*), sum(` + amount + `), sum(` + amount + ` * CASE ` + stage)
 	for i, st := range fq.Open {
 		// A float64 from the pipeline's metadata, written as a literal: a
@@ -348,7 +349,7 @@ func (s *Store) WinRates(ctx context.Context, rs RecordSet, flow, stageField, by
 			return nil, errs.New(errs.Invalid, "store.bad_group", "name", by)
 		}
 	}
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	q.sql(`SELECT ` + group + `, count(*), sum(CASE WHEN ` + stage + ` IN `).list(won).sql(` THEN 1 ELSE 0 END), avg(CASE WHEN ` + stage + ` IN `).list(won).sql(` THEN 1.0 ELSE 0.0 END) FROM ` + tableRef(m) + ` WHERE `)
 	if err := q.records(rs); err != nil {
 		return nil, err
@@ -399,7 +400,7 @@ func (s *Store) Cycles(ctx context.Context, rs RecordSet, flow, by string, won [
 			return nil, errs.New(errs.Invalid, "store.bad_group", "name", by)
 		}
 	}
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	q.sql(`SELECT ` + group + `, count(*), avg(c.secs) / 86400.0, min(c.secs) / 86400.0, max(c.secs) / 86400.0 FROM (SELECT w.record_id, ` +
 		`(SELECT sum(h.seconds_in_prev) FROM stage_history h WHERE h.record_id = w.record_id AND h.app = w.app AND h.module = w.module AND h.flow_key = w.flow_key AND h.at <= w.at) AS secs ` +
 		`FROM stage_history w WHERE `)
@@ -444,7 +445,7 @@ func (s *Store) ApprovalStepTimes(ctx context.Context, rs RecordSet, process str
 	if s.D.Name() == "sqlite" {
 		secs = `(julianday(tk.acted_at) - julianday(tk.created_at)) * 86400.0`
 	}
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	q.sql(`SELECT tk.step_key, count(*), avg(` + secs + `) / 3600.0, avg(CASE WHEN tk.status = 'approved' THEN 1.0 ELSE 0.0 END) ` +
 		`FROM approval_tasks tk JOIN approval_instances i ON i.id = tk.instance_id WHERE i.app = `).arg(rs.Module.AppKey)
 	q.sql(` AND i.module = `).arg(rs.Module.Key).sql(` AND i.process_key = `).arg(process)
@@ -491,7 +492,7 @@ type AttainmentRow struct {
 // Attainments compares targets with actuals per key in one statement: a
 // GROUP BY on each side, united and grouped again.
 func (s *Store) Attainments(ctx context.Context, targets, actuals Attainment) ([]AttainmentRow, error) {
-	q := &stmt{d: s.D}
+	q := &stmt{d: s.D, now: s.Now()}
 	q.sql(`SELECT u.k, sum(u.tgt), sum(u.act) FROM (`)
 	if err := q.attainmentSide(targets, true); err != nil {
 		return nil, err

@@ -117,7 +117,7 @@ func (s *Store) RecordsWhereIn(ctx context.Context, tx *Tx, m *meta.Module, fiel
 	step := maxBulkArgs / 2
 	for from := 0; from < len(values); from += step {
 		part := values[from:min(from+step, len(values))]
-		w := &whereBuilder{d: s.D, m: m}
+		w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 		w.add(`"deleted_at" IS NULL`)
 		w.add(Quote(field)+` IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, part...)
 		if err := w.conds(where); err != nil {

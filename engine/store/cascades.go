@@ -47,7 +47,7 @@ func (s *Store) ReferrerIDs(ctx context.Context, tx *Tx, m *meta.Module, field, 
 // referrers is the condition "live, and one of fields holds id". Field
 // keys are validated metadata keys, quoted.
 func (s *Store) referrers(m *meta.Module, fields []string, id string) *whereBuilder {
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"deleted_at" IS NULL`)
 	ors := make([]string, len(fields))
 	args := make([]any, len(fields))

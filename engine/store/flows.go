@@ -188,7 +188,7 @@ func (s *Store) RecordStages(ctx context.Context, app, module, id string) ([]*St
 // zero Cond, keeps only records of m that meet it (the reader's record
 // scope); deleted records count with their history.
 func (s *Store) FlowStages(ctx context.Context, m *meta.Module, flow string, since, until time.Time, inScope Cond) ([]*StageEntry, error) {
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`app = ? AND module = ? AND flow_key = ? AND at >= ?`, m.AppKey, m.Key, flow, TimeArg(s.D, since))
 	if !until.IsZero() {
 		w.add(`at < ?`, TimeArg(s.D, until))
@@ -267,7 +267,7 @@ func (s *Store) GroupRecords(ctx context.Context, m *meta.Module, gq GroupQuery)
 		sumCol = f.Column()
 		sum = "sum(" + Quote(f.Key) + ")"
 	}
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"deleted_at" IS NULL`)
 	if err := w.conds(gq.Where); err != nil {
 		return nil, err
@@ -305,7 +305,7 @@ func (s *Store) GroupRecords(ctx context.Context, m *meta.Module, gq GroupQuery)
 // values (nil values: any non-empty value), for refusals that name how
 // many records a change would strand.
 func (s *Store) CountWhere(ctx context.Context, tx *Tx, m *meta.Module, key string, values []string) (int64, error) {
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"deleted_at" IS NULL`)
 	if values == nil {
 		w.add(Quote(key) + ` IS NOT NULL`)
@@ -331,7 +331,7 @@ func (s *Store) CountWhere(ctx context.Context, tx *Tx, m *meta.Module, key stri
 // IDsWhere returns up to limit ids of live records of m whose field key
 // holds value, in id order after the id after ("" to start).
 func (s *Store) IDsWhere(ctx context.Context, tx *Tx, m *meta.Module, key, value, after string, limit int) ([]string, error) {
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"deleted_at" IS NULL`)
 	w.add(Quote(key)+` = ?`, value)
 	if after != "" {

@@ -267,7 +267,7 @@ func (s *Store) RecordsWhere(ctx context.Context, tx *Tx, m *meta.Module, field 
 	if m.Field(field) == nil {
 		return nil, fmt.Errorf("store: module %s has no field %q", m.Key, field)
 	}
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"deleted_at" IS NULL`)
 	w.add(Quote(field)+` = ?`, value)
 	if err := w.conds(where); err != nil {

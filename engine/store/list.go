@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tessera-app/tessera/engine/errs"
 	"github.com/tessera-app/tessera/engine/expr"
@@ -142,7 +143,7 @@ func (s *Store) prepareList(ctx context.Context, m *meta.Module, lq ListQuery) (
 	if limit > MaxLimit {
 		return nil, errs.New(errs.Invalid, "store.bad_limit", "max", MaxLimit)
 	}
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	keys, err := w.parseSort(lq.Sort, lq.Hidden, lq.Lookups)
 	if err != nil {
 		return nil, err
@@ -190,6 +191,9 @@ type whereBuilder struct {
 	// marks: leave every placeholder "?" whatever the dialect (for
 	// fragments spliced into other statements, see through.go).
 	marks bool
+	// now is the store's clock when the statement is built: what now and
+	// today mean in its filters (zero: the wall clock).
+	now time.Time
 }
 
 // numbered reports whether placeholders are written as $n.
@@ -240,7 +244,7 @@ func (w *whereBuilder) cond(c Cond) (string, error) {
 		}
 		return strings.Join(ors, " OR "), nil
 	case c.Expr != "":
-		where, err := expr.FilterWith(c.Expr, Resolver(w.m), expr.Dialect(w.d.Name()), len(w.args), c.Consts)
+		where, err := expr.FilterAt(c.Expr, Resolver(w.m), expr.Dialect(w.d.Name()), len(w.args), c.Consts, w.now)
 		if err != nil {
 			return "", err
 		}
@@ -298,7 +302,7 @@ func (w *whereBuilder) filter(src string, r readable) error {
 		}
 		return all(name)
 	}
-	where, err := expr.FilterWith(src, visible, expr.Dialect(w.d.Name()), len(w.args), r.consts)
+	where, err := expr.FilterAt(src, visible, expr.Dialect(w.d.Name()), len(w.args), r.consts, w.now)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (s *Store) SetMatchKeys(ctx context.Context, tx *Tx, m *meta.Module, id str
 // as a subquery (a join would make the module's field names, which may be
 // "value" or "module", ambiguous).
 func (s *Store) liveIn(m *meta.Module, where []Cond) (string, []any, error) {
-	w := &whereBuilder{d: s.D, m: m, marks: true}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m, marks: true}
 	w.add(`"deleted_at" IS NULL`)
 	if err := w.conds(where); err != nil {
 		return "", nil, err

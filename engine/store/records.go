@@ -189,7 +189,7 @@ func (s *Store) InScope(ctx context.Context, tx *Tx, m *meta.Module, id string, 
 	if !validID(id) {
 		return false, nil
 	}
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"id" = ?`, id)
 	if err := w.conds(where); err != nil {
 		return false, err
@@ -219,7 +219,7 @@ func (s *Store) recordQuery(m *meta.Module, id string, withDeleted bool, where [
 	if !validID(id) {
 		return "", nil, notFound(id)
 	}
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"id" = ?`, id)
 	if !withDeleted {
 		w.add(`"deleted_at" IS NULL`)
@@ -240,7 +240,7 @@ func (s *Store) VisibleIDs(ctx context.Context, tx *Tx, m *meta.Module, ids []st
 	if len(valid) == 0 {
 		return found, nil
 	}
-	w := &whereBuilder{d: s.D, m: m}
+	w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 	w.add(`"deleted_at" IS NULL`)
 	w.add(`"id" IN (`+Marks(len(valid))+`)`, valid...)
 	if err := w.conds(where); err != nil {
@@ -310,7 +310,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, m *meta.Module, ids []string, 
 	valid := validIDs(ids)
 	for start := 0; start < len(valid); start += 500 {
 		end := min(start+500, len(valid))
-		w := &whereBuilder{d: s.D, m: m}
+		w := &whereBuilder{d: s.D, now: s.Now(), m: m}
 		w.add(`"deleted_at" IS NULL`)
 		w.add(`"id" IN (`+Marks(end-start)+`)`, valid[start:end]...)
 		if err := w.conds(where); err != nil {

@@ -38,7 +38,7 @@ const lookupAlias = `"lk"`
 // "?" placeholders: FROM the target, WHERE it is the record l points to,
 // live and within the caller's scope.
 func (w *whereBuilder) join(l string, lk Lookup) (from, where string, args []any, err error) {
-	sub := &whereBuilder{d: w.d, m: lk.Module, marks: true}
+	sub := &whereBuilder{d: w.d, now: w.now, m: lk.Module, marks: true}
 	sub.add(lookupAlias + `."id" = ` + Quote(w.m.Table) + "." + Quote(l))
 	sub.add(lookupAlias + `."deleted_at" IS NULL`)
 	if err := sub.conds(lk.Where); err != nil {

@@ -282,7 +282,14 @@ func init() {
 			return err
 		},
 		func(ctx context.Context, e *Env, app, key string, d *dashboard.Dashboard) error {
-			_, err := e.Dashboards.Replace(ctx, e.Actor.User, app, key, d, 0)
+			// dashboard.Replace takes the version it replaces, as the
+			// print templates' does: an upgrade replaces whatever is there
+			// now, inside the upgrade's transaction.
+			cur, err := e.Dashboards.Get(ctx, e.Actor.User, app, key)
+			if err != nil {
+				return err
+			}
+			_, err = e.Dashboards.Replace(ctx, e.Actor.User, app, key, d, cur.Version)
 			return err
 		},
 		func(ctx context.Context, e *Env, app, key string) error {
