@@ -121,6 +121,21 @@ func rows(t *testing.T, w any, col string) map[string]float64 {
 	return out
 }
 
+// labelled is rows keyed by the first column's labels (region names,
+// option labels) instead of the raw values.
+func labelled(t *testing.T, w any, col string) map[string]float64 {
+	t.Helper()
+	labels, _ := apitest.Lookup(w, "columns.0.labels").(map[string]any)
+	out := map[string]float64{}
+	for k, v := range rows(t, w, col) {
+		if l, ok := labels[k].(string); ok {
+			k = l
+		}
+		out[k] = v
+	}
+	return out
+}
+
 func keysOf(t *testing.T, r *apitest.Response, list, key string) []string {
 	t.Helper()
 	var out []string
@@ -141,7 +156,7 @@ func TestCRMDashboardsAndRoles(t *testing.T) {
 		// Last quarter (10 December 2026): the rep wins ¥300,000 from a
 		// trade show.
 		e.Set(time.Date(2026, 12, 10, 2, 0, 0, 0, time.UTC))
-		acc1 := c.create("rep", "account", map[string]any{"name": "上海华东精密机械有限公司", "tier": "a", "province": "上海", "city": "上海",
+		acc1 := c.create("rep", "account", map[string]any{"name": "上海华东精密机械有限公司", "tier": "a", "region": "上海",
 			"industry": "manufacturing", "source": "trade_show", "lifecycle": "customer"})
 		c.deal("rep", acc1, product, map[string]any{"name": "一期", "amount": 300000, "type": "new", "source": "trade_show"}, true)
 
@@ -149,9 +164,9 @@ func TestCRMDashboardsAndRoles(t *testing.T) {
 		// rep2 a cross-sale of ¥200,000 and loses an upsell of ¥100,000 on
 		// price; the rep has ¥400,000 open.
 		e.Set(start)
-		acc2 := c.create("rep2", "account", map[string]any{"name": "杭州云帆科技有限公司", "tier": "b", "province": "浙江", "city": "杭州",
+		acc2 := c.create("rep2", "account", map[string]any{"name": "杭州云帆科技有限公司", "tier": "b", "region": "浙江 杭州",
 			"industry": "it", "source": "website", "lifecycle": "churned"})
-		acc3 := c.create("rep", "account", map[string]any{"name": "上海浦江物流有限公司", "tier": "c", "province": "上海", "lifecycle": "loyal"})
+		acc3 := c.create("rep", "account", map[string]any{"name": "上海浦江物流有限公司", "tier": "c", "region": "上海", "lifecycle": "loyal"})
 		b := c.deal("rep", acc1, product, map[string]any{"name": "二期", "amount": 500000, "type": "upsell", "source": "website"}, true)
 		c.deal("rep2", acc2, product, map[string]any{"name": "云平台", "amount": 200000, "type": "cross_sell", "source": "website"}, true)
 		lost := c.deal("rep2", acc2, product, map[string]any{"name": "扩容", "amount": 100000, "type": "upsell", "source": "website", "competitor": "某竞品"}, false)
@@ -248,8 +263,8 @@ func TestCRMDashboardsAndRoles(t *testing.T) {
 		if w := d["completeness"]; !near(f(t, apitest.Lookup(w, "value")), 2.0/3) {
 			t.Fatalf("completeness: %v", w)
 		}
-		if m := rows(t, d["by_province"], "count"); m["上海"] != 2 || m["浙江"] != 1 {
-			t.Fatalf("by province: %v", m)
+		if m := labelled(t, d["by_province"], "count"); m["上海市"] != 2 || m["浙江省"] != 1 || len(m) != 2 {
+			t.Fatalf("by province: %v (%v)", m, d["by_province"])
 		}
 		risk := apitest.Lookup(d["churn_risk"], "records").([]any)
 		if len(risk) != 1 || apitest.Lookup(risk[0], "name") != "上海浦江物流有限公司" {
