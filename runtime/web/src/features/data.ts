@@ -5,7 +5,7 @@ import { request } from '../api/http';
 import { records } from '../api/records';
 import type { RenderServices, PersonRef, RecordRef } from '../render/context';
 import type { FormatContext } from '../render/format';
-import { parseFields, titleField, type ModuleDef } from '../render/schema';
+import { parseFields, titleField, type ModuleDef, type RegionNode } from '../render/schema';
 
 export function toDef(m: Module): ModuleDef {
   return { app: m.app, key: m.key, label: m.label as Record<string, string>, version: m.version, schema: m.schema as Record<string, unknown> };
@@ -88,5 +88,6 @@ export function services(
     searchPeople: (q) => people(q.trim() ? { q: q.trim() } : {}),
     people: (ids) => people({ ids: ids.join(','), limit: String(Math.min(Math.max(ids.length, 1), 100)) }),
     recordHref: (module, id) => `/app/${app}/${module}/${id}`,
+    regions: async (level) => (await request<{ regions: RegionNode[] }>('GET', '/api/regions', { query: { level } })).regions,
   };
 }

@@ -6,7 +6,7 @@ import type { ReactNode } from 'react';
 import { useRender } from './context';
 import { formatDate, formatDateTime, formatNumber } from './format';
 import { mailHref, safeHref, telHref } from './safe';
-import { optionLabel, type Field } from './schema';
+import { optionLabel, regionPath, treePath, type Field } from './schema';
 import { useTranslation } from 'react-i18next';
 
 /** colorOf maps an option colour (a #rgb/#rrggbb value or an antd palette name) to a Tag colour. */
@@ -120,6 +120,10 @@ export function FieldValue({ field, value, expanded, title }: ValueProps) {
       return <PersonValue id={String(value)} name={typeof expanded?.name === 'string' ? expanded.name : undefined} />;
     case 'json':
       return <code className="t-wrap">{JSON.stringify(value)}</code>;
+    case 'tree':
+      return <span className="t-wrap">{treePath(field, String(value), ctx.locale)}</span>;
+    case 'region':
+      return <RegionValue level={field.level || 'city'} code={String(value)} />;
     case 'textarea':
       return <span className="t-wrap t-pre">{String(value)}</span>;
     default:
@@ -131,4 +135,13 @@ function titleOf(ex?: Record<string, unknown> | null): string | undefined {
   if (!ex) return undefined;
   const t = ex.__title;
   return typeof t === 'string' ? t : undefined;
+}
+
+// RegionValue names a division by its path, "广东省 › 深圳市" (the code until
+// the list has loaded, or when it is not in it).
+function RegionValue({ level, code }: { level: string; code: string }) {
+  const svc = useRender();
+  const tree = useQuery({ queryKey: ['regions', level], queryFn: () => svc.regions?.(level) ?? Promise.resolve([]), staleTime: Infinity });
+  const path = regionPath(tree.data, code);
+  return <span className="t-wrap">{path.length ? path.map((n) => n.name).join(' › ') : code}</span>;
 }

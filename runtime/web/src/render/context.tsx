@@ -3,7 +3,7 @@
 // the renderer calls the server itself.
 import { createContext, useContext } from 'react';
 import { defaultFormat, type FormatContext } from './format';
-import type { ModuleDef } from './schema';
+import type { ModuleDef, RegionNode } from './schema';
 
 export interface RecordRef {
   id: string;
@@ -30,6 +30,8 @@ export interface RenderServices {
   people(ids: string[]): Promise<PersonRef[]>;
   /** recordHref is the page of a record (lookup values link to it). */
   recordHref?(module: string, id: string): string;
+  /** regions is China's division tree down to level (province, city, district), for region fields. */
+  regions?(level: string): Promise<RegionNode[]>;
 }
 
 const none = async () => [];

@@ -7,17 +7,27 @@ export type FieldType =
   | 'text' | 'textarea' | 'email' | 'phone' | 'url'
   | 'number' | 'integer' | 'decimal' | 'currency' | 'percent'
   | 'boolean' | 'date' | 'datetime' | 'select' | 'multiselect'
-  | 'lookup' | 'user' | 'autonumber' | 'formula' | 'rollup' | 'json';
+  | 'lookup' | 'user' | 'autonumber' | 'formula' | 'rollup' | 'json' | 'tree' | 'region';
 
 export const fieldTypes: FieldType[] = [
   'text', 'textarea', 'email', 'phone', 'url', 'number', 'integer', 'decimal', 'currency', 'percent',
   'boolean', 'date', 'datetime', 'select', 'multiselect', 'lookup', 'user', 'autonumber', 'formula', 'rollup', 'json',
+  'tree', 'region',
 ];
 
 export interface Option {
   value: string;
   label?: Label;
   color?: string;
+  /** tree: the value of the node this one lies under */
+  parent?: string;
+}
+
+/** A China administrative division, as GET /api/regions returns it. */
+export interface RegionNode {
+  code: string;
+  name: string;
+  children?: RegionNode[];
 }
 
 export interface Field {
@@ -36,6 +46,8 @@ export interface Field {
   scale?: number;
   /** formula result type */
   result?: string;
+  /** region: the deepest level (province, city, district) */
+  level?: string;
   schema: Record<string, unknown>;
 }
 
@@ -90,6 +102,7 @@ export function parseFields(schema: Record<string, unknown>): Field[] {
       precision,
       scale,
       result: x.result as string | undefined,
+      level: x.level as string | undefined,
       schema: prop,
     });
   }
@@ -142,6 +155,32 @@ export function fieldLabel(f: Field, locale: string): string {
 export function optionLabel(f: Field, value: string, locale: string): string {
   const o = f.options.find((o) => o.value === value);
   return (o && pick(o.label, locale)) || value;
+}
+
+/** treePath is a tree node's labels from the root, "制造业 › 汽车零部件" (the value when unknown). */
+export function treePath(f: Field, value: string, locale: string): string {
+  const byValue = new Map(f.options.map((o) => [o.value, o]));
+  const names: string[] = [];
+  for (let o = byValue.get(value); o && names.length <= f.options.length; o = o.parent ? byValue.get(o.parent) : undefined) {
+    names.unshift(pick(o.label, locale) || o.value);
+  }
+  return names.length ? names.join(' › ') : value;
+}
+
+/** regionPath is the divisions from the province down to code (empty when unknown). */
+export function regionPath(tree: RegionNode[] | undefined, code: string): RegionNode[] {
+  // A code names its province and city by prefix (engine/region).
+  const want = [code.slice(0, 2) + '0000', code.slice(0, 4) + '00', code];
+  const path: RegionNode[] = [];
+  let level = tree ?? [];
+  for (const c of want) {
+    if (path.length && path[path.length - 1].code === c) continue;
+    const n = level.find((x) => x.code === c);
+    if (!n) break;
+    path.push(n);
+    level = n.children ?? [];
+  }
+  return path.length && path[path.length - 1].code === code ? path : [];
 }
 
 /** isNumeric types hold numbers. */

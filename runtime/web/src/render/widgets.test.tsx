@@ -23,6 +23,10 @@ const svc: RenderServices = {
   recordTitles: async () => [{ id: companyId, title: '华东机械' }],
   searchPeople: async () => [{ id: userId, name: '李销售' }],
   people: async () => [{ id: userId, name: '李销售' }],
+  regions: async () => [
+    { code: '310000', name: '上海市', children: [{ code: '310100', name: '市辖区' }] },
+    { code: '440000', name: '广东省', children: [{ code: '440100', name: '广州市' }, { code: '440300', name: '深圳市' }] },
+  ],
 };
 
 beforeAll(() => setLocale('zh-CN'));
@@ -39,6 +43,7 @@ function wrap(children: ReactNode, s: RenderServices = svc) {
 function field(type: FieldType, extra: Partial<Field> = {}): Field {
   const x: Record<string, unknown> = { type, label: { en: type, 'zh-CN': type } };
   if (type === 'select' || type === 'multiselect') x.options = [{ value: 'a', label: { 'zh-CN': '甲', en: 'A' }, color: 'red' }, { value: 'b' }];
+  if (type === 'tree') x.options = [{ value: 'mfg', label: { 'zh-CN': '制造业', en: 'Manufacturing' } }, { value: 'mfg_auto', parent: 'mfg', label: { 'zh-CN': '汽车零部件', en: 'Auto parts' } }];
   if (type === 'lookup') x.module = 'company';
   if (type === 'formula') x.result = 'decimal';
   const f = parseFields({ properties: { f: { 'x-field': x } } })[0];
@@ -158,6 +163,22 @@ describe('widgets report their value', () => {
     fireEvent.click(await screen.findByText('李销售'));
     expect(onChange).toHaveBeenLastCalledWith(userId);
   });
+  it('tree picks a node under its parent', async () => {
+    const { onChange } = mount('tree');
+    fireEvent.mouseDown(document.getElementById('w')!);
+    fireEvent.click(await screen.findByText('汽车零部件'));
+    expect(onChange).toHaveBeenLastCalledWith('mfg_auto');
+  });
+  it('region cascades province › city and stores the code picked last', async () => {
+    const { onChange } = mount('region', '440300');
+    // The stored code shows as its path once the list has loaded.
+    await waitFor(() => expect(document.body.textContent).toContain('广东省 / 深圳市'));
+    fireEvent.mouseDown(document.getElementById('w')!);
+    fireEvent.click(await screen.findByText('上海市'));
+    expect(onChange).toHaveBeenLastCalledWith('310000');
+    fireEvent.click(await screen.findByText('市辖区'));
+    expect(onChange).toHaveBeenLastCalledWith('310100');
+  });
   it('json parses, and says when it cannot', () => {
     const { onChange, onLocalError } = mount('json');
     fireEvent.change(document.getElementById('w')!, { target: { value: '{"a": [1, 2]}' } });
@@ -172,6 +193,12 @@ describe('values display by type, user text as text', () => {
     const { container } = render(wrap(<FieldValue field={f} value={v} />, s));
     return container;
   };
+  it('tree and region by their paths', async () => {
+    expect(show(field('tree'), 'mfg_auto').textContent).toBe('制造业 › 汽车零部件');
+    const c = show(field('region'), '440300');
+    await waitFor(() => expect(c.textContent).toBe('广东省 › 深圳市'));
+    expect(show(field('region'), '999999').textContent).toBe('999999');
+  });
   it('currency, percent and numbers by locale', () => {
     expect(show(field('currency'), 1234.5).textContent).toBe('¥1,234.50');
     expect(show(field('percent'), 0.25).textContent).toBe('25%');

@@ -1,7 +1,7 @@
 // One input widget per field type — the browser's counterpart of the Go
 // field registry. Each is controlled: value is the JSON value the record
 // API takes (undefined = no value), onChange reports the next one.
-import { DatePicker, Divider, Input, InputNumber, Select, Switch, Button, Space, Modal, Typography } from 'antd';
+import { Cascader, DatePicker, Divider, Input, InputNumber, Select, Switch, Button, Space, Modal, TreeSelect, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { useRender, type RecordRef } from './context';
 import { dayjs } from './format';
 import { FieldValue, colorOf } from './Value';
-import { fieldLabel, pick, titleField, parseFields, type Field, type FieldType } from './schema';
+import { fieldLabel, pick, titleField, parseFields, regionPath, type Field, type FieldType, type Option, type RegionNode } from './schema';
 
 export interface WidgetProps {
   field: Field;
@@ -215,6 +215,77 @@ function SelectWidget(p: WidgetProps) {
       onChange={(v: string | string[] | undefined) => {
         if (multiple) p.onChange(Array.isArray(v) && v.length ? v : undefined);
         else p.onChange(v ?? undefined);
+      }}
+    />
+  );
+}
+
+interface TreeItem { value: string; title: string; children: TreeItem[] }
+
+/** treeItems nests a tree field's options under their parents (orphans become roots). */
+function treeItems(options: Option[], locale: string): TreeItem[] {
+  const items = new Map(options.map((o) => [o.value, { value: o.value, title: pick(o.label, locale) || o.value, children: [] as TreeItem[] }]));
+  const roots: TreeItem[] = [];
+  for (const o of options) {
+    const parent = o.parent ? items.get(o.parent) : undefined;
+    (parent ? parent.children : roots).push(items.get(o.value)!);
+  }
+  return roots;
+}
+
+// A tree select stores one node, inner or leaf; search matches labels.
+function TreeWidget(p: WidgetProps) {
+  const { format } = useRender();
+  const { t } = useTranslation();
+  const data = useMemo(() => treeItems(p.field.options, format.locale), [p.field.options, format.locale]);
+  return (
+    <TreeSelect
+      {...aria(p)}
+      style={{ width: '100%' }}
+      allowClear
+      showSearch
+      treeNodeFilterProp="title"
+      treeDefaultExpandAll={p.field.options.length <= 50}
+      value={(p.value as string | undefined) ?? undefined}
+      treeData={data}
+      disabled={p.disabled}
+      placeholder={t('field.select')}
+      notFoundContent={t('field.noResults')}
+      onChange={(v: string | undefined) => p.onChange(v ?? undefined)}
+    />
+  );
+}
+
+interface CascadeItem { value: string; label: string; children?: CascadeItem[] }
+const cascade = (ns: RegionNode[]): CascadeItem[] =>
+  ns.map((n) => ({ value: n.code, label: n.name, children: n.children?.length ? cascade(n.children) : undefined }));
+
+// A region is picked province › city (› district); any level may be the
+// answer (changeOnSelect), the code of the last one picked is stored.
+function RegionWidget(p: WidgetProps) {
+  const svc = useRender();
+  const { t } = useTranslation();
+  const level = p.field.level || 'city';
+  const tree = useQuery({ queryKey: ['regions', level], queryFn: () => svc.regions?.(level) ?? Promise.resolve([]), staleTime: Infinity });
+  const options = useMemo(() => cascade(tree.data ?? []), [tree.data]);
+  const code = typeof p.value === 'string' ? p.value : '';
+  const path = regionPath(tree.data, code).map((n) => n.code);
+  return (
+    <Cascader
+      {...aria(p)}
+      style={{ width: '100%' }}
+      options={options}
+      changeOnSelect
+      allowClear
+      showSearch
+      loading={tree.isLoading}
+      value={path.length ? path : code ? [code] : undefined}
+      disabled={p.disabled}
+      placeholder={t('field.select')}
+      notFoundContent={t('field.noResults')}
+      onChange={(v) => {
+        const codes = (v ?? []) as string[];
+        p.onChange(codes.length ? codes[codes.length - 1] : undefined);
       }}
     />
   );
@@ -447,6 +518,8 @@ export const widgets: Record<FieldType, Widget> = {
   formula: (p) => <ReadOnlyWidget {...p} />,
   rollup: (p) => <ReadOnlyWidget {...p} />,
   json: (p) => <JsonWidget {...p} />,
+  tree: (p) => <TreeWidget {...p} />,
+  region: (p) => <RegionWidget {...p} />,
 };
 
 export function FieldWidget(p: WidgetProps) {
