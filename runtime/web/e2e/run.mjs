@@ -3,7 +3,11 @@
 // through the API; then a sales rep signs in through a deep link, creates a
 // record with validation errors shown in Chinese and fixed, edits it, sees
 // its history, meets a changed record and an ended session, switches to
-// English, and works at 375 px. Screenshots of each step go to
+// English, and works at 375 px. On a deal with a stage pipeline: the path
+// bar (a field asked for, a guard refusal), a follow-up on the timeline,
+// related lists, a rule button, print, an approval submitted and approved
+// by the manager from the inbox (also at 375 px, in a batch), and the
+// kanban (drag, a refusal that snaps back). Screenshots of each step go to
 // runtime/web/test-results/; timings to test-results/report.json.
 //
 //   node e2e/run.mjs [--binary ../../bin/tessera]
@@ -167,6 +171,48 @@ for (let i = 1; i <= 30; i++) {
 }
 // User text that must stay text.
 await call(repToken, 'POST', '/api/apps/demo/modules/contact/records', { name: '<script>alert(1)', mail: 'x@example.com', site: 'javascript:alert(1)', notes: 'a'.repeat(300) });
+
+// A stage pipeline, an activity module, an approval process, a button and a
+// print template on the deal (the record page's 360° parts, the board and the inbox).
+{
+  const d = await call(admin, 'GET', '/api/apps/demo/modules/deal');
+  Object.assign(d.schema.properties, {
+    stage: { default: 'new', 'x-field': { type: 'select', label: { 'zh-CN': '阶段', en: 'Stage' }, options: [
+      { value: 'new', label: { 'zh-CN': '初步接洽', en: 'Qualify' } }, { value: 'proposal', label: { 'zh-CN': '方案报价', en: 'Proposal' } },
+      { value: 'won', label: { 'zh-CN': '赢单', en: 'Won' }, color: 'green' }, { value: 'lost', label: { 'zh-CN': '输单', en: 'Lost' }, color: 'red' }] } },
+    close_date: { 'x-field': { type: 'date', label: { 'zh-CN': '预计成交日期', en: 'Close date' } } },
+    lost_reason: { 'x-field': { type: 'text', label: { 'zh-CN': '输单原因', en: 'Lost reason' } } },
+    note: { 'x-field': { type: 'text', label: { 'zh-CN': '关注说明', en: 'Watch note' } } },
+  });
+  await call(admin, 'PUT', '/api/apps/demo/modules/deal', { label: d.label, schema: d.schema, version: d.version });
+}
+await call(admin, 'POST', '/api/apps/demo/flows', { key: 'deal_pipe', module: 'deal', field: 'stage', label: { 'zh-CN': '销售流程', en: 'Sales pipeline' },
+  states: [
+    { key: 'new', label: { 'zh-CN': '初步接洽', en: 'Qualify' }, initial: true },
+    { key: 'proposal', label: { 'zh-CN': '方案报价', en: 'Proposal' }, required: ['close_date'] },
+    { key: 'won', label: { 'zh-CN': '赢单', en: 'Won' }, kind: 'won' },
+    { key: 'lost', label: { 'zh-CN': '输单', en: 'Lost' }, kind: 'lost' },
+  ],
+  transitions: [
+    { key: 'propose', from: ['new'], to: 'proposal', label: { 'zh-CN': '报价', en: 'Propose' } },
+    { key: 'win', from: ['proposal'], to: 'won', label: { 'zh-CN': '赢单', en: 'Win' }, guard: 'amount > 0', message: { 'zh-CN': '金额须大于 0 才能赢单', en: 'The amount must be above 0 to win' } },
+    { key: 'lose', from: '*', to: 'lost', label: { 'zh-CN': '输单', en: 'Lose' }, reason_required: 'lost_reason' },
+  ] });
+await call(admin, 'POST', '/api/apps/demo/modules', { key: 'followup', label: { 'zh-CN': '跟进', en: 'Follow-up' }, schema: { properties: {
+  subject: { maxLength: 60, 'x-field': { type: 'text', label: { 'zh-CN': '主题', en: 'Subject' } } },
+  kind: { 'x-field': { type: 'select', label: { 'zh-CN': '方式', en: 'Type' }, options: [{ value: 'call', label: { 'zh-CN': '电话', en: 'Call' } }, { value: 'visit', label: { 'zh-CN': '拜访', en: 'Visit' } }] } },
+  at: { 'x-field': { type: 'datetime', label: { 'zh-CN': '时间', en: 'When' } } },
+  deal: { 'x-field': { type: 'lookup', module: 'deal', label: { 'zh-CN': '商机', en: 'Deal' } } },
+  notes: { 'x-field': { type: 'textarea', label: { 'zh-CN': '内容', en: 'Notes' } } },
+}, required: ['subject', 'kind', 'at'], 'x-title': 'subject', 'x-timeline': { date_field: 'at' } } });
+const mgr = await call(admin, 'POST', '/api/users', { email: 'mgr@example.com', password: 'mgr-password-1', name: '王经理', roles: ['sales'], locale: 'zh-CN', time_zone: 'Asia/Shanghai' });
+await call(admin, 'POST', '/api/apps/demo/approvals', { key: 'deal_review', module: 'deal', label: { 'zh-CN': '商机审批', en: 'Deal review' },
+  steps: [{ key: 'manager', label: { 'zh-CN': '经理审批', en: 'Manager' }, approvers: { type: 'users', users: [mgr.id] }, mode: 'any', due: { hours: 8 } }] });
+await call(admin, 'POST', '/api/apps/demo/rules', { key: 'watch', label: { 'zh-CN': '标记关注', en: 'Watch' }, module: 'deal',
+  trigger: { type: 'manual', inputs: { properties: { why: { 'x-field': { type: 'text', label: { 'zh-CN': '原因', en: 'Why' } } } }, required: ['why'] } },
+  actions: [{ type: 'set', values: { note: 'input.why' } }] });
+await call(admin, 'POST', '/api/apps/demo/print-templates', { key: 'deal_sheet', module: 'deal', label: { 'zh-CN': '商机单', en: 'Deal sheet' },
+  layout: { title: '商机单', blocks: [{ type: 'heading', text: '商机' }, { type: 'fields', fields: ['title', 'stage', 'amount'] }] } });
 
 // ---- the browser -----------------------------------------------------------
 
@@ -434,6 +480,209 @@ await step('line items: add, edit, remove rows; totals update', async () => {
   await shot('line-items');
 });
 
+// ---- the record page 360°, the board, the inbox ----------------------------
+
+// The manager works in a browser of their own (a second profile: their own cookies).
+async function browserOf(email, password) {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+  });
+  ctx.setDefaultTimeout(30000);
+  const p = ctx.pages()[0] ?? (await ctx.newPage());
+  watch(p);
+  await p.goto(base + '/app/signin');
+  await p.getByLabel('邮箱').fill(email);
+  await p.getByLabel('密码').fill(password);
+  await p.getByRole('button', { name: /登\s?录/ }).click();
+  await p.waitForURL((u) => !u.pathname.includes('/signin'));
+  return { ctx, page: p, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+let southUrl = '';
+const south = await call(repToken, 'POST', '/api/apps/demo/modules/deal/records', { title: '华南项目' });
+await step('the path bar: a stage that needs a field asks for it, then moves', async () => {
+  southUrl = `${base}/app/demo/deal/${south.id}`;
+  await page.goto(southUrl);
+  const path = page.getByRole('navigation', { name: '销售流程' });
+  await path.getByRole('button', { name: '初步接洽' }).and(page.locator('[aria-current="step"]')).waitFor();
+  await path.getByRole('button', { name: '方案报价' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('无法推进到方案报价').waitFor();
+  await dialog.getByLabel('预计成交日期').fill('2026-12-31');
+  await dialog.getByLabel('预计成交日期').press('Enter');
+  await shot('path-needs-field');
+  await dialog.getByRole('button', { name: /推\s?进/ }).click();
+  await text('已推进到方案报价').waitFor();
+  await path.locator('[aria-current="step"]', { hasText: '方案报价' }).waitFor();
+  await page.locator('.ant-descriptions-item', { hasText: '阶段' }).filter({ hasText: '方案报价' }).first().waitFor();
+  await shot('path-moved');
+  await axe('record-360');
+});
+
+await step('the path bar: a refused move shows the guard message', async () => {
+  const path = page.getByRole('navigation', { name: '销售流程' });
+  await path.getByRole('button', { name: '赢单' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('alert').filter({ hasText: '金额须大于 0 才能赢单' }).waitFor();
+  await page.waitForTimeout(300);
+  await shot('path-refused');
+  assert(!(await dialog.getByRole('button', { name: /推\s?进/ }).isVisible()), 'no second try when nothing can be filled in');
+  await dialog.locator('.ant-modal-footer').getByRole('button', { name: /关\s?闭/ }).click();
+  await path.locator('[aria-current="step"]', { hasText: '方案报价' }).waitFor();
+});
+
+await step('log a follow-up; the timeline shows it with the stage move', async () => {
+  await page.getByLabel('写跟进').fill('电话沟通了报价\n客户下周回复');
+  await page.getByRole('button', { name: /记\s?录/ }).click();
+  await text('已记录跟进').waitFor();
+  await page.getByRole('tab', { name: '动态' }).click();
+  const items = page.locator('.ant-timeline-item');
+  await items.filter({ hasText: '电话沟通了报价' }).first().waitFor();
+  await items.filter({ hasText: '推进了阶段' }).filter({ hasText: '从初步接洽到方案报价' }).first().waitFor();
+  await shot('timeline');
+});
+
+await step('related lists with counts; "new" opens the form with the lookup filled in', async () => {
+  await page.getByRole('tab', { name: /相关/ }).click();
+  const card = page.locator('.ant-card', { has: page.locator('h3', { hasText: '跟进' }) });
+  await card.getByText('(1)').waitFor();
+  await card.getByRole('link', { name: '电话沟通了报价' }).waitFor();
+  await page.waitForTimeout(300); // the tabs' ink bar
+  await shot('related');
+  await card.getByRole('button', { name: '新建跟进' }).click();
+  await page.waitForURL(/\/followup\/new\?deal=/);
+  await page.locator('.ant-select', { hasText: '华南项目' }).first().waitFor();
+  await page.goBack();
+});
+
+await step('a rule button asks for its input and runs', async () => {
+  await page.goto(southUrl);
+  await page.getByRole('button', { name: '标记关注' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('原因').fill('大客户');
+  await dialog.getByRole('button', { name: '标记关注' }).click();
+  await text('标记关注：已完成').waitFor();
+  await page.locator('.ant-descriptions-item', { hasText: '关注说明' }).filter({ hasText: '大客户' }).first().waitFor();
+  const print = page.getByRole('button', { name: /打\s?印/ });
+  await print.hover();
+  const href = await page.getByRole('link', { name: '商机单' }).getAttribute('href');
+  const pdf = await fetch(base + href, { headers: { Authorization: `Bearer ${repToken}` } });
+  assert(pdf.ok && (pdf.headers.get('content-type') ?? '').includes('pdf'), `print: ${pdf.status} ${pdf.headers.get('content-type')}`);
+});
+
+let north;
+await step('submit for approval from the record page', async () => {
+  await page.getByRole('button', { name: '提交审批' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('意见').fill('请尽快审批');
+  await dialog.getByRole('button', { name: '提交审批' }).click();
+  await text('已提交审批').waitFor();
+  const panel = page.locator('.ant-card', { has: page.locator('h2', { hasText: '审批' }) });
+  await panel.getByText('经理审批').waitFor();
+  await panel.getByText('审批中').first().waitFor();
+  await panel.getByText('王经理').waitFor();
+  await panel.getByRole('button', { name: /撤\s?回/ }).waitFor();
+  await shot('approval-submitted');
+  // A second one, submitted through the API, for the batch approval.
+  north = await call(repToken, 'POST', '/api/apps/demo/modules/deal/records', { title: '华北扩容' });
+  await call(repToken, 'POST', `/api/apps/demo/modules/deal/records/${north.id}/approvals`, {});
+});
+
+const repPage = page;
+let manager;
+await step('the manager approves from the inbox, with a comment', async () => {
+  manager = await browserOf('mgr@example.com', 'mgr-password-1');
+  page = manager.page;
+  await page.getByRole('link', { name: /审批 \(待我审批: 2\)/ }).click();
+  await page.waitForURL(/\/app\/approvals$/);
+  await page.getByRole('tab', { name: '待我审批' }).waitFor();
+  await page.locator('.t-inbox-item', { hasText: '华南项目' }).getByText(/到期/).waitFor();
+  await shot('inbox');
+  await axe('inbox');
+  await page.getByRole('link', { name: '华南项目' }).click();
+  await page.waitForURL(/\/deal\/[0-9a-f-]{36}\?approval=/);
+  const panel = page.locator('.ant-card', { has: page.locator('h2', { hasText: '审批' }) });
+  await panel.getByRole('button', { name: /同\s?意/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('意见').fill('同意，尽快签约');
+  await dialog.getByRole('button', { name: /同\s?意/ }).click();
+  await panel.getByText('已通过').waitFor();
+  await panel.getByText('同意，尽快签约').waitFor();
+  await shot('approval-approved');
+});
+
+await step('375 px: the inbox still works, batch approve', async () => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.goto(base + '/app/approvals');
+  const item = page.locator('.t-inbox-item', { hasText: '华北扩容' });
+  await item.waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `inbox scrolls sideways by ${overflow}px`);
+  await item.getByRole('checkbox').check();
+  await shot('phone-inbox');
+  await page.getByRole('button', { name: '同意 1 项' }).click();
+  await text('已同意 1 项，0 项失败').waitFor();
+  await text('没有等你处理的审批。').waitFor();
+  await page.getByRole('tab', { name: '已处理' }).click();
+  await page.locator('.t-inbox-item', { hasText: '华北扩容' }).waitFor();
+  await page.locator('.t-inbox-item', { hasText: '华南项目' }).waitFor();
+  await shot('phone-inbox-done');
+});
+if (manager) await manager.close();
+page = repPage;
+
+await step('kanban: columns with count and sum; drag a card; a refused move snaps back with the reason', async () => {
+  // 华北扩容: in 方案报价 with an amount; 西南试点: in 方案报价 with none (the guard refuses 赢单).
+  await call(repToken, 'POST', '/api/apps/demo/modules/deal_line/records', { product: '服务器', deal: north.id, qty: 2, price: 2500 });
+  const ready = await call(repToken, 'GET', `/api/apps/demo/modules/deal/records/${north.id}`);
+  await call(repToken, 'POST', `/api/apps/demo/modules/deal/records/${north.id}/transitions/propose?flow=deal_pipe`, { version: ready.version, values: { close_date: '2027-01-15' } });
+  const sw = await call(repToken, 'POST', '/api/apps/demo/modules/deal/records', { title: '西南试点', close_date: '2027-02-01' });
+  await call(repToken, 'POST', `/api/apps/demo/modules/deal/records/${sw.id}/transitions/propose?flow=deal_pipe`, { version: sw.version });
+  await page.goto(base + '/app/demo/deal');
+  await page.getByRole('link', { name: /看板/ }).click();
+  await page.waitForURL(/\/deal\/board\/deal_pipe/);
+  const col = (name) => page.locator('section.t-board-col', { has: page.locator('.t-board-col-head', { hasText: name }) });
+  await col('方案报价').locator('.t-board-card', { hasText: '华北扩容' }).waitFor();
+  const count = async (name) => Number(await col(name).locator('.t-board-col-head .t-num').innerText());
+  const before = { proposal: await count('方案报价'), won: await count('赢单') };
+  assert(before.proposal === 3, `方案报价 holds 3 (华南项目, 华北扩容, 西南试点): ${before.proposal}`);
+  await col('方案报价').locator('.t-num', { hasText: '5,000' }).first().waitFor(); // the sum of the amounts
+  await shot('board');
+  await axe('board');
+  async function drag(title, to) {
+    const card = page.locator('.t-board-card', { hasText: title }).locator('.ant-card');
+    const a = await card.boundingBox();
+    const b = await col(to).boundingBox();
+    await page.mouse.move(a.x + 20, a.y + a.height - 8);
+    await page.mouse.down();
+    await page.mouse.move(a.x + 40, a.y + a.height, { steps: 4 });
+    await page.mouse.move(b.x + b.width / 2, b.y + 60, { steps: 12 });
+    await page.mouse.up();
+  }
+  await drag('西南试点', '赢单');
+  await text('未推进：金额须大于 0 才能赢单').waitFor();
+  await col('方案报价').locator('.t-board-card', { hasText: '西南试点' }).waitFor(); // snapped back
+  assert(await count('赢单') === before.won, 'the refused card is not in 赢单');
+  await shot('board-refused');
+  await drag('华北扩容', '赢单');
+  await text('华北扩容 → 赢单').waitFor();
+  await col('赢单').locator('.t-board-card', { hasText: '华北扩容' }).waitFor();
+  assert(await count('赢单') === before.won + 1 && await count('方案报价') === before.proposal - 1, 'counts follow the card');
+  const moved = await call(repToken, 'GET', `/api/apps/demo/modules/deal/records/${north.id}`);
+  assert(moved.stage === 'won', `stored stage: ${moved.stage}`);
+  await shot('board-moved');
+});
+
+await step('home shows my approvals and recent records', async () => {
+  await page.goto(base + '/app/');
+  await page.getByRole('heading', { name: '待我审批' }).waitFor();
+  await text('华南项目').first().waitFor(); // recently viewed
+  await shot('home');
+});
+
 await step('switch to English: the same page in English, remembered for the user', async () => {
   await page.goto(createdUrl);
   await page.getByRole('button', { name: /我的账户/ }).click();
@@ -546,6 +795,19 @@ await step('10,000 loaded rows stay virtualized', async () => {
   page = p2;
   await shot('bulk-10000');
   await p2.close();
+});
+
+await step('sign out: the sign-in page, not "your session has ended"', async () => {
+  page = repPage;
+  await page.goto(base + '/app/');
+  await page.getByRole('button', { name: /My account/ }).click();
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/app\/signin/);
+  await page.getByLabel('Password').waitFor();
+  await page.waitForTimeout(500); // requests still under way answer 401 now
+  assert(!(await page.getByText('Your session has ended').isVisible()), 'the session-ended dialog opened after signing out');
+  await page.goto(base + '/app/');
+  await page.waitForURL(/\/app\/signin/);
 });
 
 await step('no page errors, console errors or CSP violations', async () => {

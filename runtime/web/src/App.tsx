@@ -20,6 +20,8 @@ const SessionsPage = lazy(() => import('./features/account/AccountPages').then((
 const TokensPage = lazy(() => import('./features/account/AccountPages').then((m) => ({ default: m.TokensPage })));
 const ListPage = lazy(() => import('./features/list/ListPage').then((m) => ({ default: m.ListPage })));
 const RecordPage = lazy(() => import('./features/record/RecordPage').then((m) => ({ default: m.RecordPage })));
+const BoardPage = lazy(() => import('./features/board/BoardPage').then((m) => ({ default: m.BoardPage })));
+const InboxPage = lazy(() => import('./features/approvals/InboxPage').then((m) => ({ default: m.InboxPage })));
 const NewRecordPage = lazy(() => import('./features/record/NewRecordPage').then((m) => ({ default: m.NewRecordPage })));
 import { AppIndex } from './features/shell/AppIndex';
 import { moduleQuery, services } from './features/data';
@@ -112,12 +114,14 @@ export function Root() {
                 <Route element={<Shell />}>
                   <Route index element={<HomePage />} />
                   <Route path="notifications" element={<NotificationsPage />} />
+                  <Route path="approvals" element={<InboxPage />} />
                   <Route path="account/sessions" element={<SessionsPage />} />
                   <Route path="account/tokens" element={<TokensPage />} />
                   <Route path=":app" element={<AppScope />}>
                     <Route index element={<AppIndex />} />
                     <Route path=":module" element={<ListPage />} />
                     <Route path=":module/new" element={<NewRecordPage />} />
+                    <Route path=":module/board/:flow" element={<BoardPage />} />
                     <Route path=":module/:id" element={<RecordPage />} />
                   </Route>
                 </Route>

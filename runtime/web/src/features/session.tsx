@@ -4,7 +4,7 @@
 // the page: nothing on it — a half-filled form included — is lost, and the
 // failed action can simply be retried.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, data, type User } from '../api/client';
 import { ApiError, onSessionExpired, request } from '../api/http';
 import { currentLocale, normalizeLocale, setLocale, type Locale } from '../i18n';
@@ -58,7 +58,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, [user?.locale]);
 
-  useEffect(() => onSessionExpired(() => setExpired(true)), []);
+  // A 401 ends a session only while someone is signed in: one answering a
+  // request still under way when the user signed out is not news.
+  const signedIn = useRef(false);
+  signedIn.current = !!user;
+  useEffect(() => onSessionExpired(() => { if (signedIn.current) setExpired(true); }), []);
 
   const signIn = useCallback(
     async (email: string, password: string) => {
@@ -81,8 +85,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     } catch {
       /* already signed out */
     }
-    qc.clear();
+    // "me" is set, not removed: removing it would leave its observer
+    // showing the old user (and sign-in would send them straight back).
+    signedIn.current = false;
     qc.setQueryData(['me'], null);
+    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+    setExpired(false);
   }, [qc]);
 
   const changeLocale = useCallback(

@@ -23,6 +23,7 @@ const en = {
     searchPlaceholder: 'Search records in this app', skip: 'Skip to content', profile: 'My account',
   },
   home: {
+    myApprovals: 'Waiting for my approval',
     title: 'Home', welcome: 'Welcome, {{name}}', myApps: 'My apps', recent: 'Recently viewed', unread: 'Unread notifications',
     noRecent: 'Records you open appear here.',
   },
@@ -74,6 +75,52 @@ const en = {
   field: {
     select: 'Select…', searchRecords: 'Type to search', createNew: 'New {{module}}…', pickUser: 'Choose a person',
     invalidJson: 'Not valid JSON: {{detail}}', computed: 'Computed', yes: 'Yes', no: 'No', noResults: 'No matches',
+  },
+  flow: {
+    path: 'Stage', moveTo: 'Move to {{stage}}', moved: 'Moved to {{stage}}', noMove: 'There is no move from here to {{stage}}.',
+    refusedTitle: 'Cannot move to {{stage}}', fillIn: 'Fill in these fields to move on:', moveAnyway: 'Move',
+    approvalStarted: 'Moving to {{stage}} needs approval: submitted.', current: 'current stage',
+  },
+  related: {
+    title: 'Related', none: 'Nothing refers to this record yet.', via: 'by {{field}}', newRelated: 'New {{module}}',
+    count: '{{n}}', countMore: '{{n}}+',
+  },
+  timeline: {
+    entered: 'into {{to}}', moved: 'moved the stage', from: 'from {{from}} to {{to}}', submitted: 'submitted for approval', merged: 'merged a record into this one',
+    activity: 'logged', none: 'Nothing has happened here yet.',
+  },
+  followUp: {
+    title: 'Log a follow-up', placeholder: 'What happened? The first line becomes the subject.', save: 'Log',
+    saved: 'Follow-up logged', empty: 'Write what happened first.', module: 'Into',
+  },
+  buttons: { done: '{{label}}: done', inputsTitle: '{{label}}' },
+  print: { title: 'Print', none: 'No print templates for this module' },
+  pool: { claim: 'Claim', claimed: 'Claimed: you are the owner now' },
+  approval: {
+    title: 'Approval', submit: 'Submit', submitTitle: 'Submit for approval', submitted: 'Submitted for approval',
+    process: 'Process', comment: 'Comment', commentHint: 'Optional', none: 'Not submitted for approval.',
+    submitter: 'Submitter', approve: 'Approve', reject: 'Reject', return: 'Return', transfer: 'Transfer', addApprover: 'Add approver',
+    withdraw: 'Withdraw', remind: 'Remind', resubmit: 'Resubmit', toStep: 'Return to', toSubmitter: 'The submitter', user: 'To whom',
+    position: 'Where', before: 'Before me', after: 'After me', any: 'Any one', all: 'All', due: 'Due {{at}}', overdue: 'Overdue {{at}}',
+    done: 'Done: {{action}}', earlier: 'Earlier approvals ({{n}})', open: 'Open approval',
+    status: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected', withdrawn: 'Withdrawn' },
+    step: { approved: 'Approved', rejected: 'Rejected', returned: 'Returned', current: 'In progress', waiting: 'Waiting', skipped: 'Skipped' },
+    task: { pending: 'Pending', waiting: 'Waiting', queued: 'Queued', approved: 'Approved', rejected: 'Rejected', returned: 'Returned', cancelled: 'Cancelled' },
+    actions: {
+      submit: 'submitted', approve: 'approved', reject: 'rejected', return: 'returned', transfer: 'transferred', 'add-approver': 'added an approver',
+      comment: 'commented', withdraw: 'withdrew', remind: 'reminded', resubmit: 'resubmitted', timeout: 'timed out', escalate: 'escalated', skip: 'skipped',
+    } as Record<string, string>,
+  },
+  inbox: {
+    title: 'Approvals', pending: 'Pending', submitted: 'Submitted', done: 'Done', empty: 'Nothing here.', emptyPending: 'Nothing waits for you.',
+    batchApprove: 'Approve {{count}}', batchDone: 'Approved {{ok}}, {{failed}} failed', select: 'Select', started: 'Submitted {{at}}',
+    step: 'Step', record: 'Record', due: 'Due', submitter: 'Submitter', decision: 'Decision',
+  },
+  board: {
+    title: '{{module}} board', count: '{{n}} records', sum: 'Sum', sumBy: 'Sum of', more: 'More', empty: 'No records',
+    refused: 'Not moved: {{reason}}', moved: '{{title}} → {{stage}}', daysInStage: '{{n}} d in stage', list: 'List', open: 'Board',
+    noFlow: 'This module has no stage pipeline.', fill: 'Fill in…', dragHint: 'Drag a card to another column to move it, or use its menu.',
+    moveMenu: 'Move {{title}} to…', card: 'card', boards: 'Boards',
   },
   errors: {
     network: 'The server cannot be reached. Check the connection and try again.', forbidden: 'You may not do this.',

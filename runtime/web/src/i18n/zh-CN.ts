@@ -23,6 +23,7 @@ const zhCN: Messages = {
     searchPlaceholder: '在此应用中搜索记录', skip: '跳到正文', profile: '我的账户',
   },
   home: {
+    myApprovals: '待我审批',
     title: '首页', welcome: '欢迎，{{name}}', myApps: '我的应用', recent: '最近查看', unread: '未读通知',
     noRecent: '打开过的记录会显示在这里。',
   },
@@ -74,6 +75,52 @@ const zhCN: Messages = {
   field: {
     select: '请选择…', searchRecords: '输入以搜索', createNew: '新建{{module}}…', pickUser: '选择人员',
     invalidJson: '不是有效的 JSON：{{detail}}', computed: '自动计算', yes: '是', no: '否', noResults: '无匹配项',
+  },
+  flow: {
+    path: '阶段', moveTo: '推进到{{stage}}', moved: '已推进到{{stage}}', noMove: '不能从当前阶段直接推进到{{stage}}。',
+    refusedTitle: '无法推进到{{stage}}', fillIn: '请先填写以下字段：', moveAnyway: '推进',
+    approvalStarted: '推进到{{stage}}需要审批：已提交。', current: '当前阶段',
+  },
+  related: {
+    title: '相关', none: '还没有记录关联到这里。', via: '按{{field}}', newRelated: '新建{{module}}',
+    count: '{{n}}', countMore: '{{n}}+',
+  },
+  timeline: {
+    entered: '进入{{to}}', moved: '推进了阶段', from: '从{{from}}到{{to}}', submitted: '提交了审批', merged: '合并了一条记录',
+    activity: '记录了', none: '这里还没有动态。',
+  },
+  followUp: {
+    title: '写跟进', placeholder: '发生了什么？第一行作为主题。', save: '记录',
+    saved: '已记录跟进', empty: '请先写下跟进内容。', module: '记到',
+  },
+  buttons: { done: '{{label}}：已完成', inputsTitle: '{{label}}' },
+  print: { title: '打印', none: '此模块没有打印模板' },
+  pool: { claim: '领取', claimed: '已领取：你现在是负责人' },
+  approval: {
+    title: '审批', submit: '提交审批', submitTitle: '提交审批', submitted: '已提交审批',
+    process: '审批流程', comment: '意见', commentHint: '选填', none: '尚未提交审批。',
+    submitter: '发起人', approve: '同意', reject: '拒绝', return: '退回', transfer: '转交', addApprover: '加签',
+    withdraw: '撤回', remind: '催办', resubmit: '重新提交', toStep: '退回到', toSubmitter: '发起人', user: '交给谁',
+    position: '位置', before: '在我之前', after: '在我之后', any: '或签', all: '会签', due: '{{at}} 到期', overdue: '已超期 {{at}}',
+    done: '已{{action}}', earlier: '以往审批（{{n}}）', open: '打开审批',
+    status: { pending: '审批中', approved: '已通过', rejected: '已拒绝', withdrawn: '已撤回' },
+    step: { approved: '已同意', rejected: '已拒绝', returned: '已退回', current: '审批中', waiting: '待审批', skipped: '已跳过' },
+    task: { pending: '待处理', waiting: '等待中', queued: '排队中', approved: '已同意', rejected: '已拒绝', returned: '已退回', cancelled: '已取消' },
+    actions: {
+      submit: '提交', approve: '同意', reject: '拒绝', return: '退回', transfer: '转交', 'add-approver': '加签',
+      comment: '评论', withdraw: '撤回', remind: '催办', resubmit: '重新提交', timeout: '超时', escalate: '升级', skip: '跳过',
+    } as Record<string, string>,
+  },
+  inbox: {
+    title: '审批', pending: '待我审批', submitted: '我发起的', done: '已处理', empty: '这里没有审批。', emptyPending: '没有等你处理的审批。',
+    batchApprove: '同意 {{count}} 项', batchDone: '已同意 {{ok}} 项，{{failed}} 项失败', select: '选择', started: '{{at}} 提交',
+    step: '步骤', record: '记录', due: '到期', submitter: '发起人', decision: '处理',
+  },
+  board: {
+    title: '{{module}}看板', count: '{{n}} 条', sum: '合计', sumBy: '合计字段', more: '加载更多', empty: '没有记录',
+    refused: '未推进：{{reason}}', moved: '{{title}} → {{stage}}', daysInStage: '本阶段 {{n}} 天', list: '列表', open: '看板',
+    noFlow: '此模块没有阶段流程。', fill: '去填写…', dragHint: '把卡片拖到另一列即可推进，也可以用卡片的菜单。',
+    moveMenu: '把{{title}}推进到…', card: '卡片', boards: '看板',
   },
   errors: {
     network: '无法连接服务器，请检查网络后重试。', forbidden: '你无权执行此操作。',

@@ -4,11 +4,11 @@
 // rows are scrolled to) — or cards on a phone. Filter, sort and search live
 // in the URL, so every list is a deep link.
 import { App, Button, Card, Checkbox, Dropdown, Empty, Grid, Input, List, Modal, Segmented, Skeleton, Space, Table, Tag, Typography, type TableProps } from 'antd';
-import { FilterOutlined, PlusOutlined, SettingOutlined } from '@ant-design/icons';
+import { FilterOutlined, PlusOutlined, ProjectOutlined, SettingOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError } from '../../api/http';
 import { records, type RecordData } from '../../api/records';
 import { recordColumns } from '../../render/columns';
@@ -20,6 +20,7 @@ import { useSession } from '../session';
 import { ErrorState, errorText } from '../shell/States';
 import { FilterBuilder } from './FilterBuilder';
 import { and, conditionExpr, decodeState, encodeState, quickSearch, toExpr, type FilterState } from './filter';
+import { useFlows } from '../flow/queries';
 
 const pageSize = 200;
 
@@ -87,6 +88,7 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
   const search = useMemo(() => textFields(fields), [fields]);
   const moduleLabel = pick(def.label, locale) || module;
 
+  const flowList = useFlows(app, module);
   const q = params.get('q') ?? '';
   const sort = params.get('sort') ?? '';
   const builder = useMemo(() => decodeState(params.get('f')), [params]);
@@ -230,6 +232,11 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
         <Typography.Title level={1}>{moduleLabel}</Typography.Title>
         <Typography.Text type="secondary" aria-live="polite">{countText}</Typography.Text>
         <span className="t-grow" />
+        {(flowList.data ?? []).map((f) => (
+          <Link key={f.key} to={`/${app}/${module}/board/${f.key}?${new URLSearchParams([...params].filter(([k]) => ['q', 'f', 'filter'].includes(k)))}`}>
+            <ProjectOutlined aria-hidden /> {t('board.open')}{flowList.data!.length > 1 ? ` · ${pick(f.label as Record<string, string>, locale)}` : ''}
+          </Link>
+        ))}
         <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/${app}/${module}/new`)}>{t('common.new')}</Button>
       </div>
       <div className="t-toolbar">

@@ -13,26 +13,13 @@ import { formatNumber } from '../../render/format';
 import { FieldValue } from '../../render/Value';
 import { FieldWidget } from '../../render/widgets';
 import { editable, useValidator, formInput } from '../../render/RecordForm';
-import { fieldLabel, isNumeric, parseFields, pick, type ModuleDef } from '../../render/schema';
+import { fieldLabel, isNumeric, parseFields, pick } from '../../render/schema';
 import { ApiError } from '../../api/http';
 import { quote } from '../data';
 import { errorText } from '../shell/States';
+import type { ChildModule } from './relations';
 
-export interface ChildModule {
-  def: ModuleDef;
-  via: string; // the child's lookup field pointing at the parent
-}
-
-/** childModules are the modules with a lookup to parent: its line items. */
-export function childModules(mods: ModuleDef[], parent: string): ChildModule[] {
-  const out: ChildModule[] = [];
-  for (const m of mods) {
-    if (m.key === parent) continue;
-    const via = parseFields(m.schema).find((f) => f.type === 'lookup' && f.module === parent);
-    if (via) out.push({ def: m, via: via.key });
-  }
-  return out;
-}
+export type { ChildModule } from './relations';
 
 type Row = { id: string; version?: number; values: Record<string, unknown>; isNew?: boolean };
 
@@ -113,7 +100,7 @@ export function LineItems({ child, parentId }: { child: ChildModule; parentId: s
         dataSource={rows}
         pagination={false}
         scroll={{ x: 'max-content' }}
-        locale={{ emptyText: t('record.noLines') }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t('record.noLines')}</Typography.Text> }}
         columns={[
           ...cols.map((f) => ({
             key: f.key,

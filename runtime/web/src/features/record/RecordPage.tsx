@@ -1,7 +1,10 @@
-// /app/{app}/{module}/{id} — the record page: header with the title, key
-// facts and actions; tabs 详情 (read mode, 编辑 switches to the form; line
-// items below) and 动态 (history).
-import { Alert, App, Button, Card, Descriptions, Dropdown, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
+// /app/{app}/{module}/{id} — the record page (360°): header with the title,
+// key facts and actions (rule buttons, 打印, 领取, 编辑); the stage path of
+// each pipeline of the module; tabs 详情 (read mode, 编辑 switches to the
+// form; line items below), 相关 (related lists) and 动态 (the timeline);
+// beside them (above them on a phone) the approval panel and the quick
+// follow-up box. ?approval= picks the approval shown (inbox links).
+import { Alert, App, Badge, Button, Card, Col, Descriptions, Dropdown, Row, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
 import { DeleteOutlined, EditOutlined, MoreOutlined, RollbackOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
@@ -18,8 +21,15 @@ import { useSession } from '../session';
 import { ErrorState, errorText } from '../shell/States';
 import { rememberRecord } from '../home/recent';
 import { useEditor } from './editor';
-import { History } from './History';
-import { childModules, LineItems } from './LineItems';
+import { LineItems } from './LineItems';
+import { activityModules, lineItemModules } from './relations';
+import { RecordActions } from './Actions';
+import { RelatedLists, relatedCount, useRelated } from './Related';
+import { FollowUpBox, RecordTimeline } from './Timeline';
+import { PathBar } from '../flow/PathBar';
+import { useFlows } from '../flow/queries';
+import { RecordApprovals } from '../approvals/ApprovalPanel';
+import { approvals } from '../../api/work';
 import { StaleDialog } from './StaleDialog';
 
 export function RecordPage() {
@@ -68,7 +78,15 @@ function Record({ def, rec }: { def: ModuleDef; rec: RecordData }) {
   const fields = useMemo(() => parseFields(def.schema), [def.schema]);
   const title = useMemo(() => titleField(def.schema, fields), [def.schema, fields]);
   const mods = useModules(def.app);
-  const children = useMemo(() => childModules(mods.data ?? [], def.key), [mods.data, def.key]);
+  const children = useMemo(() => lineItemModules(mods.data ?? [], def), [mods.data, def]);
+  const activities = useMemo(() => activityModules(mods.data ?? [], def.key), [mods.data, def.key]);
+  const lineKeys = useMemo(() => new Set(children.map((c) => `${c.def.key}.${c.via}`)), [children]);
+  const flowList = useFlows(def.app, def.key);
+  const rel = useRelated(def, rec.id);
+  const insts = useQuery({ queryKey: ['approvals', 'record', def.app, def.key, rec.id], queryFn: () => approvals.ofRecord(def.app, def.key, rec.id) });
+  const procs = useQuery({ queryKey: ['approval-processes', def.app], queryFn: () => approvals.processes(def.app), staleTime: 60_000 });
+  const hasApproval = (insts.data?.length ?? 0) > 0 || (procs.data ?? []).some((p) => p.module === def.key);
+  const hasAside = hasApproval || (activities.length > 0 && !rec.deleted_at);
   const draftKey = `tessera.draft:${def.app}/${def.key}/${rec.id}`;
   const [editing, setEditing] = useState(() => {
     try {
@@ -78,7 +96,7 @@ function Record({ def, rec }: { def: ModuleDef; rec: RecordData }) {
     }
   });
   const [version, setVersion] = useState(rec.version);
-  const tab = params.get('tab') === 'history' ? 'history' : 'details';
+  const tab = ['history', 'related'].includes(params.get('tab') ?? '') ? params.get('tab')! : 'details';
   const name = titleOf(def, rec);
   const moduleLabel = pick(def.label, locale) || def.key;
   const deleted = !!rec.deleted_at;
@@ -153,6 +171,7 @@ function Record({ def, rec }: { def: ModuleDef; rec: RecordData }) {
           <Typography.Title level={1} className="t-wrap">{name || t('record.untitled')} {deleted && <Tag color="red">{t('common.delete')}</Tag>}</Typography.Title>
         </Space>
         <Space wrap>
+          {!deleted && !editing && <RecordActions def={def} rec={rec} />}
           {deleted ? (
             <Button icon={<RollbackOutlined />} onClick={restore}>{t('common.restore')}</Button>
           ) : !editing && (
@@ -175,7 +194,16 @@ function Record({ def, rec }: { def: ModuleDef; rec: RecordData }) {
           { key: 'updated', label: t('record.updatedAt'), children: formatDateTime(svc.format, rec.updated_at) },
         ]}
       />
+      {(flowList.data ?? []).map((f) => <PathBar key={f.key} def={def} rec={rec} flow={f} />)}
       {deleted && <Alert type="warning" showIcon title={t('record.isDeleted')} style={{ marginBottom: 12 }} />}
+      <Row gutter={[16, 16]}>
+      {hasAside && (
+        <Col xs={{ span: 24, order: 1 }} lg={{ span: 8, order: 2 }} className="t-aside">
+          {hasApproval && <RecordApprovals def={def} rec={rec} focus={params.get('approval') ?? undefined} />}
+          {activities.length > 0 && !deleted && <FollowUpBox def={def} rec={rec} activities={activities} />}
+        </Col>
+      )}
+      <Col xs={{ span: 24, order: 2 }} lg={{ span: hasAside ? 16 : 24, order: 1 }} style={{ minWidth: 0 }}>
       <Tabs
         activeKey={tab}
         onChange={(k) => setParams((p) => { if (k === 'details') p.delete('tab'); else p.set('tab', k); return p; }, { replace: true })}
@@ -205,9 +233,16 @@ function Record({ def, rec }: { def: ModuleDef; rec: RecordData }) {
               </>
             ),
           },
-          { key: 'history', label: t('record.history'), children: <History app={def.app} module={def.key} id={rec.id} fields={fields} version={rec.version} /> },
+          {
+            key: 'related',
+            label: <>{t('related.title')} <Badge count={relatedCount(rel.data, lineKeys)} overflowCount={999} showZero={false} color="#8c8c8c" /></>,
+            children: <RelatedLists def={def} id={rec.id} mods={mods.data ?? []} skip={lineKeys} deleted={deleted} />,
+          },
+          { key: 'history', label: t('record.history'), children: <RecordTimeline def={def} rec={rec} fields={fields} flows={flowList.data ?? []} mods={mods.data ?? []} /> },
         ]}
       />
+      </Col>
+      </Row>
       {ed.stale && (
         <StaleDialog
           stale={ed.stale}

@@ -2,13 +2,14 @@
 // a top bar with the app switcher, search, the notification bell and the
 // user menu.
 import { AutoComplete, Badge, Button, Drawer, Dropdown, Grid, Input, Layout, Menu, Modal, Select, Skeleton, Space, Typography } from 'antd';
-import { AppstoreOutlined, BellOutlined, DownOutlined, HomeOutlined, MenuOutlined, TableOutlined, UserOutlined } from '@ant-design/icons';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { AppstoreOutlined, AuditOutlined, BellOutlined, DownOutlined, HomeOutlined, MenuOutlined, TableOutlined, UserOutlined } from '@ant-design/icons';
+import { useQuery } from '@tanstack/react-query';
 import { Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 import { request } from '../../api/http';
 import type { Notification } from '../../api/client';
+import { approvals } from '../../api/work';
 import { records } from '../../api/records';
 import { parseFields, pick, titleField } from '../../render/schema';
 import { quote, titleOf, useApps, useModules } from '../data';
@@ -39,13 +40,14 @@ function NavMenu({ onNavigate }: { onNavigate?: () => void }) {
       }))
     : [
         { key: '/', icon: <HomeOutlined aria-hidden />, label: <Link to="/" onClick={onNavigate}>{t('home.title')}</Link> },
+        { key: '/approvals', icon: <AuditOutlined aria-hidden />, label: <Link to="/approvals" onClick={onNavigate}>{t('inbox.title')}</Link> },
         ...(apps.data ?? []).map((a) => ({
           key: a.key,
           icon: <AppstoreOutlined aria-hidden />,
           label: <Link to={`/${a.key}`} onClick={onNavigate}>{pick(a.label as Record<string, string>, locale) || a.key}</Link>,
         })),
       ];
-  const selected = app ? module ?? '' : loc.pathname === '/' ? '/' : '';
+  const selected = app ? module ?? '' : ['/', '/approvals'].includes(loc.pathname) ? loc.pathname : '';
   return (
     <nav aria-label={t('shell.modules')}>
       <Menu mode="inline" selectedKeys={[selected]} items={items} style={{ borderInlineEnd: 0 }} />
@@ -162,7 +164,6 @@ function UserMenu() {
   const { t } = useTranslation();
   const session = useSession();
   const navigate = useNavigate();
-  const qc = useQueryClient();
   const [tzOpen, setTzOpen] = useState(false);
   const name = session.user?.name || session.user?.email || '';
   return (
@@ -193,7 +194,6 @@ function UserMenu() {
             else if (key === 'tokens') navigate('/account/tokens');
             else if (key === 'signout') {
               await session.signOut();
-              qc.clear();
               navigate('/signin');
             }
           },
@@ -208,13 +208,38 @@ function UserMenu() {
   );
 }
 
+/** usePendingApprovals is the user's 待我审批 box (the header badge and home). */
+export function usePendingApprovals() {
+  return useQuery({
+    queryKey: ['inbox', 'pending', 'badge'],
+    queryFn: async () => (await approvals.inbox('pending', undefined, 100)).items ?? [],
+    refetchInterval: 60_000,
+    staleTime: 30_000,
+  });
+}
+
+function ApprovalsBadge() {
+  const { t } = useTranslation();
+  const n = usePendingApprovals().data?.length ?? 0;
+  return (
+    <Link to="/approvals">
+      <span className="t-sr">{`${t('inbox.title')} (${t('inbox.pending')}: ${n})`}</span>
+      <Badge count={n} overflowCount={99} size="small" aria-hidden>
+        <AuditOutlined style={{ fontSize: 18, padding: 4 }} aria-hidden />
+      </Badge>
+    </Link>
+  );
+}
+
 function Bell() {
   const { t } = useTranslation();
   const unread = useUnread();
   const n = unread.data?.length ?? 0;
   return (
-    <Link to="/notifications" aria-label={`${t('notifications.title')} (${t('notifications.unreadCount', { count: n })})`}>
-      <Badge count={n} overflowCount={99} size="small">
+    <Link to="/notifications">
+      {/* The name is this text, not an aria-label the badge's visible number would contradict. */}
+      <span className="t-sr">{`${t('notifications.title')} (${t('notifications.unreadCount', { count: n })})`}</span>
+      <Badge count={n} overflowCount={99} size="small" aria-hidden>
         <BellOutlined style={{ fontSize: 18, padding: 4 }} aria-hidden />
       </Badge>
     </Link>
@@ -249,6 +274,7 @@ export function Shell() {
           <AppSwitcher />
           <div className="t-grow" style={{ display: 'flex', minWidth: 0 }}>{!mobile && <AppSearch />}</div>
           <Space size={mobile ? 4 : 12}>
+            <ApprovalsBadge />
             <Bell />
             <UserMenu />
           </Space>
