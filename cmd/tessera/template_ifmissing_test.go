@@ -11,7 +11,7 @@ import (
 func TestTemplateInstallIfMissing(t *testing.T) {
 	dialects(t, func(t *testing.T, db []string) {
 		args := append([]string{"template", "install", "../../templates/crm", "--if-missing"}, db...)
-		if out, err := run(t, args...); err != nil || !strings.Contains(out, "installed crm 0.1.0 as app crm") {
+		if out, err := run(t, args...); err != nil || !strings.Contains(out, "installed crm 0.2.0 as app crm") {
 			t.Fatalf("first install: %v, %q", err, out)
 		}
 		if out, err := run(t, args...); err != nil || !strings.Contains(out, "app crm exists; nothing installed") {

@@ -292,10 +292,22 @@ func childrenFirst(docs []*Doc) []*Doc {
 		}
 		state[d.Key] = 1
 		props := schemaProps(d.Value.Vals["schema"])
+		formulas := false
 		for _, k := range propKeys(props) {
 			xf := props.Obj(k).Obj("x-field")
 			if c := byKey[xf.Str("module")]; xf.Str("type") == "rollup" && c != nil && c != d {
 				visit(c)
+			}
+			formulas = formulas || xf.Str("type") == "formula"
+		}
+		// A formula may read through a lookup (payment.product_line), so
+		// the lookup's target gets its new fields first; a cycle with a
+		// rollup keeps the rollup's order (the visit above came first).
+		if formulas {
+			for _, m := range lookupTargets(d) {
+				if c := byKey[m]; c != nil && c != d {
+					visit(c)
+				}
 			}
 		}
 		state[d.Key] = 2
