@@ -32,11 +32,7 @@ func TestCRMUpgradeFromOldVersionKeepsLocalChanges(t *testing.T) {
 		// Local changes: a WeChat field on the account, the activity
 		// follow-up rule off, 方案报价 relabelled, and an account entered.
 		changeModule(t, e, app, "account", func(o *template.Object) {
-			f := template.NewObject()
-			xf := template.NewObject()
-			xf.Set("type", "text")
-			xf.Set("label", label("WeChat", "微信号"))
-			f.Set("x-field", xf)
+			f := fieldProp("text", "WeChat", "微信号")
 			o.Obj("schema").Obj("properties").Set("wechat", f)
 		})
 		if _, err := e.Svc.Rules.SetEnabled(ctx, app, "activity_followup", false); err != nil {

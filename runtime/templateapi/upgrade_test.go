@@ -36,6 +36,16 @@ func label(en, zh string) *template.Object {
 	return l
 }
 
+// fieldProp is a schema property for a new field of the given type.
+func fieldProp(typ, en, zh string) *template.Object {
+	xf := template.NewObject()
+	xf.Set("type", typ)
+	xf.Set("label", label(en, zh))
+	f := template.NewObject()
+	f.Set("x-field", xf)
+	return f
+}
+
 // changeModule changes a module of app locally, as an administrator would.
 func changeModule(t *testing.T, e *apitest.Env, app, key string, fn func(o *template.Object)) {
 	t.Helper()
@@ -73,11 +83,7 @@ func TestUpgradeMergesKeepsDataAndLocalChanges(t *testing.T) {
 		// Local changes since the install: a field added, a label changed,
 		// a rule switched off.
 		changeModule(t, e, app, "course", func(o *template.Object) {
-			notes := template.NewObject()
-			xf := template.NewObject()
-			xf.Set("type", "text")
-			xf.Set("label", label("Notes", "备注"))
-			notes.Set("x-field", xf)
+			notes := fieldProp("text", "Notes", "备注")
 			o.Obj("schema").Obj("properties").Set("notes", notes)
 			prop(o, "fee").Obj("x-field").Obj("label").Set("en", "Tuition")
 		})
@@ -89,11 +95,7 @@ func TestUpgradeMergesKeepsDataAndLocalChanges(t *testing.T) {
 		// rule relabelled, a new rule.
 		v11 := edit(t, v1, "template.json", func(o *template.Object) { o.Set("version", "1.1.0") })
 		v11 = edit(t, v11, "modules/course.json", func(o *template.Object) {
-			c := template.NewObject()
-			xf := template.NewObject()
-			xf.Set("type", "integer")
-			xf.Set("label", label("Capacity", "名额"))
-			c.Set("x-field", xf)
+			c := fieldProp("integer", "Capacity", "名额")
 			o.Obj("schema").Obj("properties").Set("capacity", c)
 			prop(o, "fee").Obj("x-field").Obj("label").Set("en", "Price")
 		})

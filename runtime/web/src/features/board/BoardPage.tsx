@@ -9,9 +9,9 @@ import { App, Button, Card, Dropdown, Empty, Input, Select, Skeleton, Space, Tag
 import { FilterOutlined, MoreOutlined, UnorderedListOutlined } from '@ant-design/icons';
 import { DndContext, KeyboardSensor, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import type { RecordData } from '../../api/records';
 import { flows, type Flow } from '../../api/work';
 import { useRender } from '../../render/context';
@@ -20,6 +20,7 @@ import { PersonValue } from '../../render/Value';
 import { fieldLabel, isNumeric, parseFields, pick, textFields, type Field, type ModuleDef } from '../../render/schema';
 import { titleOf, useModule } from '../data';
 import { useSession } from '../session';
+import { useQueryState } from '../list/useParams';
 import { ErrorState, errorText } from '../shell/States';
 import { FilterBuilder } from '../list/FilterBuilder';
 import { and, decodeState, encodeState, quickSearch, toExpr } from '../list/filter';
@@ -44,7 +45,7 @@ function Board({ def, flow }: { def: ModuleDef; flow: Flow }) {
   const { locale } = useSession();
   const svc = useRender();
   const { message } = App.useApp();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useQueryState();
   const fields = useMemo(() => parseFields(def.schema), [def.schema]);
   const numeric = fields.filter((f) => isNumeric(f) && f.type !== 'formula');
   const stageField = flow.field ?? '';
@@ -57,17 +58,6 @@ function Board({ def, flow }: { def: ModuleDef; flow: Flow }) {
   const [searchText, setSearchText] = useState(q);
   const [builderOpen, setBuilderOpen] = useState(false);
   const moduleLabel = pick(def.label, locale) || def.key;
-
-  const setParam = useCallback((changes: Record<string, string>) => {
-    setParams((p) => {
-      const n = new URLSearchParams(p);
-      for (const [k, v] of Object.entries(changes)) {
-        if (v) n.set(k, v);
-        else n.delete(k);
-      }
-      return n;
-    }, { replace: true });
-  }, [setParams]);
 
   const board = useQuery({
     queryKey: ['board', def.app, def.key, flow.key, sumKey, filter],

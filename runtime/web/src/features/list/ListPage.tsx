@@ -6,9 +6,9 @@
 import { App, Button, Card, Checkbox, Dropdown, Empty, Grid, Input, List, Modal, Segmented, Skeleton, Space, Table, Tag, Typography, type TableProps } from 'antd';
 import { FilterOutlined, PlusOutlined, ProjectOutlined, SettingOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError } from '../../api/http';
 import { records, type RecordData } from '../../api/records';
 import { recordColumns } from '../../render/columns';
@@ -17,6 +17,7 @@ import { FieldWidget } from '../../render/widgets';
 import { fieldLabel, parseFields, pick, textFields, titleField, type Field } from '../../render/schema';
 import { moduleQuery, titleOf, useModule } from '../data';
 import { useSession } from '../session';
+import { useQueryState } from './useParams';
 import { ErrorState, errorText } from '../shell/States';
 import { FilterBuilder } from './FilterBuilder';
 import { and, conditionExpr, decodeState, encodeState, quickSearch, toExpr, type FilterState } from './filter';
@@ -82,7 +83,7 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
   const screens = Grid.useBreakpoint();
   const mobile = screens.md === false;
   const vh = useViewportHeight();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useQueryState();
   const fields = useMemo(() => parseFields(def.schema), [def.schema]);
   const title = useMemo(() => titleField(def.schema, fields), [def.schema, fields]);
   const search = useMemo(() => textFields(fields), [fields]);
@@ -96,17 +97,6 @@ function ModuleList({ app, module, def }: { app: string; module: string; def: Re
   const filter = and(quickSearch(q, search), toExpr(builder, fields), advanced);
   const [searchText, setSearchText] = useState(q);
   useEffect(() => setSearchText(q), [q]);
-
-  const setParam = useCallback((changes: Record<string, string>) => {
-    setParams((p) => {
-      const n = new URLSearchParams(p);
-      for (const [k, v] of Object.entries(changes)) {
-        if (v) n.set(k, v);
-        else n.delete(k);
-      }
-      return n;
-    }, { replace: true });
-  }, [setParams]);
 
   const colsKey = `tessera.cols.${app}.${module}`;
   const [shown, setShown] = useState<string[]>(() => storedColumns(colsKey) ?? fields.slice(0, 8).map((f) => f.key));
